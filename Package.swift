@@ -1,0 +1,53 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Target graph (see docs/architecture.md): protocol code cannot reach a socket or a file.
+// NtstatWire depends on nothing but the standard library.
+let package = Package(
+  name: "ntstat",
+  products: [
+    .library(name: "NtstatWire", targets: ["NtstatWire"]),
+    .executable(name: "ntstat", targets: ["ntstat"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CZstd",
+      pkgConfig: "libzstd",
+      providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+    ),
+    .target(name: "NtstatWire"),
+    .target(
+      name: "NtstatCLI",
+      dependencies: [
+        "NtstatWire",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(name: "ntstat", dependencies: ["NtstatCLI"]),
+
+    // Benchmarks and fuzzers: executables apart from the unit tests.
+    .target(name: "CDecodeBaseline"),
+    .executableTarget(
+      name: "NtstatBenchmarks",
+      dependencies: ["NtstatWire", "CDecodeBaseline"]
+    ),
+    .executableTarget(
+      name: "NtstatWireFuzz",
+      dependencies: ["NtstatWire"]
+    ),
+
+    .testTarget(
+      name: "NtstatWireTests",
+      dependencies: ["NtstatWire"],
+      resources: [.copy("Fixtures")]
+    ),
+    .testTarget(
+      name: "NtstatCLITests",
+      dependencies: ["NtstatCLI", "NtstatWire"]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

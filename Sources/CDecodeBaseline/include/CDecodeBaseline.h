@@ -1,0 +1,1 @@
+int ntstat_baseline_placeholder(void);

@@ -1,0 +1,2 @@
+import ArgumentParser
+public struct NtstatCommand: ParsableCommand { public init() {} }

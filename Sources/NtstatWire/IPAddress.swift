@@ -1,0 +1,139 @@
+/// An IPv4 address in network byte order.
+public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertible {
+  /// The address as a big-endian integer (`10.0.0.1` is `0x0A000001`).
+  public var rawValue: UInt32
+
+  public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+  public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
+    rawValue = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
+  }
+
+  /// Parses dotted-quad text.
+  public init?(_ text: String) {
+    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count == 4 else { return nil }
+    var value: UInt32 = 0
+    for part in parts {
+      guard !part.isEmpty, part.count <= 3, let byte = UInt8(part) else { return nil }
+      value = value << 8 | UInt32(byte)
+    }
+    rawValue = value
+  }
+
+  public static let any = IPv4Address(rawValue: 0)
+
+  public var isLoopback: Bool { rawValue >> 24 == 127 }
+
+  public var description: String {
+    "\(rawValue >> 24).\(rawValue >> 16 & 0xff).\(rawValue >> 8 & 0xff).\(rawValue & 0xff)"
+  }
+
+  public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// An IPv6 address in network byte order.
+public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertible {
+  /// The first 64 bits, big-endian.
+  public var high: UInt64
+  /// The last 64 bits, big-endian.
+  public var low: UInt64
+
+  public init(high: UInt64, low: UInt64) {
+    self.high = high
+    self.low = low
+  }
+
+  /// Parses RFC 4291 text (with `::` compression and an optional trailing dotted quad).
+  public init?(_ text: String) {
+    var groups: [UInt16] = []
+    let halves = text.components(separatedByDoubleColon: ())
+    guard halves.count <= 2 else { return nil }
+    func parse(_ part: Substring) -> [UInt16]? {
+      if part.isEmpty { return [] }
+      var result: [UInt16] = []
+      let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
+      for (index, piece) in pieces.enumerated() {
+        if index == pieces.count - 1, piece.contains("."), let v4 = IPv4Address(String(piece)) {
+          result.append(UInt16(v4.rawValue >> 16))
+          result.append(UInt16(v4.rawValue & 0xffff))
+        } else {
+          guard !piece.isEmpty, piece.count <= 4, let value = UInt16(piece, radix: 16) else { return nil }
+          result.append(value)
+        }
+      }
+      return result
+    }
+    guard let head = parse(halves[0]) else { return nil }
+    if halves.count == 2 {
+      guard let tail = parse(halves[1]), head.count + tail.count <= 7 else { return nil }
+      groups = head + [UInt16](repeating: 0, count: 8 - head.count - tail.count) + tail
+    } else {
+      guard head.count == 8 else { return nil }
+      groups = head
+    }
+    var high: UInt64 = 0
+    var low: UInt64 = 0
+    for index in 0..<4 { high = high << 16 | UInt64(groups[index]) }
+    for index in 4..<8 { low = low << 16 | UInt64(groups[index]) }
+    self.init(high: high, low: low)
+  }
+
+  public static let any = IPv6Address(high: 0, low: 0)
+
+  public var isLoopback: Bool { high == 0 && low == 1 }
+
+  /// The eight 16-bit groups, most significant first.
+  public var groups: [UInt16] {
+    (0..<4).map { UInt16(truncatingIfNeeded: high >> (48 - 16 * $0)) }
+      + (0..<4).map { UInt16(truncatingIfNeeded: low >> (48 - 16 * $0)) }
+  }
+
+  /// RFC 5952 text: lower case, the longest run of two or more zero groups shortened to `::`,
+  /// and IPv4-mapped addresses (`::ffff:a.b.c.d`) with a dotted quad.
+  public var description: String {
+    let groups = self.groups
+    if high == 0, low >> 32 == 0xffff {
+      return "::ffff:" + IPv4Address(rawValue: UInt32(truncatingIfNeeded: low)).description
+    }
+    var bestStart = -1
+    var bestLength = 1
+    var index = 0
+    while index < 8 {
+      if groups[index] == 0 {
+        var end = index
+        while end < 8, groups[end] == 0 { end += 1 }
+        if end - index > bestLength {
+          bestStart = index
+          bestLength = end - index
+        }
+        index = end
+      } else {
+        index += 1
+      }
+    }
+    func join(_ part: ArraySlice<UInt16>) -> String {
+      part.map { String($0, radix: 16) }.joined(separator: ":")
+    }
+    if bestStart < 0 { return join(groups[...]) }
+    return join(groups[..<bestStart]) + "::" + join(groups[(bestStart + bestLength)...])
+  }
+
+  public static func < (lhs: IPv6Address, rhs: IPv6Address) -> Bool {
+    (lhs.high, lhs.low) < (rhs.high, rhs.low)
+  }
+}
+
+extension String {
+  /// Splits at the first `::` only (enough for IPv6 parsing; a second `::` makes 3 parts).
+  fileprivate func components(separatedByDoubleColon: Void) -> [Substring] {
+    var parts: [Substring] = []
+    var rest = self[...]
+    while let range = rest.firstRange(of: "::") {
+      parts.append(rest[..<range.lowerBound])
+      rest = rest[range.upperBound...]
+    }
+    parts.append(rest)
+    return parts
+  }
+}

@@ -1,0 +1,354 @@
+/// Which way a datagram travelled. Kernel datagrams may pack several messages (xnu-3247+);
+/// a client's datagram is always one request.
+public enum Direction: String, Hashable, Sendable {
+  /// Kernel → client.
+  case fromKernel = "in"
+  /// Client → kernel.
+  case toKernel = "out"
+}
+
+/// Decodes ntstat datagrams of one layout family into ``Message`` values.
+///
+/// Every read is bounds-checked: malformed input throws ``WireError`` naming the byte offset
+/// and message type, and never traps. Decoding keeps every byte (unknown types, bytes past the
+/// family's struct, non-zero reserved fields), so ``MessageEncoder`` reproduces the input.
+public struct MessageDecoder: Sendable {
+  public let family: LayoutFamily
+  let layouts: FamilyLayouts
+  let packs: Bool
+  let sourceRefWidth: Int
+
+  public init(family: LayoutFamily) {
+    self.family = family
+    layouts = family.layouts
+    packs = family.hasLengthAndFlags
+    sourceRefWidth = family.sourceRefWidth
+  }
+
+  /// Decodes every message of a datagram.
+  public func decode(_ datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Message] {
+    var messages: [Message] = []
+    try withBytes(datagram) { (buffer) throws(WireError) in
+      try forEachMessage(in: buffer, direction: direction) { messages.append($0) }
+    }
+    return messages
+  }
+
+  /// Calls `body` with each message of a datagram, in order, without collecting them.
+  
+  public func forEachMessage(
+    in datagram: UnsafeRawBufferPointer, direction: Direction = .fromKernel, _ body: (Message) -> Void
+  ) throws(WireError) {
+    var offset = 0
+    repeat {
+      let end = try messageEnd(in: datagram, at: offset, direction: direction)
+      body(try decodeMessage(in: datagram, start: offset, end: end))
+      offset = end
+    } while offset < datagram.count
+  }
+
+  /// The byte ranges of the messages in a datagram (splitting packed kernel datagrams).
+  public func messageRanges(in datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Range<Int>] {
+    var ranges: [Range<Int>] = []
+    try withBytes(datagram) { (buffer) throws(WireError) in
+      var offset = 0
+      repeat {
+        let end = try messageEnd(in: buffer, at: offset, direction: direction)
+        ranges.append(offset..<end)
+        offset = end
+      } while offset < buffer.count
+    }
+    return ranges
+  }
+
+  /// Where the message starting at `offset` ends: the datagram's end for requests and for
+  /// families before xnu-3247, else `offset + hdr.length`.
+  
+  func messageEnd(in datagram: UnsafeRawBufferPointer, at offset: Int, direction: Direction) throws(WireError) -> Int {
+    guard datagram.count - offset >= MessageHeader.size else {
+      throw WireError(
+        .truncated, offset: offset,
+        reason: "\(datagram.count - offset) byte(s) left, a message header needs \(MessageHeader.size)")
+    }
+    guard packs, direction == .fromKernel else { return datagram.count }
+    let reader = StructReader(buffer: datagram, start: offset, end: datagram.count, messageType: nil)
+    let length = Int(try reader.u16(12))
+    let type = MessageType(rawValue: try reader.u32(8))
+    guard length >= MessageHeader.size else {
+      throw WireError(
+        .lengthMismatch, offset: offset + 12, messageType: type,
+        reason: "header length \(length) is shorter than the \(MessageHeader.size)-byte header")
+    }
+    guard length <= datagram.count - offset else {
+      throw WireError(
+        .truncated, offset: offset, messageType: type,
+        reason: "header length \(length) runs past the datagram's end (\(datagram.count - offset) byte(s) left)")
+    }
+    return offset + length
+  }
+
+  /// Decodes the single message occupying `start..<end` of `datagram`.
+  
+  func decodeMessage(in datagram: UnsafeRawBufferPointer, start: Int, end: Int) throws(WireError) -> Message {
+    let headerReader = StructReader(buffer: datagram, start: start, end: end, messageType: nil)
+    let type = MessageType(rawValue: try headerReader.u32(8))
+    let r = StructReader(buffer: datagram, start: start, end: end, messageType: type)
+    let header = MessageHeader(
+      context: try r.u64(0), type: type, length: try r.u16(12), flags: MessageFlags(rawValue: try r.u16(14)))
+    let length = end - start
+    var consumed = MessageHeader.size
+    let body: MessageBody
+
+    func need(_ size: Int) throws(WireError) {
+      guard length >= size else {
+        throw WireError(
+          .lengthMismatch, offset: start, messageType: type,
+          reason: "message is \(length) byte(s); \(family) defines it as \(size)")
+      }
+      consumed = size
+    }
+
+    switch type {
+    case .success:
+      body = .success
+    case .subscribeSysinfo where packs:
+      body = .subscribeSysinfo
+    case .error:
+      let l = layouts.errorMessage
+      try need(l.size)
+      let errno = Int32(bitPattern: try r.u32(l.required(.error).offset))
+      let reserved = try r.u32(l[.reserved])
+      var failedRequest: [UInt8] = []
+      if packs, length > l.size {
+        failedRequest = try r.bytes(l.size, count: length - l.size)
+        consumed = length
+      }
+      body = .error(ErrorReply(errno: errno, reserved: reserved, failedRequest: failedRequest))
+    case .addSource:
+      let l = layouts.addSourceMessage
+      try need(l.required(.parameters).offset)
+      let provider = ProviderID(rawValue: try r.u32(l.required(.provider).offset))
+      let reserved = try r.u32(l[.reserved])
+      let parameters = try decodeParameters(r.nested(at: consumed), count: length - consumed, provider: provider)
+      consumed = length
+      body = .addSource(AddSourceRequest(provider: provider, reserved: reserved, parameters: parameters))
+    case .addAllSources:
+      let l = layouts.addAllSourcesMessage
+      try need(l.size)
+      body = .addAllSources(
+        AddAllSourcesRequest(
+          provider: ProviderID(rawValue: try r.u32(l.required(.provider).offset)),
+          filter: try r.u64(l[.filter]), events: try r.u64(l[.events]),
+          targetPID: try r.u32(l[.targetPID]).map { Int32(bitPattern: $0) }, targetUUID: try r.uuid(l[.targetUUID])))
+    case .removeSource, .querySource, .getSourceDescription, .sourceRemoved, .getUpdate:
+      if type == .getUpdate, !packs {
+        body = .unknown(type: type, payload: try r.bytes(MessageHeader.size, count: length - MessageHeader.size))
+        consumed = length
+        break
+      }
+      let l = layouts.sourceRefMessage
+      try need(l.size)
+      let ref = try sourceRef(r, l.required(.sourceRef))
+      switch type {
+      case .removeSource: body = .removeSource(ref)
+      case .querySource: body = .querySource(ref)
+      case .getSourceDescription: body = .getSourceDescription(ref)
+      case .getUpdate: body = .getUpdate(ref)
+      default: body = .sourceRemoved(ref)
+      }
+    case .setFilter where layouts.setFilterMessage != nil:
+      let l = layouts.setFilterMessage!
+      try need(l.size)
+      body = .setFilter(
+        SetFilterRequest(
+          sourceRef: try sourceRef(r, l.required(.sourceRef)), filter: try r.u32(l.required(.filter).offset),
+          reserved: try r.u32(l[.reserved])))
+    case .sourceAdded:
+      let l = layouts.sourceAddedMessage
+      try need(l.size)
+      body = .sourceAdded(
+        SourceAdded(
+          sourceRef: try sourceRef(r, l.required(.sourceRef)),
+          provider: ProviderID(rawValue: try r.u32(l.required(.provider).offset)), reserved: try r.u32(l[.reserved])))
+    case .sourceCounts:
+      let l = layouts.sourceCountsMessage
+      try need(l.size)
+      body = .sourceCounts(
+        SourceCounts(
+          sourceRef: try sourceRef(r, l.required(.sourceRef)), eventFlags: try r.u64(l[.eventFlags]),
+          counts: try Counts(reading: r.nested(at: l.required(.counts).offset), layouts.counts)))
+    case .sourceDescription:
+      let l = layouts.sourceDescriptionMessage
+      let dataOffset = l.required(.data).offset
+      try need(dataOffset)
+      let provider = ProviderID(rawValue: try r.u32(l.required(.provider).offset))
+      let (descriptor, size) = try decodeDescriptor(r, at: dataOffset, end: length, provider: provider)
+      consumed = dataOffset + size
+      body = .sourceDescription(
+        SourceDescription(
+          sourceRef: try sourceRef(r, l.required(.sourceRef)), eventFlags: try r.u64(l[.eventFlags]),
+          provider: provider, reserved: try r.u32(l[.reserved]), descriptor: descriptor))
+    case .sourceUpdate where layouts.sourceUpdateMessage != nil,
+      .sourceExtendedUpdate where layouts.domainInfo != nil:
+      let l = layouts.sourceUpdateMessage!
+      let dataOffset = l.required(.data).offset
+      try need(dataOffset)
+      let provider = ProviderID(rawValue: try r.u32(l.required(.provider).offset))
+      let (descriptor, size) = try decodeDescriptor(r, at: dataOffset, end: length, provider: provider)
+      consumed = dataOffset + size
+      var items: [ExtendedItem] = []
+      if type == .sourceExtendedUpdate {
+        items = try decodeItems(r, from: consumed, to: length)
+        consumed = length
+      }
+      let update = SourceUpdate(
+        sourceRef: try sourceRef(r, l.required(.sourceRef)), eventFlags: try r.u64(l[.eventFlags]),
+        counts: try Counts(reading: r.nested(at: l.required(.counts).offset), layouts.counts), provider: provider,
+        reserved: try r.u32(l[.reserved]), descriptor: descriptor, items: items)
+      body = type == .sourceUpdate ? .sourceUpdate(update) : .sourceExtendedUpdate(update)
+    case .sysinfoCounts where layouts.sysinfoCountsMessage != nil:
+      let l = layouts.sysinfoCountsMessage!
+      let h = layouts.sysinfoCountsHeader!
+      let kv = layouts.sysinfoKeyValue!
+      try need(l.size)
+      let countsReader = r.nested(at: l.required(.counts).offset)
+      let keyvalsStart = l.required(.counts).offset + h.required(.keyvals).offset
+      let count = (length - keyvalsStart) / kv.size
+      var keyValues: [SysinfoKeyValue] = []
+      keyValues.reserveCapacity(count)
+      for index in 0..<count {
+        let k = r.nested(at: keyvalsStart + index * kv.size)
+        let value = kv.required(.value)
+        keyValues.append(
+          SysinfoKeyValue(
+            key: try k.u32(kv.required(.key).offset), flags: try k.u32(kv.required(.flags).offset),
+            value: try k.bytes(value.offset, count: value.width), valueSize: try k.u32(kv[.valueSize]),
+            opaque: try k.opaque([kv[.reserved]], kv.holes)))
+      }
+      consumed = keyvalsStart + count * kv.size
+      body = .sysinfoCounts(
+        SysinfoCounts(
+          sourceRef: try sourceRef(r, l.required(.sourceRef)), length: try countsReader.u32(h.required(.length).offset),
+          pad: try countsReader.u32(h.required(.pad).offset), keyValues: keyValues))
+    default:
+      body = .unknown(type: type, payload: try r.bytes(MessageHeader.size, count: length - MessageHeader.size))
+      consumed = length
+    }
+    let trailing = consumed < length ? try r.bytes(consumed, count: length - consumed) : []
+    return Message(header: header, body: body, trailingBytes: trailing)
+  }
+
+  
+  func sourceRef(_ r: StructReader, _ slot: FieldSlot) throws(WireError) -> SourceRef {
+    let raw = try r.uint(slot)
+    if slot.width == 4, raw == UInt64(UInt32.max) { return .all }
+    return SourceRef(rawValue: raw)
+  }
+
+  func decodeParameters(_ r: StructReader, count: Int, provider: ProviderID) throws(WireError)
+    -> AddSourceParameters
+  {
+    switch family.providerKind(for: provider) {
+    case .route? where count == layouts.routeAddParameters.size:
+      let l = layouts.routeAddParameters
+      return .route(
+        destination: try r.socketAddress(l.required(.destination)), mask: try r.socketAddress(l.required(.mask)),
+        ifindex: try r.u32(l.required(.ifindex).offset))
+    case .tcpKernel?, .udpKernel?, .tcpUserland?, .udpUserland?, .quicUserland?, .udpSubflow?:
+      let l = layouts.tcpAddParameters
+      guard count == l.size else { break }
+      return .socket(local: try r.socketAddress(l.required(.local)), remote: try r.socketAddress(l.required(.remote)))
+    case .ifnet?:
+      guard let l = layouts.interfaceAddParameters, count == l.size else { break }
+      return .ifnet(
+        threshold: try r.u64(l.required(.threshold).offset), ifindex: try r.u32(l.required(.ifindex).offset),
+        reserved: try r.u32(l[.reserved]))
+    case .sysinfo?:
+      guard let l = layouts.sysinfoAddParameters, count == l.size else { break }
+      return .sysinfo(flags: try r.u32(l.required(.flags).offset))
+    default:
+      break
+    }
+    return .raw(try r.bytes(0, count: count))
+  }
+
+  /// Decodes the provider's descriptor at `offset`; returns it and its size.
+  func decodeDescriptor(_ r: StructReader, at offset: Int, end: Int, provider: ProviderID) throws(WireError)
+    -> (Descriptor, Int)
+  {
+    guard let kind = family.providerKind(for: provider)?.descriptorKind else {
+      throw WireError(
+        .unknownProvider, offset: r.start + offset - 8, messageType: r.messageType,
+        reason: "provider \(provider) is not defined in \(family)")
+    }
+    guard let size = family.descriptorSize(for: kind) else {
+      throw WireError(
+        .unknownProvider, offset: r.start + offset - 8, messageType: r.messageType,
+        reason: "\(family) has no \(kind) descriptor")
+    }
+    guard end - offset >= size else {
+      throw WireError(
+        .lengthMismatch, offset: r.start + offset, messageType: r.messageType,
+        reason: "\(end - offset) byte(s) left for a \(size)-byte \(kind) descriptor of \(family)")
+    }
+    let d = r.nested(at: offset)
+    let descriptor: Descriptor
+    switch kind {
+    case .tcp: descriptor = .tcp(try TCPDescriptor(reading: d, layouts.tcpDescriptor))
+    case .udp: descriptor = .udp(try UDPDescriptor(reading: d, layouts.udpDescriptor))
+    case .route: descriptor = .route(try RouteDescriptor(reading: d, layouts.routeDescriptor))
+    case .ifnet: descriptor = .ifnet(try InterfaceDescriptor(reading: d, layouts.interfaceDescriptor!))
+    case .sysinfo: descriptor = .sysinfo(flags: try d.u32(layouts.sysinfoDescriptor!.required(.flags).offset))
+    case .connection: descriptor = .connection(try ConnectionDescriptor(reading: d, layouts.connectionDescriptor!))
+    }
+    return (descriptor, size)
+  }
+
+  /// Extension items from `offset` to `end`, each stepped by its length rounded up to 8.
+  func decodeItems(_ r: StructReader, from offset: Int, to end: Int) throws(WireError) -> [ExtendedItem] {
+    var items: [ExtendedItem] = []
+    var cursor = offset
+    while cursor < end {
+      guard end - cursor >= 8 else {
+        throw WireError(
+          .truncated, offset: r.start + cursor, messageType: r.messageType,
+          reason: "\(end - cursor) byte(s) left, an extended item header needs 8")
+      }
+      let type = ExtendedItemType(rawValue: try r.u32(cursor))
+      let length = try r.u32(cursor + 4)
+      let padded = (Int(length) + 7) & ~7
+      guard padded <= end - cursor - 8 else {
+        throw WireError(
+          .truncated, offset: r.start + cursor + 4, messageType: r.messageType,
+          reason: "extended item \(type) of length \(length) (padded \(padded)) runs past the message end")
+      }
+      let p = r.nested(at: cursor + 8)
+      let payload: ExtendedPayload
+      switch type {
+      case .domain, .originalDomain:
+        if let l = layouts.domainInfo, padded == l.size, Int(length) == l.size {
+          payload = .domain(try DomainInfo(reading: p, l))
+        } else {
+          payload = .bytes(try p.bytes(0, count: padded))
+        }
+      case .flowUUID where length == 16:
+        payload = .flowUUID(try p.uuid(0))
+      case .bluetoothCounts where layouts.interfaceCounts != nil && Int(length) == layouts.interfaceCounts!.size:
+        payload = .bluetoothCounts(try InterfaceCounts(reading: p, layouts.interfaceCounts!))
+      default:
+        payload = .bytes(try p.bytes(0, count: padded))
+      }
+      items.append(ExtendedItem(type: type, length: length, payload: payload))
+      cursor += 8 + padded
+    }
+    return items
+  }
+}
+
+/// `Array.withUnsafeBytes` for a body with typed throws.
+func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(WireError) -> R) throws(WireError) -> R {
+  let result: Result<R, WireError> = array.withUnsafeBytes { buffer in
+    do throws(WireError) { return .success(try body(buffer)) } catch { return .failure(error) }
+  }
+  return try result.get()
+}

@@ -1,0 +1,254 @@
+/// `nstat_msg_hdr.type`: an open set of message types; unknown values survive a round trip.
+public struct MessageType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+  public var rawValue: UInt32
+  public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+  // Generic responses.
+  public static let success = MessageType(rawValue: 0)
+  public static let error = MessageType(rawValue: 1)
+  // Requests (client → kernel).
+  public static let addSource = MessageType(rawValue: 1001)
+  public static let addAllSources = MessageType(rawValue: 1002)
+  public static let removeSource = MessageType(rawValue: 1003)
+  public static let querySource = MessageType(rawValue: 1004)
+  public static let getSourceDescription = MessageType(rawValue: 1005)
+  /// xnu-2422 to xnu-10063; no longer dispatched from xnu-11215.
+  public static let setFilter = MessageType(rawValue: 1006)
+  /// xnu-3247 and later.
+  public static let getUpdate = MessageType(rawValue: 1007)
+  /// xnu-3247 and later (privileged).
+  public static let subscribeSysinfo = MessageType(rawValue: 1008)
+  // Responses and notifications (kernel → client).
+  public static let sourceAdded = MessageType(rawValue: 10001)
+  public static let sourceRemoved = MessageType(rawValue: 10002)
+  public static let sourceDescription = MessageType(rawValue: 10003)
+  public static let sourceCounts = MessageType(rawValue: 10004)
+  /// xnu-2782 and later.
+  public static let sysinfoCounts = MessageType(rawValue: 10005)
+  /// xnu-3247 and later.
+  public static let sourceUpdate = MessageType(rawValue: 10006)
+  /// xnu-8019.41 and later.
+  public static let sourceExtendedUpdate = MessageType(rawValue: 10007)
+
+  static let names: [UInt32: String] = [
+    0: "SUCCESS", 1: "ERROR", 1001: "ADD_SRC", 1002: "ADD_ALL_SRCS", 1003: "REM_SRC",
+    1004: "QUERY_SRC", 1005: "GET_SRC_DESC", 1006: "SET_FILTER", 1007: "GET_UPDATE",
+    1008: "SUBSCRIBE_SYSINFO", 10001: "SRC_ADDED", 10002: "SRC_REMOVED", 10003: "SRC_DESC",
+    10004: "SRC_COUNTS", 10005: "SYSINFO_COUNTS", 10006: "SRC_UPDATE", 10007: "SRC_EXTENDED_UPDATE",
+  ]
+
+  /// The kernel's short name (`SRC_COUNTS`), or `TYPE_0x…` for an unknown value.
+  public var name: String { Self.names[rawValue] ?? "TYPE_0x" + hex(UInt64(rawValue), 4) }
+
+  /// Requests are numbered 1001–1999; everything else is sent by the kernel.
+  public var isRequest: Bool { (1001...1999).contains(rawValue) }
+
+  public var description: String { name }
+}
+
+/// `nstat_msg_hdr.flags` (xnu-3247 and later; before that the field is padding).
+public struct MessageFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+  public var rawValue: UInt16
+  public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+  /// Client → kernel: the client accepts several messages packed into one datagram.
+  public static let supportsAggregate = MessageFlags(rawValue: 1 << 0)
+  /// On a paced ALL query, and on the SUCCESS that says more remain.
+  public static let continuation = MessageFlags(rawValue: 1 << 1)
+  /// The final report for a source that is going away.
+  public static let closing = MessageFlags(rawValue: 1 << 2)
+  /// SRC_REMOVED: the final report could not be queued (xnu-8019.61+).
+  public static let closedAfterDrop = MessageFlags(rawValue: 1 << 3)
+  /// SRC_REMOVED: the final report was suppressed by the filter (xnu-8019.61+).
+  public static let closedAfterFilter = MessageFlags(rawValue: 1 << 4)
+  /// Declared in xnu-11215, not referenced by its `ntstat.c`.
+  public static let closedAfterGone = MessageFlags(rawValue: 1 << 6)
+
+  static let names: [(MessageFlags, String)] = [
+    (.supportsAggregate, "SUPPORTS_AGGREGATE"), (.continuation, "CONTINUATION"), (.closing, "CLOSING"),
+    (.closedAfterDrop, "CLOSED_AFTER_DROP"), (.closedAfterFilter, "CLOSED_AFTER_FILTER"),
+    (.closedAfterGone, "CLOSED_AFTER_GONE"),
+  ]
+
+  /// `CONTINUATION|CLOSING`, unknown bits as hex, `0` when empty.
+  public var description: String {
+    flagNames(UInt64(rawValue), Self.names.map { (UInt64($0.0.rawValue), $0.1) })
+  }
+}
+
+/// Renders a bit set as `NAME|NAME|0x…`.
+func flagNames(_ value: UInt64, _ names: [(UInt64, String)]) -> String {
+  if value == 0 { return "0" }
+  var rest = value
+  var parts: [String] = []
+  for (bit, name) in names where value & bit == bit && bit != 0 {
+    parts.append(name)
+    rest &= ~bit
+  }
+  if rest != 0 { parts.append("0x" + String(rest, radix: 16)) }
+  return parts.joined(separator: "|")
+}
+
+/// `nstat_src_ref_t`: 32-bit up to xnu-3248, 64-bit from xnu-3789.
+///
+/// Decoding maps a 32-bit family's "all sources" value (`0xffffffff`) to ``all`` so that code
+/// above the codec never needs to know the width; encoding maps it back.
+public struct SourceRef: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {
+  public var rawValue: UInt64
+  public init(rawValue: UInt64) { self.rawValue = rawValue }
+  public init(_ value: UInt64) { rawValue = value }
+
+  /// `NSTAT_SRC_REF_ALL`.
+  public static let all = SourceRef(rawValue: .max)
+  /// `NSTAT_SRC_REF_INVALID`.
+  public static let invalid = SourceRef(rawValue: 0)
+
+  public var description: String { self == .all ? "ALL" : String(rawValue) }
+  public static func < (lhs: SourceRef, rhs: SourceRef) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// `nstat_provider_id_t` as sent on the wire; what it means depends on the family
+/// (providers were renumbered in xnu-3789). See ``LayoutFamily/providerKind(for:)``.
+public struct ProviderID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+  public var rawValue: UInt32
+  public init(rawValue: UInt32) { self.rawValue = rawValue }
+  public var description: String { String(rawValue) }
+}
+
+/// What a provider is, independent of its family-specific number.
+public enum ProviderKind: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+  case route
+  case tcpKernel = "tcp"
+  case tcpUserland = "tcp-userland"
+  case udpKernel = "udp"
+  case udpUserland = "udp-userland"
+  case ifnet
+  case sysinfo
+  case quicUserland = "quic"
+  case connUserland = "conn"
+  case udpSubflow = "udp-subflow"
+
+  /// The descriptor struct a provider's SRC_DESC and SRC_UPDATE carry.
+  public var descriptorKind: DescriptorKind {
+    switch self {
+    case .route: return .route
+    case .tcpKernel, .tcpUserland, .quicUserland: return .tcp
+    case .udpKernel, .udpUserland, .udpSubflow: return .udp
+    case .ifnet: return .ifnet
+    case .sysinfo: return .sysinfo
+    case .connUserland: return .connection
+    }
+  }
+
+  /// Transport protocol name for display (`tcp`, `udp`, `quic`, …).
+  public var protocolName: String {
+    switch self {
+    case .tcpKernel, .tcpUserland: return "tcp"
+    case .udpKernel, .udpUserland, .udpSubflow: return "udp"
+    case .quicUserland: return "quic"
+    case .connUserland: return "conn"
+    case .route: return "route"
+    case .ifnet: return "ifnet"
+    case .sysinfo: return "sysinfo"
+    }
+  }
+
+  public var description: String { rawValue }
+}
+
+/// The descriptor structs of ntstat.
+public enum DescriptorKind: String, Hashable, Sendable {
+  case tcp, udp, route, ifnet, sysinfo, connection
+}
+
+/// `nstat_tcp_descriptor.state`: `tcpcb->t_state` (`bsd/netinet/tcp_fsm.h`), an open set.
+public struct TCPState: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+  public var rawValue: UInt32
+  public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+  public static let closed = TCPState(rawValue: 0)
+  public static let listen = TCPState(rawValue: 1)
+  public static let synSent = TCPState(rawValue: 2)
+  public static let synReceived = TCPState(rawValue: 3)
+  public static let established = TCPState(rawValue: 4)
+  public static let closeWait = TCPState(rawValue: 5)
+  public static let finWait1 = TCPState(rawValue: 6)
+  public static let closing = TCPState(rawValue: 7)
+  public static let lastAck = TCPState(rawValue: 8)
+  public static let finWait2 = TCPState(rawValue: 9)
+  public static let timeWait = TCPState(rawValue: 10)
+
+  static let names = [
+    "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1",
+    "CLOSING", "LAST_ACK", "FIN_WAIT_2", "TIME_WAIT",
+  ]
+
+  public var description: String {
+    rawValue < Self.names.count ? Self.names[Int(rawValue)] : "STATE_\(rawValue)"
+  }
+}
+
+/// `ifnet_properties` and `nstat_ifnet_to_flags` bits (values as of xnu-6153 and later;
+/// see docs/protocol.md for the renumbering in older families).
+public struct InterfaceProperties: OptionSet, Hashable, Sendable, CustomStringConvertible {
+  public var rawValue: UInt32
+  public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+  public static let unknownType = InterfaceProperties(rawValue: 0x1)
+  public static let loopback = InterfaceProperties(rawValue: 0x2)
+  public static let cellular = InterfaceProperties(rawValue: 0x4)
+  public static let wifi = InterfaceProperties(rawValue: 0x8)
+  public static let wired = InterfaceProperties(rawValue: 0x10)
+  public static let awdl = InterfaceProperties(rawValue: 0x20)
+  public static let expensive = InterfaceProperties(rawValue: 0x40)
+  public static let vpn = InterfaceProperties(rawValue: 0x80)
+  public static let viaCellFallback = InterfaceProperties(rawValue: 0x100)
+  public static let companionLink = InterfaceProperties(rawValue: 0x200)
+  public static let constrained = InterfaceProperties(rawValue: 0x400)
+  public static let local = InterfaceProperties(rawValue: 0x800)
+  public static let nonLocal = InterfaceProperties(rawValue: 0x1000)
+  public static let llw = InterfaceProperties(rawValue: 0x8000)
+  public static let wifiInfra = InterfaceProperties(rawValue: 0x10000)
+  public static let peerEgressCellular = InterfaceProperties(rawValue: 0x20000)
+  public static let companionLinkBluetooth = InterfaceProperties(rawValue: 0x40000)
+  public static let hasNetworkAccess = InterfaceProperties(rawValue: 0x100_0000)
+  /// xnu-10002 and later.
+  public static let sourceIsListener = InterfaceProperties(rawValue: 0x200_0000)
+  public static let sourceIsInbound = InterfaceProperties(rawValue: 0x400_0000)
+  public static let sourceIsOutbound = InterfaceProperties(rawValue: 0x800_0000)
+
+  static let names: [(InterfaceProperties, String)] = [
+    (.unknownType, "UNKNOWN"), (.loopback, "LOOPBACK"), (.cellular, "CELLULAR"), (.wifi, "WIFI"),
+    (.wired, "WIRED"), (.awdl, "AWDL"), (.expensive, "EXPENSIVE"), (.vpn, "VPN"),
+    (.viaCellFallback, "CELLFALLBACK"), (.companionLink, "COMPANIONLINK"), (.constrained, "CONSTRAINED"),
+    (.local, "LOCAL"), (.nonLocal, "NON_LOCAL"), (.llw, "LLW"), (.wifiInfra, "WIFI_INFRA"),
+    (.peerEgressCellular, "PEER_EGRESS_CELL"), (.companionLinkBluetooth, "COMPANIONLINK_BT"),
+    (.hasNetworkAccess, "NET_ACCESS"), (.sourceIsListener, "LISTENER"), (.sourceIsInbound, "INBOUND"),
+    (.sourceIsOutbound, "OUTBOUND"),
+  ]
+
+  public var description: String {
+    flagNames(UInt64(rawValue), Self.names.map { (UInt64($0.0.rawValue), $0.1) })
+  }
+}
+
+/// `nstat_msg_src_extended_item_hdr.type` (xnu-8019.41 and later), an open set.
+public struct ExtendedItemType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+  public var rawValue: UInt32
+  public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+  /// Written by the kernel when building an item failed part way; covers the rest.
+  public static let unknown = ExtendedItemType(rawValue: 0)
+  public static let domain = ExtendedItemType(rawValue: 1)
+  public static let necpTLV = ExtendedItemType(rawValue: 2)
+  public static let originalNECPTLV = ExtendedItemType(rawValue: 3)
+  public static let originalDomain = ExtendedItemType(rawValue: 4)
+  public static let flowUUID = ExtendedItemType(rawValue: 5)
+  public static let bluetoothCounts = ExtendedItemType(rawValue: 6)
+
+  static let names = ["UNKNOWN", "DOMAIN", "NECP_TLV", "ORIGINAL_NECP_TLV", "ORIGINAL_DOMAIN", "FUUID", "BLUETOOTH_COUNTS"]
+
+  public var description: String {
+    rawValue < Self.names.count ? Self.names[Int(rawValue)] : "ITEM_\(rawValue)"
+  }
+}

@@ -1,0 +1,105 @@
+/// A Darwin `sockaddr_in`/`sockaddr_in6` as found in ntstat descriptors and parameters.
+///
+/// Darwin socket addresses start with a length byte (`sin_len`), then the family
+/// (`AF_INET` = 2, `AF_INET6` = 30 on Darwin), then the port in network byte order. The
+/// descriptor fields are unions of 28 bytes. A field whose bytes are exactly what the kernel
+/// writes (`nstat_ip_to_sockaddr`, `nstat_ip6_to_sockaddr`: right length byte, zero padding)
+/// decodes to ``ipv4(_:port:)`` or ``ipv6(_:port:flowInfo:scopeID:)``; all-zero bytes decode to
+/// ``unspecified``; anything else is kept as ``other(_:)`` so no byte is lost.
+public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
+  case unspecified
+  case ipv4(IPv4Address, port: UInt16)
+  case ipv6(IPv6Address, port: UInt16, flowInfo: UInt32 = 0, scopeID: UInt32 = 0)
+  /// Bytes that are not a canonical IPv4/IPv6 socket address, trailing zeros removed.
+  case other([UInt8])
+
+  /// Darwin's `AF_INET`.
+  public static let darwinAFInet: UInt8 = 2
+  /// Darwin's `AF_INET6` (30; Linux uses 10).
+  public static let darwinAFInet6: UInt8 = 30
+  static let inetSize = 16
+  static let inet6Size = 28
+
+  init(field: UnsafeRawBufferPointer) {
+    let width = field.count
+    func zero(_ range: Range<Int>) -> Bool {
+      for index in range where field[index] != 0 { return false }
+      return true
+    }
+    func be16(_ at: Int) -> UInt16 { UInt16(field[at]) << 8 | UInt16(field[at + 1]) }
+    func le32(_ at: Int) -> UInt32 {
+      UInt32(field[at]) | UInt32(field[at + 1]) << 8 | UInt32(field[at + 2]) << 16 | UInt32(field[at + 3]) << 24
+    }
+    func be64(_ at: Int) -> UInt64 {
+      var value: UInt64 = 0
+      for index in at..<(at + 8) { value = value << 8 | UInt64(field[index]) }
+      return value
+    }
+    if zero(0..<width) {
+      self = .unspecified
+    } else if width >= Self.inetSize, field[0] == Self.inetSize, field[1] == Self.darwinAFInet,
+      zero(8..<width)
+    {
+      let address = UInt32(be16(4)) << 16 | UInt32(be16(6))
+      self = .ipv4(IPv4Address(rawValue: address), port: be16(2))
+    } else if width >= Self.inet6Size, field[0] == Self.inet6Size, field[1] == Self.darwinAFInet6,
+      zero(Self.inet6Size..<width)
+    {
+      self = .ipv6(
+        IPv6Address(high: be64(8), low: be64(16)), port: be16(2), flowInfo: le32(4), scopeID: le32(24))
+    } else {
+      var end = width
+      while end > 0, field[end - 1] == 0 { end -= 1 }
+      self = .other(Array(field[0..<end]))
+    }
+  }
+
+  func write(into writer: inout ByteWriter, at offset: Int, width: Int) {
+    switch self {
+    case .unspecified:
+      break
+    case .ipv4(let address, let port):
+      writer.set(UInt8(Self.inetSize), at: offset)
+      writer.set(Self.darwinAFInet, at: offset + 1)
+      writer.setBigEndian(port, at: offset + 2)
+      withUnsafeBytes(of: address.rawValue.bigEndian) { writer.copy($0, to: offset + 4) }
+    case .ipv6(let address, let port, let flowInfo, let scopeID):
+      writer.set(UInt8(Self.inet6Size), at: offset)
+      writer.set(Self.darwinAFInet6, at: offset + 1)
+      writer.setBigEndian(port, at: offset + 2)
+      writer.set(flowInfo, at: offset + 4)
+      withUnsafeBytes(of: address.high.bigEndian) { writer.copy($0, to: offset + 8) }
+      withUnsafeBytes(of: address.low.bigEndian) { writer.copy($0, to: offset + 16) }
+      writer.set(scopeID, at: offset + 24)
+    case .other(let bytes):
+      writer.set(Array(bytes.prefix(width)), at: offset)
+    }
+  }
+
+  /// The port in host byte order, or nil when there is no IP address.
+  public var port: UInt16? {
+    switch self {
+    case .ipv4(_, let port), .ipv6(_, let port, _, _): return port
+    default: return nil
+    }
+  }
+
+  /// Address text without the port (`10.0.0.1`, `fe80::1`), `*` when unspecified.
+  public var addressText: String {
+    switch self {
+    case .unspecified: return "*"
+    case .ipv4(let address, _): return address.description
+    case .ipv6(let address, _, _, _): return address.description
+    case .other(let bytes): return "raw:" + bytes.map { hex(UInt64($0), 2) }.joined()
+    }
+  }
+
+  /// `10.0.0.1:443`, `[fe80::1]:443`, `*` or `raw:…`.
+  public var description: String {
+    switch self {
+    case .ipv4(let address, let port): return "\(address):\(port)"
+    case .ipv6(let address, let port, _, _): return "[\(address)]:\(port)"
+    default: return addressText
+    }
+  }
+}

@@ -1,0 +1,2 @@
+import NtstatCLI
+NtstatCommand.main()
