@@ -1,0 +1,227 @@
+import Foundation
+import NtstatWire
+import Testing
+
+/// Golden vectors, round trips and hostile-input behaviour, for every family.
+///
+/// Golden files live in Fixtures/golden/<family>.txt, one datagram a line:
+/// `name direction hex`. Re-record them with `NTSTAT_RECORD_GOLDEN=1 swift test --filter CodecTests`
+/// after an intended encoding change, and review the diff.
+@Suite struct CodecTests {
+  static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/golden")
+
+  static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+  static func bytes(_ hex: Substring) -> [UInt8] {
+    var result: [UInt8] = []
+    var index = hex.startIndex
+    while index < hex.endIndex {
+      let next = hex.index(index, offsetBy: 2)
+      result.append(UInt8(hex[index..<next], radix: 16)!)
+      index = next
+    }
+    return result
+  }
+
+  static func encoded(_ sample: SampleMessages.Sample, _ family: LayoutFamily) throws -> [UInt8] {
+    try MessageEncoder(family: family).encodeDatagram(sample.messages, settingLength: true)
+  }
+
+  @Test("samples encode to the committed golden bytes and decode back", arguments: LayoutFamily.allCases)
+  func goldenVectors(family: LayoutFamily) throws {
+    let samples = SampleMessages.all(for: family)
+    let file = Self.goldenDirectory.appendingPathComponent("\(family.name).txt")
+    let lines = try samples.map { "\($0.name) \($0.direction.rawValue) \(Self.hex(try Self.encoded($0, family)))" }
+    if ProcessInfo.processInfo.environment["NTSTAT_RECORD_GOLDEN"] == "1" {
+      try FileManager.default.createDirectory(at: Self.goldenDirectory, withIntermediateDirectories: true)
+      try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+    }
+    let golden = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+    #expect(golden.count == samples.count, "golden file \(file.lastPathComponent) has one line per sample")
+    let decoder = MessageDecoder(family: family)
+    for (sample, line) in zip(samples, golden) {
+      let parts = line.split(separator: " ")
+      #expect(String(parts[0]) == sample.name)
+      let bytes = Self.bytes(parts[2])
+      #expect(try Self.encoded(sample, family) == bytes, "\(family) \(sample.name) encodes to its golden bytes")
+      let decoded = try decoder.decode(bytes, direction: sample.direction)
+      var expected = sample.messages
+      for index in expected.indices where family.hasLengthAndFlags {
+        expected[index].header.length = decoded[index].header.length
+      }
+      #expect(decoded == expected, "\(family) \(sample.name) decodes to the sample")
+    }
+  }
+
+  @Test("encode(decode(bytes)) == bytes, with every byte of every sample flipped in turn",
+    arguments: LayoutFamily.allCases)
+  func everyByteSurvivesARoundTrip(family: LayoutFamily) throws {
+    let decoder = MessageDecoder(family: family)
+    let encoder = MessageEncoder(family: family)
+    for sample in SampleMessages.all(for: family) {
+      let original = try Self.encoded(sample, family)
+      for index in original.indices {
+        var mutated = original
+        mutated[index] ^= 0xA5
+        let messages: [Message]
+        do {
+          messages = try decoder.decode(mutated, direction: sample.direction)
+        } catch {
+          continue  // a clean, typed refusal (e.g. a corrupted length or provider) is fine
+        }
+        let reencoded = try messages.flatMap { try encoder.encode($0) }
+        #expect(reencoded == mutated, "\(family) \(sample.name): byte \(index) lost in a round trip")
+        if reencoded != mutated { break }
+      }
+    }
+  }
+
+  @Test("every truncation of every sample throws a typed error or decodes a shorter message",
+    arguments: LayoutFamily.allCases)
+  func truncationsNeverTrap(family: LayoutFamily) throws {
+    let decoder = MessageDecoder(family: family)
+    for sample in SampleMessages.all(for: family) {
+      let original = try Self.encoded(sample, family)
+      for cut in 0..<original.count {
+        do {
+          _ = try decoder.decode(Array(original[..<cut]), direction: sample.direction)
+        } catch {
+          #expect(error.offset <= cut, "\(family) \(sample.name) cut at \(cut): offset \(error.offset)")
+        }
+      }
+    }
+  }
+
+  @Test("a newer kernel's longer struct decodes its known prefix and keeps the extra bytes",
+    arguments: LayoutFamily.allCases)
+  func longerStructsKeepTheirTail(family: LayoutFamily) throws {
+    let counts = Message(.sourceCounts(SourceCounts(sourceRef: SourceRef(9), eventFlags: family >= .xnu3789 ? 0 : nil, counts: Counts())))
+    var bytes = try MessageEncoder(family: family).encode(counts, settingLength: true)
+    bytes += [1, 2, 3, 4, 5, 6, 7, 8]
+    if family.hasLengthAndFlags { bytes[12] = UInt8(bytes.count) }
+    let decoded = try MessageDecoder(family: family).decode(bytes)
+    #expect(decoded.count == 1)
+    #expect(decoded[0].trailingBytes == [1, 2, 3, 4, 5, 6, 7, 8])
+    guard case .sourceCounts(let body) = decoded[0].body else {
+      Issue.record("not decoded as counts")
+      return
+    }
+    #expect(body.sourceRef == SourceRef(9))
+  }
+
+  /// Bytes built by hand from the compiled offsets (shared/reference §a), not by our encoder.
+  @Test func handBuiltModernCountsAndDescription() throws {
+    // xnu-11417 SRC_COUNTS: hdr(16) srcref@16 event_flags@24 counts@32 (rxpackets@32, rxbytes@40,
+    // txpackets@48, txbytes@56, cell_rxbytes@64 … avg_rtt@136); 144 bytes.
+    var counts = [UInt8](repeating: 0, count: 144)
+    func put(_ value: UInt64, _ at: Int, _ width: Int, into b: inout [UInt8]) {
+      for i in 0..<width { b[at + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+    }
+    put(7, 0, 8, into: &counts)  // context
+    put(10004, 8, 4, into: &counts)
+    put(144, 12, 2, into: &counts)
+    put(42, 16, 8, into: &counts)
+    put(3, 32, 8, into: &counts)
+    put(1500, 40, 8, into: &counts)
+    put(900, 64, 8, into: &counts)
+    put(640, 136, 4, into: &counts)
+    let message = try #require(try MessageDecoder(family: .xnu11215).decode(counts).first)
+    #expect(message.header.context == 7)
+    guard case .sourceCounts(let c) = message.body else { Issue.record("not counts"); return }
+    #expect(c.sourceRef == SourceRef(42))
+    #expect(c.counts.rxPackets == 3 && c.counts.rxBytes == 1500 && c.counts.cellRxBytes == 900)
+    #expect(c.counts.avgRTT == 640)
+
+    // xnu-7195 SRC_DESC for TCP_KERNEL (provider 2 @32, descriptor @40): pid @116, pname @196,
+    // local @124 (sockaddr_in: len 16, family 2, port 443 big-endian, 127.0.0.1), state @76.
+    var desc = [UInt8](repeating: 0, count: 40 + 336)
+    put(10003, 8, 4, into: &desc)
+    put(UInt64(desc.count), 12, 2, into: &desc)
+    put(5, 16, 8, into: &desc)
+    put(2, 32, 4, into: &desc)
+    put(4, 40 + 76, 4, into: &desc)
+    put(777, 40 + 116, 4, into: &desc)
+    desc[40 + 124] = 16
+    desc[40 + 125] = 2
+    desc[40 + 126] = 0x01
+    desc[40 + 127] = 0xBB
+    desc[40 + 128] = 127
+    desc[40 + 131] = 1
+    for (i, c) in "curl".utf8.enumerated() { desc[40 + 196 + i] = c }
+    let d = try #require(try MessageDecoder(family: .xnu7195).decode(desc).first)
+    guard case .sourceDescription(let s) = d.body, case .tcp(let tcp) = s.descriptor else {
+      Issue.record("not a TCP description")
+      return
+    }
+    #expect(tcp.pid == 777 && tcp.processName.string == "curl" && tcp.state == .established)
+    #expect(tcp.local == .ipv4(IPv4Address(127, 0, 0, 1), port: 443))
+    // The same bytes read with the 4570 layout would put pid at 100: the libntstat bug.
+    #expect(LayoutFamily.xnu4570.layouts.tcpDescriptor[.pid]?.offset == 100)
+  }
+
+  @Test func packedDatagramsAreSplitByHeaderLength() throws {
+    let family = LayoutFamily.xnu3789  // pack(4): messages may start on 4-byte boundaries
+    let encoder = MessageEncoder(family: family)
+    let a = Message(.sourceAdded(SourceAdded(sourceRef: SourceRef(1), provider: ProviderID(rawValue: 2))))
+    let b = Message(.sourceRemoved(SourceRef(2)))
+    let c = Message(context: 9, .success)
+    let datagram = try encoder.encodeDatagram([a, b, c])
+    #expect(datagram.count == 28 + 24 + 16)
+    let ranges = try MessageDecoder(family: family).messageRanges(in: datagram)
+    #expect(ranges == [0..<28, 28..<52, 52..<68])
+    let messages = try MessageDecoder(family: family).decode(datagram)
+    #expect(messages.map(\.header.type) == [.sourceAdded, .sourceRemoved, .success])
+  }
+
+  @Test func malformedHeadersAreTypedErrors() throws {
+    let decoder = MessageDecoder(family: .xnu11215)
+    #expect(throws: WireError.self) { try decoder.decode([1, 2, 3]) }
+    var zeroLength = [UInt8](repeating: 0, count: 16)
+    zeroLength[8] = 0x14  // type 10004 = 0x2714
+    zeroLength[9] = 0x27
+    do {
+      _ = try decoder.decode(zeroLength)
+      Issue.record("a zero header length must not decode")
+    } catch {
+      #expect(error.code == .lengthMismatch && error.offset == 12 && error.messageType == .sourceCounts)
+    }
+    // A description from an unknown provider.
+    var desc = try MessageEncoder(family: .xnu11215).encode(
+      Message(
+        .sourceDescription(
+          SourceDescription(
+            sourceRef: SourceRef(1), eventFlags: 0, provider: ProviderID(rawValue: 2), reserved: 0,
+            descriptor: SampleMessages.sampleDescriptor(.tcp, .xnu11215)!))), settingLength: true)
+    desc[32] = 99
+    do {
+      _ = try decoder.decode(desc)
+      Issue.record("an unknown provider must not decode")
+    } catch {
+      #expect(error.code == .unknownProvider && error.offset == 32)
+    }
+  }
+
+  @Test func unknownMessageTypesArePreserved() throws {
+    var bytes = [UInt8](repeating: 0, count: 20)
+    bytes[8] = 0x99
+    bytes[12] = 20
+    bytes[16] = 0xAB
+    let messages = try MessageDecoder(family: .xnu11215).decode(bytes)
+    #expect(messages.first?.body == .unknown(type: MessageType(rawValue: 0x99), payload: [0xAB, 0, 0, 0]))
+    #expect(try MessageEncoder(family: .xnu11215).encode(messages[0]) == bytes)
+  }
+
+  @Test func sourceRefsThatDoNotFitAreRefused() {
+    #expect(throws: WireError.self) {
+      try MessageEncoder(family: .xnu3247).encode(Message(.querySource(SourceRef(1 << 40))))
+    }
+  }
+
+  @Test func ipv6TextFollowsRFC5952() {
+    #expect(IPv6Address("2001:db8:0:0:1:0:0:1")?.description == "2001:db8::1:0:0:1")
+    #expect(IPv6Address("::1")?.description == "::1")
+    #expect(IPv6Address("::ffff:10.0.0.1")?.description == "::ffff:10.0.0.1")
+    #expect(IPv6Address("fe80::1:2")?.description == "fe80::1:2")
+    #expect(IPv6Address("1::2::3") == nil)
+  }
+}

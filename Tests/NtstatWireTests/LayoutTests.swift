@@ -1,0 +1,128 @@
+import Foundation
+import NtstatWire
+import Testing
+
+/// Pins every family's layout tables to the offsets and sizes obtained by compiling each XNU
+/// tag's `ntstat.h` for x86_64 and arm64 (Fixtures/layouts, made by scripts/layouts/derive.sh).
+@Suite struct LayoutTests {
+  struct CompiledLayout: Decodable {
+    struct Record: Decodable {
+      let size: Int
+      let fields: [String: [CodableValue]]
+    }
+    let tag: String
+    let structs: [String: Record]
+  }
+
+  /// The fixture's `[offset, "type"]` pairs.
+  enum CodableValue: Decodable {
+    case int(Int), string(String), ints([Int])
+    init(from decoder: Decoder) throws {
+      let c = try decoder.singleValueContainer()
+      if let v = try? c.decode(Int.self) { self = .int(v) } else if let v = try? c.decode(String.self) {
+        self = .string(v)
+      } else { self = .ints(try c.decode([Int].self)) }
+    }
+    var int: Int? { if case .int(let v) = self { return v } else { return nil } }
+  }
+
+  static func compiled(_ tag: String) throws -> CompiledLayout {
+    let url = try #require(Bundle.module.url(forResource: tag, withExtension: "json", subdirectory: "Fixtures/layouts"))
+    return try JSONDecoder().decode(CompiledLayout.self, from: Data(contentsOf: url))
+  }
+
+  /// Compares one layout table with every C struct it describes in one compiled tag.
+  static func check<F: LayoutField>(_ layout: StructLayout<F>?, in compiled: CompiledLayout, family: LayoutFamily) {
+    for cName in F.cStructNames {
+      let record = compiled.structs[cName]
+      guard let layout else {
+        #expect(record == nil, "\(family) has no table for \(cName) but \(compiled.tag) defines it")
+        continue
+      }
+      guard let record else {
+        Issue.record("\(family) has a table for \(cName) but \(compiled.tag) does not define it")
+        continue
+      }
+      #expect(layout.size == record.size, "sizeof(\(cName)) in \(compiled.tag)")
+      for field in F.allCases {
+        let expected = record.fields[field.cFieldPath]?.first?.int
+        #expect(layout[field]?.offset == expected, "\(cName).\(field.cFieldPath) in \(compiled.tag)")
+      }
+    }
+  }
+
+  @Test("every field offset and struct size matches the compiled header of every tag in the family",
+    arguments: LayoutFamily.allCases)
+  func tablesMatchCompiledHeaders(family: LayoutFamily) throws {
+    let l = family.layouts
+    for tag in family.verifiedTags {
+      let c = try Self.compiled(tag)
+      Self.check(l.counts, in: c, family: family)
+      Self.check(l.errorMessage, in: c, family: family)
+      Self.check(l.addSourceMessage, in: c, family: family)
+      Self.check(l.addAllSourcesMessage, in: c, family: family)
+      Self.check(l.sourceAddedMessage, in: c, family: family)
+      Self.check(l.sourceRefMessage, in: c, family: family)
+      Self.check(l.setFilterMessage, in: c, family: family)
+      Self.check(l.sourceDescriptionMessage, in: c, family: family)
+      Self.check(l.sourceCountsMessage, in: c, family: family)
+      Self.check(l.sourceUpdateMessage, in: c, family: family)
+      Self.check(l.sysinfoCountsMessage, in: c, family: family)
+      Self.check(l.sysinfoCountsHeader, in: c, family: family)
+      Self.check(l.sysinfoKeyValue, in: c, family: family)
+      Self.check(l.tcpDescriptor, in: c, family: family)
+      Self.check(l.udpDescriptor, in: c, family: family)
+      Self.check(l.routeDescriptor, in: c, family: family)
+      Self.check(l.interfaceDescriptor, in: c, family: family)
+      Self.check(l.connectionDescriptor, in: c, family: family)
+      Self.check(l.domainInfo, in: c, family: family)
+      Self.check(l.interfaceCounts, in: c, family: family)
+      Self.check(l.sysinfoDescriptor, in: c, family: family)
+      Self.check(l.routeAddParameters, in: c, family: family)
+      Self.check(l.tcpAddParameters, in: c, family: family)
+      Self.check(l.interfaceAddParameters, in: c, family: family)
+      Self.check(l.sysinfoAddParameters, in: c, family: family)
+    }
+  }
+
+  /// Sizes typed in by hand from shared/reference/xnu-ntstat.md §a (computed there by compiling),
+  /// as a check that does not go through the fixtures or the generator.
+  @Test func sizesAgreeWithTheReferenceTable() {
+    let families = LayoutFamily.allCases
+    let tcp = [168, 172, 216, 252, 260, 260, 304, 304, 336, 336, 336, 344, 344]
+    let udp = [144, 148, 192, 208, 212, 212, 256, 256, 272, 272, 272, 280, 280]
+    let counts = [64, 64, 96, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112]
+    let srcCounts = [84, 84, 116, 132, 132, 144, 144, 144, 144, 144, 144, 144, 144]
+    let descData = [24, 24, 24, 24, 24, 36, 40, 40, 40, 40, 40, 40, 40]
+    let addAll = [20, 20, 20, 20, 28, 56, 56, 56, 56, 56, 56, 56, 56]
+    let error = [20, 20, 20, 20, 20, 20, 24, 24, 24, 24, 24, 24, 24]
+    for (index, family) in families.enumerated() {
+      let l = family.layouts
+      #expect(l.tcpDescriptor.size == tcp[index], "tcp descriptor \(family)")
+      #expect(l.udpDescriptor.size == udp[index], "udp descriptor \(family)")
+      #expect(l.counts.size == counts[index], "nstat_counts \(family)")
+      #expect(l.sourceCountsMessage.size == srcCounts[index], "src_counts \(family)")
+      #expect(l.sourceDescriptionMessage[.data]?.offset == descData[index], "src_desc data \(family)")
+      #expect(l.addAllSourcesMessage.size == addAll[index], "add_all \(family)")
+      #expect(l.errorMessage.size == error[index], "error \(family)")
+    }
+    // Offsets the reference singles out as moving (macOS 11 shifted TCP fields by 16).
+    #expect(LayoutFamily.xnu4570.layouts.tcpDescriptor[.pid]?.offset == 100)
+    #expect(LayoutFamily.xnu7195.layouts.tcpDescriptor[.pid]?.offset == 116)
+    #expect(LayoutFamily.xnu7195.layouts.tcpDescriptor[.processName]?.offset == 196)
+    #expect(LayoutFamily.xnu7195.layouts.tcpDescriptor[.local]?.offset == 124)
+    #expect(LayoutFamily.xnu11215.layouts.tcpDescriptor[.state]?.offset == 76)
+    #expect(LayoutFamily.xnu2422.layouts.tcpDescriptor[.processName]?.offset == 108)
+    #expect(LayoutFamily.xnu8019_41.layouts.domainInfo?.size == 1032)
+    #expect(LayoutFamily.xnu8019_61.layouts.domainInfo?.size == 1056)
+    #expect(LayoutFamily.xnu8019_61.layouts.connectionDescriptor?.size == 192)
+    #expect(LayoutFamily.xnu10002.layouts.connectionDescriptor?.size == 200)
+  }
+
+  @Test func sourceRefWidthFollowsTheFamily() {
+    #expect(LayoutFamily.xnu3247.layouts.sourceRefMessage[.sourceRef]?.width == 4)
+    #expect(LayoutFamily.xnu3789.layouts.sourceRefMessage[.sourceRef]?.width == 8)
+    #expect(LayoutFamily.xnu7195.layouts.tcpDescriptor[.interfaceProperties]?.width == 2)
+    #expect(LayoutFamily.xnu8019_41.layouts.tcpDescriptor[.interfaceProperties]?.width == 4)
+  }
+}
