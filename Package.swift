@@ -46,7 +46,7 @@ let package = Package(
     ),
     .testTarget(
       name: "NtstatCLITests",
-      dependencies: ["NtstatCLI", "NtstatWire"]
+      dependencies: ["NtstatCLI", "NtstatWire", "ntstat"]
     ),
   ],
   swiftLanguageModes: [.v6]

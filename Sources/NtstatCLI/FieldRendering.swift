@@ -1,0 +1,106 @@
+import NtstatWire
+
+/// Prints ``FieldValue`` trees as JSON (one object a line, keys in field order) or as
+/// indented text.
+public enum FieldRendering {
+  /// Compact JSON with keys in the order the fields were built, so output is deterministic.
+  public static func json(_ value: FieldValue) -> String {
+    var out = ""
+    writeJSON(value, into: &out)
+    return out
+  }
+
+  static func writeJSON(_ value: FieldValue, into out: inout String) {
+    switch value {
+    case .null: out += "null"
+    case .bool(let b): out += b ? "true" : "false"
+    case .int(let i): out += String(i)
+    case .uint(let u): out += String(u)
+    case .string(let s): writeJSONString(s, into: &out)
+    case .array(let items):
+      out += "["
+      for (index, item) in items.enumerated() {
+        if index > 0 { out += "," }
+        writeJSON(item, into: &out)
+      }
+      out += "]"
+    case .object(let fields):
+      out += "{"
+      for (index, field) in fields.enumerated() {
+        if index > 0 { out += "," }
+        writeJSONString(field.name, into: &out)
+        out += ":"
+        writeJSON(field.value, into: &out)
+      }
+      out += "}"
+    }
+  }
+
+  static func writeJSONString(_ s: String, into out: inout String) {
+    out += "\""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case _ where scalar.value < 0x20:
+        let code = String(scalar.value, radix: 16)
+        out += "\\u" + String(repeating: "0", count: 4 - code.count) + code
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    out += "\""
+  }
+
+  /// `name: value` lines, nested objects indented by two spaces.
+  public static func text(_ value: FieldValue, indent: Int = 0) -> String {
+    var lines: [String] = []
+    appendText(value, name: nil, indent: indent, into: &lines)
+    return lines.joined(separator: "\n")
+  }
+
+  static func scalarText(_ value: FieldValue) -> String? {
+    switch value {
+    case .null: return "-"
+    case .bool(let b): return String(b)
+    case .int(let i): return String(i)
+    case .uint(let u): return String(u)
+    case .string(let s): return s
+    case .array(let items) where items.allSatisfy({ scalarText($0) != nil && !isContainer($0) }):
+      return "[" + items.compactMap(scalarText).joined(separator: ", ") + "]"
+    case .object(let fields) where fields.contains(where: { $0.name == "family" }) && fields.count <= 6:
+      // Socket addresses print on one line.
+      return fields.map { "\($0.name)=\(scalarText($0.value) ?? "…")" }.joined(separator: " ")
+    default: return nil
+    }
+  }
+
+  static func isContainer(_ value: FieldValue) -> Bool {
+    switch value {
+    case .array, .object: return true
+    default: return false
+    }
+  }
+
+  static func appendText(_ value: FieldValue, name: String?, indent: Int, into lines: inout [String]) {
+    let pad = String(repeating: " ", count: indent)
+    if let scalar = scalarText(value) {
+      lines.append(pad + (name.map { "\($0): " } ?? "") + scalar)
+      return
+    }
+    if let name { lines.append(pad + name + ":") }
+    let childIndent = name == nil ? indent : indent + 2
+    switch value {
+    case .object(let fields):
+      for field in fields { appendText(field.value, name: field.name, indent: childIndent, into: &lines) }
+    case .array(let items):
+      for (index, item) in items.enumerated() {
+        appendText(item, name: "[\(index)]", indent: childIndent, into: &lines)
+      }
+    default:
+      break
+    }
+  }
+}
