@@ -30,9 +30,10 @@ let package = Package(
 
     // Benchmarks and fuzzers: executables apart from the unit tests.
     .target(name: "CDecodeBaseline"),
+    .target(name: "CAllocationCounter"),
     .executableTarget(
       name: "NtstatBenchmarks",
-      dependencies: ["NtstatWire", "CDecodeBaseline"]
+      dependencies: ["NtstatWire", "CDecodeBaseline", "CAllocationCounter"]
     ),
     .executableTarget(
       name: "NtstatWireFuzz",

@@ -1,1 +1,20 @@
-print("bench")
+// Release-mode benchmarks: `swift run -c release NtstatBenchmarks [decode] [--frames N]`.
+// Figures and the commands that produced them are kept in docs/performance.md.
+#if canImport(Glibc)
+  import Glibc
+#else
+  import Darwin
+#endif
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var frameCount = 1_000_000
+if let index = arguments.firstIndex(of: "--frames"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) {
+  frameCount = n
+  arguments.removeSubrange(index...(index + 1))
+}
+let selected = Set(arguments.isEmpty ? ["decode"] : arguments)
+
+if selected.contains("sizes") { printSizes() }
+if selected.contains("decode") {
+  DecodeBenchmark.run(frames: frameCount)
+}

@@ -29,7 +29,7 @@ public struct Counts: Hashable, Sendable {
 
   public init() {}
 
-  
+
   init(reading r: StructReader, _ layout: StructLayout<CountsField>) throws(WireError) {
     rxPackets = try r.u64(layout.required(.rxPackets).offset)
     rxBytes = try r.u64(layout.required(.rxBytes).offset)

@@ -78,7 +78,7 @@ public struct TCPDescriptor: Hashable, Sendable {
       interfaceProperties = InterfaceProperties(rawValue: UInt32(truncatingIfNeeded: try r.uint(slot)))
     }
     if let slot = l[.fallbackMode] { fallbackMode = try r.u8(slot.offset) }
-    opaque = try r.opaque([l[.reserved]], l.holes)
+    opaque = try r.opaque(l[.reserved], l.holes)
   }
 
   func write(into w: inout ByteWriter, _ l: StructLayout<TCPDescriptorField>) {
@@ -117,7 +117,7 @@ public struct TCPDescriptor: Hashable, Sendable {
       w.set(uint: UInt64(interfaceProperties.rawValue), in: slot)
     }
     if let slot = l[.fallbackMode], let fallbackMode { w.set(fallbackMode, at: slot.offset) }
-    w.setOpaque(opaque, [l[.reserved]], l.holes)
+    w.setOpaque(opaque, l[.reserved], l.holes)
   }
 }
 
@@ -174,7 +174,7 @@ public struct UDPDescriptor: Hashable, Sendable {
       interfaceProperties = InterfaceProperties(rawValue: UInt32(truncatingIfNeeded: try r.uint(slot)))
     }
     if let slot = l[.fallbackMode] { fallbackMode = try r.u8(slot.offset) }
-    opaque = try r.opaque([l[.reserved]], l.holes)
+    opaque = try r.opaque(l[.reserved], l.holes)
   }
 
   func write(into w: inout ByteWriter, _ l: StructLayout<UDPDescriptorField>) {
@@ -202,7 +202,7 @@ public struct UDPDescriptor: Hashable, Sendable {
       w.set(uint: UInt64(interfaceProperties.rawValue), in: slot)
     }
     if let slot = l[.fallbackMode], let fallbackMode { w.set(fallbackMode, at: slot.offset) }
-    w.setOpaque(opaque, [l[.reserved]], l.holes)
+    w.setOpaque(opaque, l[.reserved], l.holes)
   }
 }
 
@@ -229,7 +229,7 @@ public struct RouteDescriptor: Hashable, Sendable {
     gateway = try r.socketAddress(l.required(.gateway))
     ifindex = try r.u32(l.required(.ifindex).offset)
     flags = try r.u32(l.required(.flags).offset)
-    opaque = try r.opaque([l[.reserved]], l.holes)
+    opaque = try r.opaque(l[.reserved], l.holes)
   }
 
   func write(into w: inout ByteWriter, _ l: StructLayout<RouteDescriptorField>) {
@@ -241,7 +241,7 @@ public struct RouteDescriptor: Hashable, Sendable {
     w.set(gateway, in: l.required(.gateway))
     w.set(ifindex, at: l.required(.ifindex).offset)
     w.set(flags, at: l.required(.flags).offset)
-    w.setOpaque(opaque, [l[.reserved]], l.holes)
+    w.setOpaque(opaque, l[.reserved], l.holes)
   }
 }
 
@@ -283,7 +283,7 @@ public struct InterfaceDescriptor: Hashable, Sendable {
     type = try r.u32(l.required(.type).offset)
     interfaceDescription = try r.cString(l.required(.description))
     name = try r.cString(l.required(.name))
-    opaque = try r.opaque([l[.reserved]], l.holes)
+    opaque = try r.opaque(l[.reserved], l.holes)
   }
 
   func write(into w: inout ByteWriter, _ l: StructLayout<InterfaceDescriptorField>) {
@@ -298,7 +298,7 @@ public struct InterfaceDescriptor: Hashable, Sendable {
     w.set(type, at: l.required(.type).offset)
     w.set(interfaceDescription, in: l.required(.description))
     w.set(name, in: l.required(.name))
-    w.setOpaque(opaque, [l[.reserved]], l.holes)
+    w.setOpaque(opaque, l[.reserved], l.holes)
   }
 }
 
@@ -339,7 +339,7 @@ public struct ConnectionDescriptor: Hashable, Sendable {
     fuuid = try r.uuid(l.required(.fuuid).offset)
     personaID = try r.u32(l[.personaID])
     uid = try r.u32(l[.uid])
-    opaque = try r.opaque([l[.reserved]], l.holes)
+    opaque = try r.opaque(l[.reserved], l.holes)
   }
 
   func write(into w: inout ByteWriter, _ l: StructLayout<ConnectionDescriptorField>) {
@@ -358,7 +358,7 @@ public struct ConnectionDescriptor: Hashable, Sendable {
     w.set(fuuid, at: l.required(.fuuid).offset)
     w.set(personaID, in: l[.personaID])
     w.set(uid, in: l[.uid])
-    w.setOpaque(opaque, [l[.reserved]], l.holes)
+    w.setOpaque(opaque, l[.reserved], l.holes)
   }
 }
 
@@ -387,7 +387,7 @@ public struct DomainInfo: Hashable, Sendable {
     isTracker = try r.u8(l.required(.isTracker).offset)
     isNonAppInitiated = try r.u8(l.required(.isNonAppInitiated).offset)
     isSilent = try r.u8(l.required(.isSilent).offset)
-    opaque = try r.opaque([l[.reserved]], l.holes)
+    opaque = try r.opaque(l[.reserved], l.holes)
   }
 
   func write(into w: inout ByteWriter, _ l: StructLayout<DomainInfoField>) {
@@ -399,7 +399,7 @@ public struct DomainInfo: Hashable, Sendable {
     w.set(isTracker, at: l.required(.isTracker).offset)
     w.set(isNonAppInitiated, at: l.required(.isNonAppInitiated).offset)
     w.set(isSilent, at: l.required(.isSilent).offset)
-    w.setOpaque(opaque, [l[.reserved]], l.holes)
+    w.setOpaque(opaque, l[.reserved], l.holes)
   }
 }
 

@@ -168,15 +168,7 @@ public enum LayoutFamily: String, CaseIterable, Hashable, Sendable, Comparable, 
 
   /// Descriptor size for a provider kind in this family (`nstat_*_descriptor`), nil if absent.
   public func descriptorSize(for kind: DescriptorKind) -> Int? {
-    let layouts = self.layouts
-    switch kind {
-    case .tcp: return layouts.tcpDescriptor.size
-    case .udp: return layouts.udpDescriptor.size
-    case .route: return layouts.routeDescriptor.size
-    case .ifnet: return layouts.interfaceDescriptor?.size
-    case .sysinfo: return layouts.sysinfoDescriptor?.size
-    case .connection: return layouts.connectionDescriptor?.size
-    }
+    MessageDecoder(family: self).descriptorSize(kind)
   }
 
   public static func < (lhs: LayoutFamily, rhs: LayoutFamily) -> Bool {

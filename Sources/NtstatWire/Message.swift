@@ -56,11 +56,13 @@ public enum MessageBody: Hashable, Sendable {
   // Kernel → client.
   case sourceAdded(SourceAdded)
   case sourceRemoved(SourceRef)
-  case sourceDescription(SourceDescription)
+  /// Boxed (`indirect`): descriptors are hundreds of bytes; keeping them out of line keeps every
+  /// other message small to move.
+  indirect case sourceDescription(SourceDescription)
   case sourceCounts(SourceCounts)
   case sysinfoCounts(SysinfoCounts)
-  case sourceUpdate(SourceUpdate)
-  case sourceExtendedUpdate(SourceUpdate)
+  indirect case sourceUpdate(SourceUpdate)
+  indirect case sourceExtendedUpdate(SourceUpdate)
   /// A type this family does not define; the bytes after the header, kept as they were.
   case unknown(type: MessageType, payload: [UInt8])
 

@@ -13,16 +13,33 @@ public enum Direction: String, Hashable, Sendable {
 /// and message type, and never traps. Decoding keeps every byte (unknown types, bytes past the
 /// family's struct, non-zero reserved fields), so ``MessageEncoder`` reproduces the input.
 public struct MessageDecoder: Sendable {
-  public let family: LayoutFamily
-  let layouts: FamilyLayouts
-  let packs: Bool
-  let sourceRefWidth: Int
+  let tables: DecoderTables
+  public var family: LayoutFamily { tables.family }
+  var layouts: FamilyLayouts { tables.layouts }
+  var packs: Bool { tables.packs }
+  var providerKinds: [ProviderKind?] { tables.providerKinds }
 
   public init(family: LayoutFamily) {
-    self.family = family
-    layouts = family.layouts
-    packs = family.hasLengthAndFlags
-    sourceRefWidth = family.sourceRefWidth
+    tables = DecoderTables(family: family)
+  }
+
+  init(tables: DecoderTables) {
+    self.tables = tables
+  }
+
+  func providerKind(_ id: ProviderID) -> ProviderKind? {
+    id.rawValue < providerKinds.count ? providerKinds[Int(id.rawValue)] : nil
+  }
+
+  func descriptorSize(_ kind: DescriptorKind) -> Int? {
+    switch kind {
+    case .tcp: return layouts.tcpDescriptor.size
+    case .udp: return layouts.udpDescriptor.size
+    case .route: return layouts.routeDescriptor.size
+    case .ifnet: return layouts.interfaceDescriptor?.size
+    case .sysinfo: return layouts.sysinfoDescriptor?.size
+    case .connection: return layouts.connectionDescriptor?.size
+    }
   }
 
   /// Decodes every message of a datagram.
@@ -34,8 +51,28 @@ public struct MessageDecoder: Sendable {
     return messages
   }
 
+  /// Calls `body` with a view of each message of a datagram: its header, and accessors that
+  /// decode only what is asked for (``MessageView/counts()``, ``MessageView/sourceRef()``,
+  /// ``MessageView/decode()``). The view reads `datagram` in place and must not outlive `body`.
+  /// This is the hot path: a counts frame read this way allocates nothing and copies only its
+  /// counters.
+  public func forEachView(
+    in datagram: UnsafeRawBufferPointer, direction: Direction = .fromKernel,
+    _ body: (MessageView) throws(WireError) -> Void
+  ) throws(WireError) {
+    var offset = 0
+    repeat {
+      let end = try messageEnd(in: datagram, at: offset, direction: direction)
+      let r = StructReader(buffer: datagram, start: offset, end: end, messageType: nil)
+      let header = MessageHeader(
+        context: try r.u64(0), type: MessageType(rawValue: try r.u32(8)), length: try r.u16(12),
+        flags: MessageFlags(rawValue: try r.u16(14)))
+      try body(MessageView(tables: tables, buffer: datagram, start: offset, end: end, header: header))
+      offset = end
+    } while offset < datagram.count
+  }
+
   /// Calls `body` with each message of a datagram, in order, without collecting them.
-  
   public func forEachMessage(
     in datagram: UnsafeRawBufferPointer, direction: Direction = .fromKernel, _ body: (Message) -> Void
   ) throws(WireError) {
@@ -63,7 +100,6 @@ public struct MessageDecoder: Sendable {
 
   /// Where the message starting at `offset` ends: the datagram's end for requests and for
   /// families before xnu-3247, else `offset + hdr.length`.
-  
   func messageEnd(in datagram: UnsafeRawBufferPointer, at offset: Int, direction: Direction) throws(WireError) -> Int {
     guard datagram.count - offset >= MessageHeader.size else {
       throw WireError(
@@ -88,7 +124,6 @@ public struct MessageDecoder: Sendable {
   }
 
   /// Decodes the single message occupying `start..<end` of `datagram`.
-  
   func decodeMessage(in datagram: UnsafeRawBufferPointer, start: Int, end: Int) throws(WireError) -> Message {
     let headerReader = StructReader(buffer: datagram, start: start, end: end, messageType: nil)
     let type = MessageType(rawValue: try headerReader.u32(8))
@@ -223,7 +258,7 @@ public struct MessageDecoder: Sendable {
           SysinfoKeyValue(
             key: try k.u32(kv.required(.key).offset), flags: try k.u32(kv.required(.flags).offset),
             value: try k.bytes(value.offset, count: value.width), valueSize: try k.u32(kv[.valueSize]),
-            opaque: try k.opaque([kv[.reserved]], kv.holes)))
+            opaque: try k.opaque(kv[.reserved], kv.holes)))
       }
       consumed = keyvalsStart + count * kv.size
       body = .sysinfoCounts(
@@ -238,7 +273,7 @@ public struct MessageDecoder: Sendable {
     return Message(header: header, body: body, trailingBytes: trailing)
   }
 
-  
+
   func sourceRef(_ r: StructReader, _ slot: FieldSlot) throws(WireError) -> SourceRef {
     let raw = try r.uint(slot)
     if slot.width == 4, raw == UInt64(UInt32.max) { return .all }
@@ -248,7 +283,7 @@ public struct MessageDecoder: Sendable {
   func decodeParameters(_ r: StructReader, count: Int, provider: ProviderID) throws(WireError)
     -> AddSourceParameters
   {
-    switch family.providerKind(for: provider) {
+    switch providerKind(provider) {
     case .route? where count == layouts.routeAddParameters.size:
       let l = layouts.routeAddParameters
       return .route(
@@ -276,12 +311,12 @@ public struct MessageDecoder: Sendable {
   func decodeDescriptor(_ r: StructReader, at offset: Int, end: Int, provider: ProviderID) throws(WireError)
     -> (Descriptor, Int)
   {
-    guard let kind = family.providerKind(for: provider)?.descriptorKind else {
+    guard let kind = providerKind(provider)?.descriptorKind else {
       throw WireError(
         .unknownProvider, offset: r.start + offset - 8, messageType: r.messageType,
         reason: "provider \(provider) is not defined in \(family)")
     }
-    guard let size = family.descriptorSize(for: kind) else {
+    guard let size = descriptorSize(kind) else {
       throw WireError(
         .unknownProvider, offset: r.start + offset - 8, messageType: r.messageType,
         reason: "\(family) has no \(kind) descriptor")

@@ -140,7 +140,7 @@ public struct MessageEncoder: Sendable {
         let slot = kv.required(.value)
         w.set(Array(value.value.prefix(slot.width)), at: slot.offset)
         w.set(value.valueSize, in: kv[.valueSize])
-        w.setOpaque(value.opaque, [kv[.reserved]], kv.holes)
+        w.setOpaque(value.opaque, kv[.reserved], kv.holes)
       }
       w.base = 0
     }

@@ -4,31 +4,31 @@ public struct MessageType: RawRepresentable, Hashable, Sendable, CustomStringCon
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 
   // Generic responses.
-  public static let success = MessageType(rawValue: 0)
-  public static let error = MessageType(rawValue: 1)
+  public static var success: MessageType { MessageType(rawValue: 0) }
+  public static var error: MessageType { MessageType(rawValue: 1) }
   // Requests (client → kernel).
-  public static let addSource = MessageType(rawValue: 1001)
-  public static let addAllSources = MessageType(rawValue: 1002)
-  public static let removeSource = MessageType(rawValue: 1003)
-  public static let querySource = MessageType(rawValue: 1004)
-  public static let getSourceDescription = MessageType(rawValue: 1005)
+  public static var addSource: MessageType { MessageType(rawValue: 1001) }
+  public static var addAllSources: MessageType { MessageType(rawValue: 1002) }
+  public static var removeSource: MessageType { MessageType(rawValue: 1003) }
+  public static var querySource: MessageType { MessageType(rawValue: 1004) }
+  public static var getSourceDescription: MessageType { MessageType(rawValue: 1005) }
   /// xnu-2422 to xnu-10063; no longer dispatched from xnu-11215.
-  public static let setFilter = MessageType(rawValue: 1006)
+  public static var setFilter: MessageType { MessageType(rawValue: 1006) }
   /// xnu-3247 and later.
-  public static let getUpdate = MessageType(rawValue: 1007)
+  public static var getUpdate: MessageType { MessageType(rawValue: 1007) }
   /// xnu-3247 and later (privileged).
-  public static let subscribeSysinfo = MessageType(rawValue: 1008)
+  public static var subscribeSysinfo: MessageType { MessageType(rawValue: 1008) }
   // Responses and notifications (kernel → client).
-  public static let sourceAdded = MessageType(rawValue: 10001)
-  public static let sourceRemoved = MessageType(rawValue: 10002)
-  public static let sourceDescription = MessageType(rawValue: 10003)
-  public static let sourceCounts = MessageType(rawValue: 10004)
+  public static var sourceAdded: MessageType { MessageType(rawValue: 10001) }
+  public static var sourceRemoved: MessageType { MessageType(rawValue: 10002) }
+  public static var sourceDescription: MessageType { MessageType(rawValue: 10003) }
+  public static var sourceCounts: MessageType { MessageType(rawValue: 10004) }
   /// xnu-2782 and later.
-  public static let sysinfoCounts = MessageType(rawValue: 10005)
+  public static var sysinfoCounts: MessageType { MessageType(rawValue: 10005) }
   /// xnu-3247 and later.
-  public static let sourceUpdate = MessageType(rawValue: 10006)
+  public static var sourceUpdate: MessageType { MessageType(rawValue: 10006) }
   /// xnu-8019.41 and later.
-  public static let sourceExtendedUpdate = MessageType(rawValue: 10007)
+  public static var sourceExtendedUpdate: MessageType { MessageType(rawValue: 10007) }
 
   static let names: [UInt32: String] = [
     0: "SUCCESS", 1: "ERROR", 1001: "ADD_SRC", 1002: "ADD_ALL_SRCS", 1003: "REM_SRC",
@@ -52,17 +52,17 @@ public struct MessageFlags: OptionSet, Hashable, Sendable, CustomStringConvertib
   public init(rawValue: UInt16) { self.rawValue = rawValue }
 
   /// Client → kernel: the client accepts several messages packed into one datagram.
-  public static let supportsAggregate = MessageFlags(rawValue: 1 << 0)
+  public static var supportsAggregate: MessageFlags { MessageFlags(rawValue: 1 << 0) }
   /// On a paced ALL query, and on the SUCCESS that says more remain.
-  public static let continuation = MessageFlags(rawValue: 1 << 1)
+  public static var continuation: MessageFlags { MessageFlags(rawValue: 1 << 1) }
   /// The final report for a source that is going away.
-  public static let closing = MessageFlags(rawValue: 1 << 2)
+  public static var closing: MessageFlags { MessageFlags(rawValue: 1 << 2) }
   /// SRC_REMOVED: the final report could not be queued (xnu-8019.61+).
-  public static let closedAfterDrop = MessageFlags(rawValue: 1 << 3)
+  public static var closedAfterDrop: MessageFlags { MessageFlags(rawValue: 1 << 3) }
   /// SRC_REMOVED: the final report was suppressed by the filter (xnu-8019.61+).
-  public static let closedAfterFilter = MessageFlags(rawValue: 1 << 4)
+  public static var closedAfterFilter: MessageFlags { MessageFlags(rawValue: 1 << 4) }
   /// Declared in xnu-11215, not referenced by its `ntstat.c`.
-  public static let closedAfterGone = MessageFlags(rawValue: 1 << 6)
+  public static var closedAfterGone: MessageFlags { MessageFlags(rawValue: 1 << 6) }
 
   static let names: [(MessageFlags, String)] = [
     (.supportsAggregate, "SUPPORTS_AGGREGATE"), (.continuation, "CONTINUATION"), (.closing, "CLOSING"),
@@ -99,9 +99,9 @@ public struct SourceRef: RawRepresentable, Hashable, Sendable, Comparable, Custo
   public init(_ value: UInt64) { rawValue = value }
 
   /// `NSTAT_SRC_REF_ALL`.
-  public static let all = SourceRef(rawValue: .max)
+  public static var all: SourceRef { SourceRef(rawValue: .max) }
   /// `NSTAT_SRC_REF_INVALID`.
-  public static let invalid = SourceRef(rawValue: 0)
+  public static var invalid: SourceRef { SourceRef(rawValue: 0) }
 
   public var description: String { self == .all ? "ALL" : String(rawValue) }
   public static func < (lhs: SourceRef, rhs: SourceRef) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -166,17 +166,17 @@ public struct TCPState: RawRepresentable, Hashable, Sendable, CustomStringConver
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 
-  public static let closed = TCPState(rawValue: 0)
-  public static let listen = TCPState(rawValue: 1)
-  public static let synSent = TCPState(rawValue: 2)
-  public static let synReceived = TCPState(rawValue: 3)
-  public static let established = TCPState(rawValue: 4)
-  public static let closeWait = TCPState(rawValue: 5)
-  public static let finWait1 = TCPState(rawValue: 6)
-  public static let closing = TCPState(rawValue: 7)
-  public static let lastAck = TCPState(rawValue: 8)
-  public static let finWait2 = TCPState(rawValue: 9)
-  public static let timeWait = TCPState(rawValue: 10)
+  public static var closed: TCPState { TCPState(rawValue: 0) }
+  public static var listen: TCPState { TCPState(rawValue: 1) }
+  public static var synSent: TCPState { TCPState(rawValue: 2) }
+  public static var synReceived: TCPState { TCPState(rawValue: 3) }
+  public static var established: TCPState { TCPState(rawValue: 4) }
+  public static var closeWait: TCPState { TCPState(rawValue: 5) }
+  public static var finWait1: TCPState { TCPState(rawValue: 6) }
+  public static var closing: TCPState { TCPState(rawValue: 7) }
+  public static var lastAck: TCPState { TCPState(rawValue: 8) }
+  public static var finWait2: TCPState { TCPState(rawValue: 9) }
+  public static var timeWait: TCPState { TCPState(rawValue: 10) }
 
   static let names = [
     "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1",
@@ -194,28 +194,28 @@ public struct InterfaceProperties: OptionSet, Hashable, Sendable, CustomStringCo
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 
-  public static let unknownType = InterfaceProperties(rawValue: 0x1)
-  public static let loopback = InterfaceProperties(rawValue: 0x2)
-  public static let cellular = InterfaceProperties(rawValue: 0x4)
-  public static let wifi = InterfaceProperties(rawValue: 0x8)
-  public static let wired = InterfaceProperties(rawValue: 0x10)
-  public static let awdl = InterfaceProperties(rawValue: 0x20)
-  public static let expensive = InterfaceProperties(rawValue: 0x40)
-  public static let vpn = InterfaceProperties(rawValue: 0x80)
-  public static let viaCellFallback = InterfaceProperties(rawValue: 0x100)
-  public static let companionLink = InterfaceProperties(rawValue: 0x200)
-  public static let constrained = InterfaceProperties(rawValue: 0x400)
-  public static let local = InterfaceProperties(rawValue: 0x800)
-  public static let nonLocal = InterfaceProperties(rawValue: 0x1000)
-  public static let llw = InterfaceProperties(rawValue: 0x8000)
-  public static let wifiInfra = InterfaceProperties(rawValue: 0x10000)
-  public static let peerEgressCellular = InterfaceProperties(rawValue: 0x20000)
-  public static let companionLinkBluetooth = InterfaceProperties(rawValue: 0x40000)
-  public static let hasNetworkAccess = InterfaceProperties(rawValue: 0x100_0000)
+  public static var unknownType: InterfaceProperties { InterfaceProperties(rawValue: 0x1) }
+  public static var loopback: InterfaceProperties { InterfaceProperties(rawValue: 0x2) }
+  public static var cellular: InterfaceProperties { InterfaceProperties(rawValue: 0x4) }
+  public static var wifi: InterfaceProperties { InterfaceProperties(rawValue: 0x8) }
+  public static var wired: InterfaceProperties { InterfaceProperties(rawValue: 0x10) }
+  public static var awdl: InterfaceProperties { InterfaceProperties(rawValue: 0x20) }
+  public static var expensive: InterfaceProperties { InterfaceProperties(rawValue: 0x40) }
+  public static var vpn: InterfaceProperties { InterfaceProperties(rawValue: 0x80) }
+  public static var viaCellFallback: InterfaceProperties { InterfaceProperties(rawValue: 0x100) }
+  public static var companionLink: InterfaceProperties { InterfaceProperties(rawValue: 0x200) }
+  public static var constrained: InterfaceProperties { InterfaceProperties(rawValue: 0x400) }
+  public static var local: InterfaceProperties { InterfaceProperties(rawValue: 0x800) }
+  public static var nonLocal: InterfaceProperties { InterfaceProperties(rawValue: 0x1000) }
+  public static var llw: InterfaceProperties { InterfaceProperties(rawValue: 0x8000) }
+  public static var wifiInfra: InterfaceProperties { InterfaceProperties(rawValue: 0x10000) }
+  public static var peerEgressCellular: InterfaceProperties { InterfaceProperties(rawValue: 0x20000) }
+  public static var companionLinkBluetooth: InterfaceProperties { InterfaceProperties(rawValue: 0x40000) }
+  public static var hasNetworkAccess: InterfaceProperties { InterfaceProperties(rawValue: 0x100_0000) }
   /// xnu-10002 and later.
-  public static let sourceIsListener = InterfaceProperties(rawValue: 0x200_0000)
-  public static let sourceIsInbound = InterfaceProperties(rawValue: 0x400_0000)
-  public static let sourceIsOutbound = InterfaceProperties(rawValue: 0x800_0000)
+  public static var sourceIsListener: InterfaceProperties { InterfaceProperties(rawValue: 0x200_0000) }
+  public static var sourceIsInbound: InterfaceProperties { InterfaceProperties(rawValue: 0x400_0000) }
+  public static var sourceIsOutbound: InterfaceProperties { InterfaceProperties(rawValue: 0x800_0000) }
 
   static let names: [(InterfaceProperties, String)] = [
     (.unknownType, "UNKNOWN"), (.loopback, "LOOPBACK"), (.cellular, "CELLULAR"), (.wifi, "WIFI"),
@@ -238,13 +238,13 @@ public struct ExtendedItemType: RawRepresentable, Hashable, Sendable, CustomStri
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 
   /// Written by the kernel when building an item failed part way; covers the rest.
-  public static let unknown = ExtendedItemType(rawValue: 0)
-  public static let domain = ExtendedItemType(rawValue: 1)
-  public static let necpTLV = ExtendedItemType(rawValue: 2)
-  public static let originalNECPTLV = ExtendedItemType(rawValue: 3)
-  public static let originalDomain = ExtendedItemType(rawValue: 4)
-  public static let flowUUID = ExtendedItemType(rawValue: 5)
-  public static let bluetoothCounts = ExtendedItemType(rawValue: 6)
+  public static var unknown: ExtendedItemType { ExtendedItemType(rawValue: 0) }
+  public static var domain: ExtendedItemType { ExtendedItemType(rawValue: 1) }
+  public static var necpTLV: ExtendedItemType { ExtendedItemType(rawValue: 2) }
+  public static var originalNECPTLV: ExtendedItemType { ExtendedItemType(rawValue: 3) }
+  public static var originalDomain: ExtendedItemType { ExtendedItemType(rawValue: 4) }
+  public static var flowUUID: ExtendedItemType { ExtendedItemType(rawValue: 5) }
+  public static var bluetoothCounts: ExtendedItemType { ExtendedItemType(rawValue: 6) }
 
   static let names = ["UNKNOWN", "DOMAIN", "NECP_TLV", "ORIGINAL_NECP_TLV", "ORIGINAL_DOMAIN", "FUUID", "BLUETOOTH_COUNTS"]
 

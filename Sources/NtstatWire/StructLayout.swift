@@ -26,37 +26,81 @@ extension LayoutField {
 
 /// One family's layout of one C struct: total size and where each field is; a field the
 /// family does not have is `nil`, never a zero offset.
-public struct StructLayout<Field: LayoutField>: Hashable, Sendable {
+///
+/// The slots live in immutable storage allocated once per table (the tables are static), so a
+/// layout is two words to copy and a field lookup is one load: the decoder consults it for
+/// every field of every frame.
+public struct StructLayout<Field: LayoutField>: Hashable, @unchecked Sendable {
   /// `sizeof` the struct in this family.
   public let size: Int
-  /// One slot per field, indexed by `Field.rawValue`.
-  public let slots: [FieldSlot?]
+  /// Packed slots, `offset << 8 | width`, `UInt32.max` for an absent field; never freed.
+  private let packed: UnsafePointer<UInt32>
   /// Padding the compiler inserted between or after fields (kept so that no byte is lost).
-  public let holes: [FieldSlot]
+  public let holes: HoleList
 
   init(size: Int, slots: [FieldSlot?], holes: [FieldSlot] = []) {
     precondition(slots.count == Field.allCases.count, "layout table for \(Field.self) has the wrong field count")
     self.size = size
-    self.slots = slots
-    self.holes = holes
+    let storage = UnsafeMutablePointer<UInt32>.allocate(capacity: slots.count)
+    for (index, slot) in slots.enumerated() {
+      storage[index] = slot.map { UInt32($0.offset) << 8 | UInt32($0.width) } ?? .max
+    }
+    packed = UnsafePointer(storage)
+    self.holes = HoleList(holes)
   }
 
+  /// One slot per field, indexed by `Field.rawValue`.
+  public var slots: [FieldSlot?] { Field.allCases.map { self[$0] } }
+
   /// The field's slot, or nil if this family lacks it.
-  
-  public subscript(field: Field) -> FieldSlot? { slots[field.rawValue] }
+  @inline(__always)
+  public subscript(field: Field) -> FieldSlot? {
+    let value = packed[field.rawValue]
+    return value == .max ? nil : FieldSlot(Int(value >> 8), Int(value & 0xff))
+  }
 
   /// The slot of a field every family has; a missing one is a bug in the generated tables.
-  
+  @inline(__always)
   func required(_ field: Field) -> FieldSlot {
-    guard let slot = slots[field.rawValue] else {
+    guard let slot = self[field] else {
       preconditionFailure("layout table for \(Field.self) lacks \(field), which every family has")
     }
     return slot
   }
+
+  public static func == (lhs: StructLayout, rhs: StructLayout) -> Bool {
+    lhs.size == rhs.size && lhs.holes == rhs.holes && lhs.slots == rhs.slots
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(size)
+    hasher.combine(slots)
+  }
+}
+
+/// Up to two padding holes, stored inline.
+public struct HoleList: Hashable, Sendable, Sequence {
+  private let first: FieldSlot?
+  private let second: FieldSlot?
+
+  init(_ holes: [FieldSlot]) {
+    precondition(holes.count <= 2, "more than two padding holes in one struct")
+    first = holes.first
+    second = holes.count > 1 ? holes[1] : nil
+  }
+
+  public var isEmpty: Bool { first == nil }
+
+  public func makeIterator() -> some IteratorProtocol<FieldSlot> {
+    [first, second].compactMap { $0 }.makeIterator()
+  }
 }
 
 /// Every struct layout of one family. Structs a family lacks are `nil`.
-public struct FamilyLayouts: Hashable, Sendable {
+///
+/// A class so that the decoder reaches a table through one pointer instead of copying all of
+/// them; instances are the immutable static tables of `Generated/LayoutTables.swift`.
+public final class FamilyLayouts: Sendable {
   public let counts: StructLayout<CountsField>
   public let errorMessage: StructLayout<ErrorMessageField>
   public let addSourceMessage: StructLayout<AddSourceMessageField>
@@ -82,4 +126,58 @@ public struct FamilyLayouts: Hashable, Sendable {
   public let tcpAddParameters: StructLayout<TCPAddParametersField>
   public let interfaceAddParameters: StructLayout<InterfaceAddParametersField>?
   public let sysinfoAddParameters: StructLayout<SysinfoAddParametersField>?
+
+  init(
+    counts: StructLayout<CountsField>,
+    errorMessage: StructLayout<ErrorMessageField>,
+    addSourceMessage: StructLayout<AddSourceMessageField>,
+    addAllSourcesMessage: StructLayout<AddAllSourcesMessageField>,
+    sourceAddedMessage: StructLayout<SourceAddedMessageField>,
+    sourceRefMessage: StructLayout<SourceRefMessageField>,
+    setFilterMessage: StructLayout<SetFilterMessageField>?,
+    sourceDescriptionMessage: StructLayout<SourceDescriptionMessageField>,
+    sourceCountsMessage: StructLayout<SourceCountsMessageField>,
+    sourceUpdateMessage: StructLayout<SourceUpdateMessageField>?,
+    sysinfoCountsMessage: StructLayout<SysinfoCountsMessageField>?,
+    sysinfoCountsHeader: StructLayout<SysinfoCountsHeaderField>?,
+    sysinfoKeyValue: StructLayout<SysinfoKeyValueField>?,
+    tcpDescriptor: StructLayout<TCPDescriptorField>,
+    udpDescriptor: StructLayout<UDPDescriptorField>,
+    routeDescriptor: StructLayout<RouteDescriptorField>,
+    interfaceDescriptor: StructLayout<InterfaceDescriptorField>?,
+    connectionDescriptor: StructLayout<ConnectionDescriptorField>?,
+    domainInfo: StructLayout<DomainInfoField>?,
+    interfaceCounts: StructLayout<InterfaceCountsField>?,
+    sysinfoDescriptor: StructLayout<SysinfoDescriptorField>?,
+    routeAddParameters: StructLayout<RouteAddParametersField>,
+    tcpAddParameters: StructLayout<TCPAddParametersField>,
+    interfaceAddParameters: StructLayout<InterfaceAddParametersField>?,
+    sysinfoAddParameters: StructLayout<SysinfoAddParametersField>?
+  ) {
+    self.counts = counts
+    self.errorMessage = errorMessage
+    self.addSourceMessage = addSourceMessage
+    self.addAllSourcesMessage = addAllSourcesMessage
+    self.sourceAddedMessage = sourceAddedMessage
+    self.sourceRefMessage = sourceRefMessage
+    self.setFilterMessage = setFilterMessage
+    self.sourceDescriptionMessage = sourceDescriptionMessage
+    self.sourceCountsMessage = sourceCountsMessage
+    self.sourceUpdateMessage = sourceUpdateMessage
+    self.sysinfoCountsMessage = sysinfoCountsMessage
+    self.sysinfoCountsHeader = sysinfoCountsHeader
+    self.sysinfoKeyValue = sysinfoKeyValue
+    self.tcpDescriptor = tcpDescriptor
+    self.udpDescriptor = udpDescriptor
+    self.routeDescriptor = routeDescriptor
+    self.interfaceDescriptor = interfaceDescriptor
+    self.connectionDescriptor = connectionDescriptor
+    self.domainInfo = domainInfo
+    self.interfaceCounts = interfaceCounts
+    self.sysinfoDescriptor = sysinfoDescriptor
+    self.routeAddParameters = routeAddParameters
+    self.tcpAddParameters = tcpAddParameters
+    self.interfaceAddParameters = interfaceAddParameters
+    self.sysinfoAddParameters = sysinfoAddParameters
+  }
 }

@@ -13,7 +13,7 @@ struct StructReader {
   let end: Int
   let messageType: MessageType?
 
-  
+
   init(buffer: UnsafeRawBufferPointer, start: Int, end: Int, messageType: MessageType?) {
     self.buffer = buffer
     self.start = start
@@ -22,12 +22,13 @@ struct StructReader {
   }
 
   /// A reader for a nested struct at `offset` from this one.
-  
+  @inline(__always)
   func nested(at offset: Int) -> StructReader {
     StructReader(buffer: buffer, start: start + offset, end: end, messageType: messageType)
   }
 
-  
+
+  @inline(__always)
   func check(_ offset: Int, _ width: Int) throws(WireError) {
     let absolute = start + offset
     guard offset >= 0, absolute <= end - width else {
@@ -37,38 +38,43 @@ struct StructReader {
     }
   }
 
-  
+
+  @inline(__always)
   func u8(_ offset: Int) throws(WireError) -> UInt8 {
     try check(offset, 1)
     return buffer[start + offset]
   }
 
-  
+
+  @inline(__always)
   func u16(_ offset: Int) throws(WireError) -> UInt16 {
     try check(offset, 2)
     return UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt16.self))
   }
 
-  
+
+  @inline(__always)
   func bigEndianU16(_ offset: Int) throws(WireError) -> UInt16 {
     try check(offset, 2)
     return UInt16(bigEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt16.self))
   }
 
-  
+
+  @inline(__always)
   func u32(_ offset: Int) throws(WireError) -> UInt32 {
     try check(offset, 4)
     return UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt32.self))
   }
 
-  
+
+  @inline(__always)
   func u64(_ offset: Int) throws(WireError) -> UInt64 {
     try check(offset, 8)
     return UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self))
   }
 
   /// Reads an unsigned integer whose width (1, 2, 4 or 8) depends on the family.
-  
+  @inline(__always)
   func uint(_ slot: FieldSlot) throws(WireError) -> UInt64 {
     switch slot.width {
     case 1: return UInt64(try u8(slot.offset))
@@ -78,13 +84,15 @@ struct StructReader {
     }
   }
 
-  
+
+  @inline(__always)
   func u32(_ slot: FieldSlot?) throws(WireError) -> UInt32? {
     guard let slot else { return nil }
     return try u32(slot.offset)
   }
 
-  
+
+  @inline(__always)
   func u64(_ slot: FieldSlot?) throws(WireError) -> UInt64? {
     guard let slot else { return nil }
     return try u64(slot.offset)
@@ -124,17 +132,23 @@ struct StructReader {
 }
 
 extension StructReader {
-  /// Bytes of reserved fields and compiler padding, concatenated; empty when all are zero
+  /// Bytes of a reserved field and of compiler padding, concatenated; empty when all are zero
   /// (as the kernel writes them), so the common case allocates nothing.
-  func opaque(_ slots: [FieldSlot?], _ holes: [FieldSlot]) throws(WireError) -> [UInt8] {
+  func opaque(_ reserved: FieldSlot?, _ holes: HoleList) throws(WireError) -> [UInt8] {
     var allZero = true
-    for slot in slots.compactMap({ $0 }) + holes {
-      try check(slot.offset, slot.width)
-      for index in 0..<slot.width where buffer[start + slot.offset + index] != 0 { allZero = false }
+    if let reserved {
+      try check(reserved.offset, reserved.width)
+      for index in 0..<reserved.width where buffer[start + reserved.offset + index] != 0 { allZero = false }
+    }
+    if !holes.isEmpty {
+      for slot in holes {
+        try check(slot.offset, slot.width)
+        for index in 0..<slot.width where buffer[start + slot.offset + index] != 0 { allZero = false }
+      }
     }
     if allZero { return [] }
     var bytes: [UInt8] = []
-    for slot in slots.compactMap({ $0 }) + holes {
+    for slot in [reserved].compactMap({ $0 }) + Array(holes) {
       bytes += buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]
     }
     return bytes
@@ -143,10 +157,10 @@ extension StructReader {
 
 extension ByteWriter {
   /// Writes back what ``StructReader/opaque(_:_:)`` read.
-  mutating func setOpaque(_ bytes: [UInt8], _ slots: [FieldSlot?], _ holes: [FieldSlot]) {
+  mutating func setOpaque(_ bytes: [UInt8], _ reserved: FieldSlot?, _ holes: HoleList) {
     guard !bytes.isEmpty else { return }
     var cursor = 0
-    for slot in slots.compactMap({ $0 }) + holes {
+    for slot in [reserved].compactMap({ $0 }) + Array(holes) {
       let end = min(bytes.count, cursor + slot.width)
       if cursor < end { set(Array(bytes[cursor..<end]), at: slot.offset) }
       cursor += slot.width
