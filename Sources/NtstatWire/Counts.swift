@@ -7,12 +7,10 @@ public struct Counts: Hashable, Sendable {
   public var rxBytes: UInt64 = 0
   public var txPackets: UInt64 = 0
   public var txBytes: UInt64 = 0
-  public var cellRxBytes: UInt64?
-  public var cellTxBytes: UInt64?
-  public var wifiRxBytes: UInt64?
-  public var wifiTxBytes: UInt64?
-  public var wiredRxBytes: UInt64?
-  public var wiredTxBytes: UInt64?
+  // Per-medium counters are stored unboxed with a presence mask, which keeps the struct at
+  // 120 bytes instead of 156: counts are copied on every frame.
+  private var medium: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+  private var mediumPresent: UInt8 = 0
   public var rxDuplicateBytes: UInt32 = 0
   public var rxOutOfOrderBytes: UInt32 = 0
   public var txRetransmit: UInt32 = 0
@@ -27,28 +25,111 @@ public struct Counts: Hashable, Sendable {
   /// Raw `t_rttvar`.
   public var varRTT: UInt32 = 0
 
+  /// Cellular bytes received (xnu-2422+).
+  public var cellRxBytes: UInt64? {
+    get { mediumValue(0) }
+    set { setMedium(0, newValue) }
+  }
+  /// Cellular bytes sent (xnu-2422+).
+  public var cellTxBytes: UInt64? {
+    get { mediumValue(1) }
+    set { setMedium(1, newValue) }
+  }
+  /// Wi-Fi bytes received (xnu-2422+).
+  public var wifiRxBytes: UInt64? {
+    get { mediumValue(2) }
+    set { setMedium(2, newValue) }
+  }
+  /// Wi-Fi bytes sent (xnu-2422+).
+  public var wifiTxBytes: UInt64? {
+    get { mediumValue(3) }
+    set { setMedium(3, newValue) }
+  }
+  /// Wired bytes received (xnu-2782+).
+  public var wiredRxBytes: UInt64? {
+    get { mediumValue(4) }
+    set { setMedium(4, newValue) }
+  }
+  /// Wired bytes sent (xnu-2782+).
+  public var wiredTxBytes: UInt64? {
+    get { mediumValue(5) }
+    set { setMedium(5, newValue) }
+  }
+
+  private func mediumValue(_ index: Int) -> UInt64? {
+    guard mediumPresent & (1 << index) != 0 else { return nil }
+    switch index {
+    case 0: return medium.0
+    case 1: return medium.1
+    case 2: return medium.2
+    case 3: return medium.3
+    case 4: return medium.4
+    default: return medium.5
+    }
+  }
+
+  private mutating func setMedium(_ index: Int, _ value: UInt64?) {
+    if value == nil { mediumPresent &= ~(1 << index) } else { mediumPresent |= 1 << index }
+    let stored = value ?? 0
+    switch index {
+    case 0: medium.0 = stored
+    case 1: medium.1 = stored
+    case 2: medium.2 = stored
+    case 3: medium.3 = stored
+    case 4: medium.4 = stored
+    default: medium.5 = stored
+    }
+  }
+
+  public static func == (lhs: Counts, rhs: Counts) -> Bool {
+    lhs.rxPackets == rhs.rxPackets && lhs.rxBytes == rhs.rxBytes && lhs.txPackets == rhs.txPackets
+      && lhs.txBytes == rhs.txBytes && lhs.cellRxBytes == rhs.cellRxBytes && lhs.cellTxBytes == rhs.cellTxBytes
+      && lhs.wifiRxBytes == rhs.wifiRxBytes && lhs.wifiTxBytes == rhs.wifiTxBytes
+      && lhs.wiredRxBytes == rhs.wiredRxBytes && lhs.wiredTxBytes == rhs.wiredTxBytes
+      && lhs.rxDuplicateBytes == rhs.rxDuplicateBytes && lhs.rxOutOfOrderBytes == rhs.rxOutOfOrderBytes
+      && lhs.txRetransmit == rhs.txRetransmit && lhs.connectAttempts == rhs.connectAttempts
+      && lhs.connectSuccesses == rhs.connectSuccesses && lhs.minRTT == rhs.minRTT && lhs.avgRTT == rhs.avgRTT
+      && lhs.varRTT == rhs.varRTT
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(rxPackets)
+    hasher.combine(rxBytes)
+    hasher.combine(txPackets)
+    hasher.combine(txBytes)
+    hasher.combine(mediumPresent)
+    hasher.combine(rxDuplicateBytes)
+    hasher.combine(avgRTT)
+  }
+
   public init() {}
 
 
+  /// Reads a family's `nstat_counts` at the reader's start: one bounds check for the whole
+  /// struct, then plain loads (every slot lies inside `layout.size`; the layout tests pin it).
   init(reading r: StructReader, _ layout: StructLayout<CountsField>) throws(WireError) {
-    rxPackets = try r.u64(layout.required(.rxPackets).offset)
-    rxBytes = try r.u64(layout.required(.rxBytes).offset)
-    txPackets = try r.u64(layout.required(.txPackets).offset)
-    txBytes = try r.u64(layout.required(.txBytes).offset)
-    cellRxBytes = try r.u64(layout[.cellRxBytes])
-    cellTxBytes = try r.u64(layout[.cellTxBytes])
-    wifiRxBytes = try r.u64(layout[.wifiRxBytes])
-    wifiTxBytes = try r.u64(layout[.wifiTxBytes])
-    wiredRxBytes = try r.u64(layout[.wiredRxBytes])
-    wiredTxBytes = try r.u64(layout[.wiredTxBytes])
-    rxDuplicateBytes = try r.u32(layout.required(.rxDuplicateBytes).offset)
-    rxOutOfOrderBytes = try r.u32(layout.required(.rxOutOfOrderBytes).offset)
-    txRetransmit = try r.u32(layout.required(.txRetransmit).offset)
-    connectAttempts = try r.u32(layout.required(.connectAttempts).offset)
-    connectSuccesses = try r.u32(layout.required(.connectSuccesses).offset)
-    minRTT = try r.u32(layout.required(.minRTT).offset)
-    avgRTT = try r.u32(layout.required(.avgRTT).offset)
-    varRTT = try r.u32(layout.required(.varRTT).offset)
+    try r.check(0, layout.size)
+    func u64(_ field: CountsField) -> UInt64 { r.u64(checked: layout.required(field).offset) }
+    func u32(_ field: CountsField) -> UInt32 { r.u32(checked: layout.required(field).offset) }
+    func optional(_ field: CountsField) -> UInt64? { layout[field].map { r.u64(checked: $0.offset) } }
+    rxPackets = u64(.rxPackets)
+    rxBytes = u64(.rxBytes)
+    txPackets = u64(.txPackets)
+    txBytes = u64(.txBytes)
+    cellRxBytes = optional(.cellRxBytes)
+    cellTxBytes = optional(.cellTxBytes)
+    wifiRxBytes = optional(.wifiRxBytes)
+    wifiTxBytes = optional(.wifiTxBytes)
+    wiredRxBytes = optional(.wiredRxBytes)
+    wiredTxBytes = optional(.wiredTxBytes)
+    rxDuplicateBytes = u32(.rxDuplicateBytes)
+    rxOutOfOrderBytes = u32(.rxOutOfOrderBytes)
+    txRetransmit = u32(.txRetransmit)
+    connectAttempts = u32(.connectAttempts)
+    connectSuccesses = u32(.connectSuccesses)
+    minRTT = u32(.minRTT)
+    avgRTT = u32(.avgRTT)
+    varRTT = u32(.varRTT)
   }
 
   func write(into w: inout ByteWriter, _ layout: StructLayout<CountsField>) {

@@ -7,6 +7,13 @@ final class DecoderTables: Sendable {
   let packs: Bool
   /// Provider kind by provider id (ids are small).
   let providerKinds: [ProviderKind?]
+  // The hot-path tables, held directly so that reading them retains nothing.
+  let counts: StructLayout<CountsField>
+  let sourceCountsMessage: StructLayout<SourceCountsMessageField>
+  let sourceUpdateMessage: StructLayout<SourceUpdateMessageField>?
+  let sourceDescriptionMessage: StructLayout<SourceDescriptionMessageField>
+  let sourceAddedMessage: StructLayout<SourceAddedMessageField>
+  let sourceRefMessage: StructLayout<SourceRefMessageField>
 
   init(family: LayoutFamily) {
     self.family = family
@@ -15,5 +22,11 @@ final class DecoderTables: Sendable {
     var kinds = [ProviderKind?](repeating: nil, count: 16)
     for (id, kind) in family.providers where id.rawValue < 16 { kinds[Int(id.rawValue)] = kind }
     providerKinds = kinds
+    counts = layouts.counts
+    sourceCountsMessage = layouts.sourceCountsMessage
+    sourceUpdateMessage = layouts.sourceUpdateMessage
+    sourceDescriptionMessage = layouts.sourceDescriptionMessage
+    sourceAddedMessage = layouts.sourceAddedMessage
+    sourceRefMessage = layouts.sourceRefMessage
   }
 }

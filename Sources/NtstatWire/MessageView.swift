@@ -4,14 +4,16 @@
 /// Handed out by ``MessageDecoder/forEachView(in:direction:_:)``; it points into the datagram and
 /// is valid only inside that call. Every accessor is bounds-checked like the full decoder.
 public struct MessageView {
-  unowned(unsafe) let tables: DecoderTables
+  /// Unretained: the decoder that made the view outlives it (views never escape `forEachView`).
+  let tablesRef: Unmanaged<DecoderTables>
+  var tables: DecoderTables { tablesRef.takeUnretainedValue() }
   let buffer: UnsafeRawBufferPointer
   let start: Int
   let end: Int
   public let header: MessageHeader
 
   init(tables: DecoderTables, buffer: UnsafeRawBufferPointer, start: Int, end: Int, header: MessageHeader) {
-    self.tables = tables
+    tablesRef = Unmanaged.passUnretained(tables)
     self.buffer = buffer
     self.start = start
     self.end = end
@@ -28,18 +30,17 @@ public struct MessageView {
 
   /// The source a message is about, for the types that carry one (nil for others).
   public func sourceRef() throws(WireError) -> SourceRef? {
-    let l = tables.layouts
-    let slot: FieldSlot
-    switch header.type.rawValue {
-    case 10004: slot = l.sourceCountsMessage.required(.sourceRef)
-    case 10006, 10007:
-      guard let u = l.sourceUpdateMessage else { return nil }
-      slot = u.required(.sourceRef)
-    case 10003: slot = l.sourceDescriptionMessage.required(.sourceRef)
-    case 10001: slot = l.sourceAddedMessage.required(.sourceRef)
-    case 10002, 1003, 1004, 1005, 1007: slot = l.sourceRefMessage.required(.sourceRef)
-    default: return nil
+    let slot: FieldSlot? = tablesRef._withUnsafeGuaranteedRef { t in
+      switch header.type.rawValue {
+      case 10004: return t.sourceCountsMessage.required(.sourceRef)
+      case 10006, 10007: return t.sourceUpdateMessage?.required(.sourceRef)
+      case 10003: return t.sourceDescriptionMessage.required(.sourceRef)
+      case 10001: return t.sourceAddedMessage.required(.sourceRef)
+      case 10002, 1003, 1004, 1005, 1007: return t.sourceRefMessage.required(.sourceRef)
+      default: return nil
+      }
     }
+    guard let slot else { return nil }
     try need(slot.offset + slot.width)
     let raw = try reader.uint(slot)
     if slot.width == 4, raw == UInt64(UInt32.max) { return .all }
@@ -48,21 +49,19 @@ public struct MessageView {
 
   /// The counters of SRC_COUNTS, SRC_UPDATE and SRC_EXTENDED_UPDATE (nil for other types).
   public func counts() throws(WireError) -> Counts? {
-    let l = tables.layouts
-    let offset: Int
-    let size: Int
-    switch header.type.rawValue {
-    case 10004:
-      offset = l.sourceCountsMessage.required(.counts).offset
-      size = l.sourceCountsMessage.size
-    case 10006, 10007:
-      guard let u = l.sourceUpdateMessage else { return nil }
-      offset = u.required(.counts).offset
-      size = u.required(.data).offset
-    default: return nil
+    let place: (offset: Int, size: Int, layout: StructLayout<CountsField>)? = tablesRef._withUnsafeGuaranteedRef { t in
+      switch header.type.rawValue {
+      case 10004:
+        return (t.sourceCountsMessage.required(.counts).offset, t.sourceCountsMessage.size, t.counts)
+      case 10006, 10007:
+        guard let u = t.sourceUpdateMessage else { return nil }
+        return (u.required(.counts).offset, u.required(.data).offset, t.counts)
+      default: return nil
+      }
     }
-    try need(size)
-    return try Counts(reading: reader.nested(at: offset), l.counts)
+    guard let place else { return nil }
+    try need(place.size)
+    return try Counts(reading: reader.nested(at: place.offset), place.layout)
   }
 
   /// Decodes the whole message.

@@ -33,7 +33,7 @@ extension LayoutField {
 public struct StructLayout<Field: LayoutField>: Hashable, @unchecked Sendable {
   /// `sizeof` the struct in this family.
   public let size: Int
-  /// Packed slots, `offset << 8 | width`, `UInt32.max` for an absent field; never freed.
+  /// Packed slots, `offset << 12 | width`, `UInt32.max` for an absent field; never freed.
   private let packed: UnsafePointer<UInt32>
   /// Padding the compiler inserted between or after fields (kept so that no byte is lost).
   public let holes: HoleList
@@ -43,7 +43,12 @@ public struct StructLayout<Field: LayoutField>: Hashable, @unchecked Sendable {
     self.size = size
     let storage = UnsafeMutablePointer<UInt32>.allocate(capacity: slots.count)
     for (index, slot) in slots.enumerated() {
-      storage[index] = slot.map { UInt32($0.offset) << 8 | UInt32($0.width) } ?? .max
+      if let slot {
+        precondition(slot.width < 1 << 12 && slot.offset < 1 << 19, "field slot \(slot) does not fit the packing")
+        storage[index] = UInt32(slot.offset) << 12 | UInt32(slot.width)
+      } else {
+        storage[index] = .max
+      }
     }
     packed = UnsafePointer(storage)
     self.holes = HoleList(holes)
@@ -56,7 +61,7 @@ public struct StructLayout<Field: LayoutField>: Hashable, @unchecked Sendable {
   @inline(__always)
   public subscript(field: Field) -> FieldSlot? {
     let value = packed[field.rawValue]
-    return value == .max ? nil : FieldSlot(Int(value >> 8), Int(value & 0xff))
+    return value == .max ? nil : FieldSlot(Int(value >> 12), Int(value & 0xfff))
   }
 
   /// The slot of a field every family has; a missing one is a bug in the generated tables.

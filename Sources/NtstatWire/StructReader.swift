@@ -39,6 +39,18 @@ struct StructReader {
   }
 
 
+  /// Loads after a ``check(_:_:)`` that covered `offset..<offset+8`: for structs whose whole
+  /// extent was checked once (the layout tables keep every field inside `size`).
+  @inline(__always)
+  func u64(checked offset: Int) -> UInt64 {
+    UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self))
+  }
+
+  @inline(__always)
+  func u32(checked offset: Int) -> UInt32 {
+    UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt32.self))
+  }
+
   @inline(__always)
   func u8(_ offset: Int) throws(WireError) -> UInt8 {
     try check(offset, 1)

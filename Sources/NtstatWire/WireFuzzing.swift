@@ -32,8 +32,12 @@ package enum WireFuzzing {
         return Violation(description: "decoded \(message.header.type) does not re-encode: \(error)")
       }
     }
-    if reencoded != Array(datagram) {
-      return Violation(description: "\(family) \(direction): re-encoding changed the bytes")
+    let original = Array(datagram)
+    if reencoded != original {
+      let first = (0..<min(reencoded.count, original.count)).first { reencoded[$0] != original[$0] } ?? min(reencoded.count, original.count)
+      return Violation(
+        description: "\(family) \(direction): re-encoding changed the bytes from offset \(first) "
+          + "(\(original.count) bytes in, \(reencoded.count) out)")
     }
     return nil
   }

@@ -20,6 +20,7 @@
         }
         let result = bytes.withUnsafeBytes { WireFuzzing.check($0) }
         print("\(path): \(result.map { "VIOLATION \($0)" } ?? "ok")")
+        fflush(nil)
         if result != nil { failures += 1 }
       }
       if failures > 0 { fatalError("\(failures) input(s) failed") }

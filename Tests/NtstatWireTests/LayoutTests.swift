@@ -45,10 +45,30 @@ import Testing
       }
       #expect(layout.size == record.size, "sizeof(\(cName)) in \(compiled.tag)")
       for field in F.allCases {
-        let expected = record.fields[field.cFieldPath]?.first?.int
+        let entry = record.fields[field.cFieldPath]
+        let expected = entry?.first?.int
         #expect(layout[field]?.offset == expected, "\(cName).\(field.cFieldPath) in \(compiled.tag)")
+        if let entry, entry.count > 1, case .string(let type) = entry[1], let width = Self.width(ofCType: type) {
+          #expect(layout[field]?.width == width, "width of \(cName).\(field.cFieldPath) (\(type)) in \(compiled.tag)")
+        }
       }
     }
+  }
+
+  /// The size of the C types whose size the name alone gives (arrays and fixed-width integers).
+  static func width(ofCType type: String) -> Int? {
+    let fixed: [String: Int] = [
+      "u_int64_t": 8, "uint64_t": 8, "nstat_event_flags_t": 8, "u_int32_t": 4, "uint32_t": 4, "pid_t": 4,
+      "uid_t": 4, "nstat_provider_id_t": 4, "u_int16_t": 2, "uint16_t": 2, "u_int8_t": 1, "uint8_t": 1,
+      "bool": 1, "uuid_t": 16,
+    ]
+    if let width = fixed[type] { return width }
+    if let open = type.firstIndex(of: "["), type.hasSuffix("]"),
+      let count = Int(type[type.index(after: open)..<type.index(before: type.endIndex)])
+    {
+      return count
+    }
+    return nil
   }
 
   @Test("every field offset and struct size matches the compiled header of every tag in the family",
