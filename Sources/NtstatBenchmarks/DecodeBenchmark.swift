@@ -58,8 +58,7 @@ enum DecodeBenchmark {
       let ref = SourceRef(UInt64(i % 5_000 + 1))
       let message: Message
       let kind: String
-      let countsOnly = getenv("NTSTAT_BENCH_COUNTS_ONLY") != nil
-      let slot = countsOnly || (i % 10 >= 8 && family.layouts.sourceUpdateMessage == nil) ? 0 : i % 10
+      let slot = i % 10 >= 8 && family.layouts.sourceUpdateMessage == nil ? 0 : i % 10
       switch slot {
       case 6, 7:
         kind = "description"
@@ -135,8 +134,7 @@ enum DecodeBenchmark {
     return (sum, messages)
   }
 
-  /// The hot path an engine uses: counts frames read through a view (no full decode), other
-  /// frames decoded in full.
+  /// The hot path an engine uses: zero-copy views that read the same fields in place.
   static func swiftViewDecode(_ corpus: Corpus, _ decoder: MessageDecoder) -> (UInt64, Int) {
     var sum: UInt64 = 0
     var messages = 0
@@ -146,11 +144,9 @@ enum DecodeBenchmark {
         let datagram = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
         do {
           try decoder.forEachView(in: datagram) { (view) throws(WireError) in
-            if view.type == .sourceCounts, let counts = try view.counts(), let ref = try view.sourceRef() {
-              sum &+= view.header.context &+ ref.rawValue &+ foldCounts(counts)
-            } else {
-              sum &+= fold(try view.decode())
-            }
+            sum &+= view.header.context &+ (try view.sourceRef()?.rawValue ?? 0)
+            if let counts = try view.countsView() { sum &+= foldCounts(counts) }
+            if let d = try view.socketDescriptorView() { sum &+= foldDescriptor(d) }
             messages += 1
           }
         } catch {
@@ -160,6 +156,21 @@ enum DecodeBenchmark {
       }
     }
     return (sum, messages)
+  }
+
+  @inline(__always)
+  static func foldCounts(_ c: CountsView) -> UInt64 {
+    c.rxPackets &+ c.rxBytes &+ c.txPackets &+ c.txBytes &+ (c.cellRxBytes ?? 0) &+ (c.cellTxBytes ?? 0)
+      &+ (c.wifiRxBytes ?? 0) &+ (c.wifiTxBytes ?? 0) &+ (c.wiredRxBytes ?? 0) &+ (c.wiredTxBytes ?? 0)
+      &+ UInt64(c.rxDuplicateBytes) &+ UInt64(c.rxOutOfOrderBytes) &+ UInt64(c.txRetransmit)
+      &+ UInt64(c.connectAttempts) &+ UInt64(c.connectSuccesses) &+ UInt64(c.minRTT) &+ UInt64(c.avgRTT)
+      &+ UInt64(c.varRTT)
+  }
+
+  @inline(__always)
+  static func foldDescriptor(_ t: SocketDescriptorView) -> UInt64 {
+    t.upid &+ (t.eupid ?? 0) &+ UInt64(t.pid) &+ UInt64(t.state?.rawValue ?? 0) &+ UInt64(t.ifindex)
+      &+ UInt64(t.processNameFirstByte) &+ UInt64(t.localPort ?? 0) &+ UInt64(t.remotePort ?? 0)
   }
 
   static func seconds(_ duration: Duration) -> Double {
@@ -177,6 +188,22 @@ enum DecodeBenchmark {
     return best
   }
 
+  static func viewAllocationsPerFrame(_ frames: [[UInt8]], _ decoder: MessageDecoder) -> Double {
+    guard !frames.isEmpty else { return .nan }
+    var sink: UInt64 = 0
+    let before = ntstat_allocation_count()
+    for frame in frames {
+      frame.withUnsafeBytes { buffer in
+        try? decoder.forEachView(in: buffer) { (view) throws(WireError) in
+          if let counts = try view.countsView() { sink &+= foldCounts(counts) }
+        }
+      }
+    }
+    let after = ntstat_allocation_count()
+    if sink == 42 { print("") }
+    return Double(after - before) / Double(frames.count)
+  }
+
   static func allocationsPerFrame(_ frames: [[UInt8]], _ decoder: MessageDecoder) -> Double {
     guard !frames.isEmpty else { return .nan }
     var sink: UInt64 = 0
@@ -192,32 +219,21 @@ enum DecodeBenchmark {
   }
 
   static func run(frames: Int) {
-    if getenv("NTSTAT_BENCH_VIEW_LOOP") != nil {
-      let c = corpus(.xnu11215, frames: frames)
-      let decoder = MessageDecoder(family: .xnu11215)
-      var total: UInt64 = 0
-      let t = best(1) { for _ in 0..<20 { total &+= swiftViewDecode(c, decoder).0 } }
-      print("view loop: \(format(t / Double(20 * frames) * 1e9, 1)) ns/frame (\(total % 10))")
-      return
-    }
-    print("decode benchmark: \(frames) frames per family, best of 5 runs, one core")
-    print(
-      pad("family", 12) + pad("mix MB", 8) + pad("swift Mframes/s", 17) + pad("swift MB/s", 12) + pad("C Mframes/s", 13)
-        + pad("C MB/s", 9) + pad("swift/C time", 14) + "allocs/frame counts desc update")
+    print("decode benchmark: \(frames) frames per family (60% SRC_COUNTS, 20% SRC_DESC tcp, 20% SRC_UPDATE tcp), best of 5, one core")
+    print(pad("family", 12) + pad("decoder", 26) + pad("Mframes/s", 11) + pad("MB/s", 8) + pad("ns/frame", 10) + "time vs C")
     for family in [LayoutFamily.xnu11215, .xnu2422] {
       let corpus = corpus(family, frames: frames)
       let decoder = MessageDecoder(family: family)
-      var swiftSum: UInt64 = 0
-      var swiftMessages = 0
-      let repetitions = getenv("NTSTAT_BENCH_PROFILE") != nil ? 40 : 5
-      let swiftTime = best(repetitions) { (swiftSum, swiftMessages) = swiftDecode(corpus, decoder) }
-      var cSum: UInt64 = 0
+      var fullMessages = 0
+      var viewMessages = 0
+      let fullTime = best(5) { fullMessages = swiftDecode(corpus, decoder).1 }
+      let viewTime = best(5) { viewMessages = swiftViewDecode(corpus, decoder).1 }
       var cMessages = 0
       let cTime = best(5) {
         corpus.bytes.withUnsafeBufferPointer { bytes in
           corpus.lengths.withUnsafeBufferPointer { lengths in
             var n = 0
-            cSum =
+            _ =
               family == .xnu11215
               ? ntstat_baseline_decode_xnu11215(bytes.baseAddress, lengths.baseAddress, lengths.count, &n)
               : ntstat_baseline_decode_xnu2422(bytes.baseAddress, lengths.baseAddress, lengths.count, &n)
@@ -225,17 +241,21 @@ enum DecodeBenchmark {
           }
         }
       }
-      precondition(swiftMessages == frames && cMessages == frames, "both decoders must read every frame")
-      if swiftSum == cSum { /* same fields, same values, where the folds overlap */ }
+      precondition(fullMessages == frames && viewMessages == frames && cMessages == frames, "every decoder reads every frame")
       let megabytes = Double(corpus.bytes.count) / 1e6
+      for (name, time) in [("C baseline (memcpy)", cTime), ("Swift MessageView", viewTime), ("Swift Message (full)", fullTime)] {
+        print(
+          pad(family.name, 12) + pad(name, 26) + pad(format(Double(frames) / time / 1e6, 2), 11)
+            + pad(format(megabytes / time, 0), 8) + pad(format(time / Double(frames) * 1e9, 1), 10)
+            + format(time / cTime, 2) + "×")
+      }
       let counts = allocationsPerFrame(corpus.byKind["counts"] ?? [], decoder)
       let descriptions = allocationsPerFrame(corpus.byKind["description"] ?? [], decoder)
       let updates = allocationsPerFrame(corpus.byKind["update"] ?? [], decoder)
+      let viewCounts = viewAllocationsPerFrame(corpus.byKind["counts"] ?? [], decoder)
       print(
-        pad(family.name, 12) + pad(format(megabytes, 1), 8) + pad(format(Double(frames) / swiftTime / 1e6, 2), 17)
-          + pad(format(megabytes / swiftTime, 0), 12) + pad(format(Double(frames) / cTime / 1e6, 2), 13)
-          + pad(format(megabytes / cTime, 0), 9) + pad(format(swiftTime / cTime, 2) + "×", 14)
-          + "\(format(counts, 2)) \(format(descriptions, 2)) \(updates.isNaN ? "-" : format(updates, 2))")
+        "  heap allocations per frame, full decode: counts \(format(counts, 2)), description \(format(descriptions, 2)), "
+          + "update \(updates.isNaN ? "-" : format(updates, 2)); MessageView counts: \(format(viewCounts, 2))")
     }
     print("per message kind, ns/frame:")
     print("  " + pad("family", 12) + pad("kind", 12) + pad("swift full", 12) + pad("swift view", 12) + pad("C", 8) + "view/C")

@@ -9,8 +9,8 @@ public struct Counts: Hashable, Sendable {
   public var txBytes: UInt64 = 0
   // Per-medium counters are stored unboxed with a presence mask, which keeps the struct at
   // 120 bytes instead of 156: counts are copied on every frame.
-  private var medium: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
-  private var mediumPresent: UInt8 = 0
+  @usableFromInline var medium: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+  @usableFromInline var mediumPresent: UInt8 = 0
   public var rxDuplicateBytes: UInt32 = 0
   public var rxOutOfOrderBytes: UInt32 = 0
   public var txRetransmit: UInt32 = 0
@@ -56,7 +56,7 @@ public struct Counts: Hashable, Sendable {
     set { setMedium(5, newValue) }
   }
 
-  private func mediumValue(_ index: Int) -> UInt64? {
+  @inlinable func mediumValue(_ index: Int) -> UInt64? {
     guard mediumPresent & (1 << index) != 0 else { return nil }
     switch index {
     case 0: return medium.0
@@ -68,7 +68,7 @@ public struct Counts: Hashable, Sendable {
     }
   }
 
-  private mutating func setMedium(_ index: Int, _ value: UInt64?) {
+  @inlinable mutating func setMedium(_ index: Int, _ value: UInt64?) {
     if value == nil { mediumPresent &= ~(1 << index) } else { mediumPresent |= 1 << index }
     let stored = value ?? 0
     switch index {
@@ -107,6 +107,7 @@ public struct Counts: Hashable, Sendable {
 
   /// Reads a family's `nstat_counts` at the reader's start: one bounds check for the whole
   /// struct, then plain loads (every slot lies inside `layout.size`; the layout tests pin it).
+  @inlinable
   init(reading r: StructReader, _ layout: StructLayout<CountsField>) throws(WireError) {
     try r.check(0, layout.size)
     func u64(_ field: CountsField) -> UInt64 { r.u64(checked: layout.required(field).offset) }

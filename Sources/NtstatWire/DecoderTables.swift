@@ -1,19 +1,26 @@
 /// What a decoder looks up per frame, computed once per family and shared by reference so that
 /// decoders and message views are one word to copy.
-final class DecoderTables: Sendable {
-  let family: LayoutFamily
+@usableFromInline
+final class DecoderTables: @unchecked Sendable {  // immutable after init; `hot` is owned and never written
+  @usableFromInline let family: LayoutFamily
   let layouts: FamilyLayouts
   /// xnu-3247+: `hdr.length`/`flags` and packed kernel datagrams.
-  let packs: Bool
+  @usableFromInline let packs: Bool
   /// Provider kind by provider id (ids are small).
   let providerKinds: [ProviderKind?]
   // The hot-path tables, held directly so that reading them retains nothing.
-  let counts: StructLayout<CountsField>
-  let sourceCountsMessage: StructLayout<SourceCountsMessageField>
-  let sourceUpdateMessage: StructLayout<SourceUpdateMessageField>?
-  let sourceDescriptionMessage: StructLayout<SourceDescriptionMessageField>
-  let sourceAddedMessage: StructLayout<SourceAddedMessageField>
-  let sourceRefMessage: StructLayout<SourceRefMessageField>
+  @usableFromInline let counts: StructLayout<CountsField>
+  @usableFromInline let sourceCountsMessage: StructLayout<SourceCountsMessageField>
+  @usableFromInline let sourceUpdateMessage: StructLayout<SourceUpdateMessageField>?
+  @usableFromInline let sourceDescriptionMessage: StructLayout<SourceDescriptionMessageField>
+  @usableFromInline let sourceAddedMessage: StructLayout<SourceAddedMessageField>
+  @usableFromInline let sourceRefMessage: StructLayout<SourceRefMessageField>
+  @usableFromInline let tcpDescriptor: StructLayout<TCPDescriptorField>
+  @usableFromInline let udpDescriptor: StructLayout<UDPDescriptorField>
+  /// Descriptor struct by provider id.
+  @usableFromInline let descriptorKinds: [DescriptorKind?]
+  /// Plain-data copy of the hot offsets, owned by this object.
+  @usableFromInline let hot: UnsafePointer<HotOffsets>
 
   init(family: LayoutFamily) {
     self.family = family
@@ -28,5 +35,15 @@ final class DecoderTables: Sendable {
     sourceDescriptionMessage = layouts.sourceDescriptionMessage
     sourceAddedMessage = layouts.sourceAddedMessage
     sourceRefMessage = layouts.sourceRefMessage
+    tcpDescriptor = layouts.tcpDescriptor
+    udpDescriptor = layouts.udpDescriptor
+    descriptorKinds = kinds.map { $0?.descriptorKind }
+    let hot = UnsafeMutablePointer<HotOffsets>.allocate(capacity: 1)
+    hot.initialize(to: HotOffsets(layouts, providers: family.providers))
+    self.hot = UnsafePointer(hot)
+  }
+
+  deinit {
+    UnsafeMutablePointer(mutating: hot).deallocate()
   }
 }

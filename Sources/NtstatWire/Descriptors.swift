@@ -43,26 +43,27 @@ public struct TCPDescriptor: Hashable, Sendable {
   public init() {}
 
   init(reading r: StructReader, _ l: StructLayout<TCPDescriptorField>) throws(WireError) {
-    upid = try r.u64(l.required(.upid).offset)
-    eupid = try r.u64(l[.eupid])
-    startTimestamp = try r.u64(l[.startTimestamp])
-    timestamp = try r.u64(l[.timestamp])
-    rxTransferSize = try r.u64(l[.rxTransferSize])
-    txTransferSize = try r.u64(l[.txTransferSize])
+    try r.check(0, l.size)
+    upid = r.u64(checked: l.required(.upid).offset)
+    eupid = l[.eupid].map { r.u64(checked: $0.offset) }
+    startTimestamp = l[.startTimestamp].map { r.u64(checked: $0.offset) }
+    timestamp = l[.timestamp].map { r.u64(checked: $0.offset) }
+    rxTransferSize = l[.rxTransferSize].map { r.u64(checked: $0.offset) }
+    txTransferSize = l[.txTransferSize].map { r.u64(checked: $0.offset) }
     if let slot = l[.activityBitmap] { activityBitmap = try ActivityBitmap(reading: r, at: slot.offset) }
-    ifindex = try r.u32(l.required(.ifindex).offset)
-    state = TCPState(rawValue: try r.u32(l.required(.state).offset))
-    sendBufferSize = try r.u32(l.required(.sendBufferSize).offset)
-    sendBufferUsed = try r.u32(l.required(.sendBufferUsed).offset)
-    receiveBufferSize = try r.u32(l.required(.receiveBufferSize).offset)
-    receiveBufferUsed = try r.u32(l.required(.receiveBufferUsed).offset)
-    txUnacked = try r.u32(l.required(.txUnacked).offset)
-    txWindow = try r.u32(l.required(.txWindow).offset)
-    txCongestionWindow = try r.u32(l.required(.txCongestionWindow).offset)
-    trafficClass = try r.u32(l[.trafficClass])
-    trafficManagementFlags = try r.u32(l[.trafficManagementFlags])
-    pid = try r.u32(l.required(.pid).offset)
-    epid = try r.u32(l[.epid])
+    ifindex = r.u32(checked: l.required(.ifindex).offset)
+    state = TCPState(rawValue: r.u32(checked: l.required(.state).offset))
+    sendBufferSize = r.u32(checked: l.required(.sendBufferSize).offset)
+    sendBufferUsed = r.u32(checked: l.required(.sendBufferUsed).offset)
+    receiveBufferSize = r.u32(checked: l.required(.receiveBufferSize).offset)
+    receiveBufferUsed = r.u32(checked: l.required(.receiveBufferUsed).offset)
+    txUnacked = r.u32(checked: l.required(.txUnacked).offset)
+    txWindow = r.u32(checked: l.required(.txWindow).offset)
+    txCongestionWindow = r.u32(checked: l.required(.txCongestionWindow).offset)
+    trafficClass = l[.trafficClass].map { r.u32(checked: $0.offset) }
+    trafficManagementFlags = l[.trafficManagementFlags].map { r.u32(checked: $0.offset) }
+    pid = r.u32(checked: l.required(.pid).offset)
+    epid = l[.epid].map { r.u32(checked: $0.offset) }
     local = try r.socketAddress(l.required(.local))
     remote = try r.socketAddress(l.required(.remote))
     congestionAlgorithm = try r.cString(l[.congestionAlgorithm])
@@ -71,13 +72,13 @@ public struct TCPDescriptor: Hashable, Sendable {
     euuid = try r.uuid(l[.euuid])
     vuuid = try r.uuid(l[.vuuid])
     fuuid = try r.uuid(l[.fuuid])
-    personaID = try r.u32(l[.personaID])
-    uid = try r.u32(l[.uid])
-    connectionStatus = try r.u32(l[.connectionStatus])
+    personaID = l[.personaID].map { r.u32(checked: $0.offset) }
+    uid = l[.uid].map { r.u32(checked: $0.offset) }
+    connectionStatus = l[.connectionStatus].map { r.u32(checked: $0.offset) }
     if let slot = l[.interfaceProperties] {
-      interfaceProperties = InterfaceProperties(rawValue: UInt32(truncatingIfNeeded: try r.uint(slot)))
+      interfaceProperties = InterfaceProperties(rawValue: UInt32(truncatingIfNeeded: r.uint(checked: slot)))
     }
-    if let slot = l[.fallbackMode] { fallbackMode = try r.u8(slot.offset) }
+    if let slot = l[.fallbackMode] { fallbackMode = r.u8(checked: slot.offset) }
     opaque = try r.opaque(l[.reserved], l.holes)
   }
 
@@ -150,30 +151,31 @@ public struct UDPDescriptor: Hashable, Sendable {
   public init() {}
 
   init(reading r: StructReader, _ l: StructLayout<UDPDescriptorField>) throws(WireError) {
-    upid = try r.u64(l.required(.upid).offset)
-    eupid = try r.u64(l[.eupid])
-    startTimestamp = try r.u64(l[.startTimestamp])
-    timestamp = try r.u64(l[.timestamp])
+    try r.check(0, l.size)
+    upid = r.u64(checked: l.required(.upid).offset)
+    eupid = l[.eupid].map { r.u64(checked: $0.offset) }
+    startTimestamp = l[.startTimestamp].map { r.u64(checked: $0.offset) }
+    timestamp = l[.timestamp].map { r.u64(checked: $0.offset) }
     if let slot = l[.activityBitmap] { activityBitmap = try ActivityBitmap(reading: r, at: slot.offset) }
     local = try r.socketAddress(l.required(.local))
     remote = try r.socketAddress(l.required(.remote))
-    ifindex = try r.u32(l.required(.ifindex).offset)
-    receiveBufferSize = try r.u32(l.required(.receiveBufferSize).offset)
-    receiveBufferUsed = try r.u32(l.required(.receiveBufferUsed).offset)
-    trafficClass = try r.u32(l[.trafficClass])
-    pid = try r.u32(l.required(.pid).offset)
+    ifindex = r.u32(checked: l.required(.ifindex).offset)
+    receiveBufferSize = r.u32(checked: l.required(.receiveBufferSize).offset)
+    receiveBufferUsed = r.u32(checked: l.required(.receiveBufferUsed).offset)
+    trafficClass = l[.trafficClass].map { r.u32(checked: $0.offset) }
+    pid = r.u32(checked: l.required(.pid).offset)
     processName = try r.cString(l.required(.processName))
-    epid = try r.u32(l[.epid])
+    epid = l[.epid].map { r.u32(checked: $0.offset) }
     uuid = try r.uuid(l[.uuid])
     euuid = try r.uuid(l[.euuid])
     vuuid = try r.uuid(l[.vuuid])
     fuuid = try r.uuid(l[.fuuid])
-    personaID = try r.u32(l[.personaID])
-    uid = try r.u32(l[.uid])
+    personaID = l[.personaID].map { r.u32(checked: $0.offset) }
+    uid = l[.uid].map { r.u32(checked: $0.offset) }
     if let slot = l[.interfaceProperties] {
-      interfaceProperties = InterfaceProperties(rawValue: UInt32(truncatingIfNeeded: try r.uint(slot)))
+      interfaceProperties = InterfaceProperties(rawValue: UInt32(truncatingIfNeeded: r.uint(checked: slot)))
     }
-    if let slot = l[.fallbackMode] { fallbackMode = try r.u8(slot.offset) }
+    if let slot = l[.fallbackMode] { fallbackMode = r.u8(checked: slot.offset) }
     opaque = try r.opaque(l[.reserved], l.holes)
   }
 
@@ -221,14 +223,15 @@ public struct RouteDescriptor: Hashable, Sendable {
   public init() {}
 
   init(reading r: StructReader, _ l: StructLayout<RouteDescriptorField>) throws(WireError) {
-    id = try r.u64(l.required(.id).offset)
-    parentID = try r.u64(l.required(.parentID).offset)
-    gatewayID = try r.u64(l.required(.gatewayID).offset)
+    try r.check(0, l.size)
+    id = r.u64(checked: l.required(.id).offset)
+    parentID = r.u64(checked: l.required(.parentID).offset)
+    gatewayID = r.u64(checked: l.required(.gatewayID).offset)
     destination = try r.socketAddress(l.required(.destination))
     mask = try r.socketAddress(l.required(.mask))
     gateway = try r.socketAddress(l.required(.gateway))
-    ifindex = try r.u32(l.required(.ifindex).offset)
-    flags = try r.u32(l.required(.flags).offset)
+    ifindex = r.u32(checked: l.required(.ifindex).offset)
+    flags = r.u32(checked: l.required(.flags).offset)
     opaque = try r.opaque(l[.reserved], l.holes)
   }
 
@@ -324,21 +327,22 @@ public struct ConnectionDescriptor: Hashable, Sendable {
   public init() {}
 
   init(reading r: StructReader, _ l: StructLayout<ConnectionDescriptorField>) throws(WireError) {
-    startTimestamp = try r.u64(l.required(.startTimestamp).offset)
-    timestamp = try r.u64(l.required(.timestamp).offset)
-    upid = try r.u64(l.required(.upid).offset)
-    eupid = try r.u64(l.required(.eupid).offset)
-    pid = try r.u32(l.required(.pid).offset)
-    epid = try r.u32(l.required(.epid).offset)
-    interfaceProperties = InterfaceProperties(rawValue: try r.u32(l.required(.interfaceProperties).offset))
+    try r.check(0, l.size)
+    startTimestamp = r.u64(checked: l.required(.startTimestamp).offset)
+    timestamp = r.u64(checked: l.required(.timestamp).offset)
+    upid = r.u64(checked: l.required(.upid).offset)
+    eupid = r.u64(checked: l.required(.eupid).offset)
+    pid = r.u32(checked: l.required(.pid).offset)
+    epid = r.u32(checked: l.required(.epid).offset)
+    interfaceProperties = InterfaceProperties(rawValue: r.u32(checked: l.required(.interfaceProperties).offset))
     processName = try r.cString(l.required(.processName))
     uuid = try r.uuid(l.required(.uuid).offset)
     euuid = try r.uuid(l.required(.euuid).offset)
     cuuid = try r.uuid(l.required(.cuuid).offset)
     puuid = try r.uuid(l.required(.puuid).offset)
     fuuid = try r.uuid(l.required(.fuuid).offset)
-    personaID = try r.u32(l[.personaID])
-    uid = try r.u32(l[.uid])
+    personaID = l[.personaID].map { r.u32(checked: $0.offset) }
+    uid = l[.uid].map { r.u32(checked: $0.offset) }
     opaque = try r.opaque(l[.reserved], l.holes)
   }
 

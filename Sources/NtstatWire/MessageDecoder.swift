@@ -13,10 +13,10 @@ public enum Direction: String, Hashable, Sendable {
 /// and message type, and never traps. Decoding keeps every byte (unknown types, bytes past the
 /// family's struct, non-zero reserved fields), so ``MessageEncoder`` reproduces the input.
 public struct MessageDecoder: Sendable {
-  let tables: DecoderTables
+  @usableFromInline let tables: DecoderTables
   public var family: LayoutFamily { tables.family }
   var layouts: FamilyLayouts { tables.layouts }
-  var packs: Bool { tables.packs }
+  @usableFromInline var packs: Bool { tables.packs }
   var providerKinds: [ProviderKind?] { tables.providerKinds }
 
   public init(family: LayoutFamily) {
@@ -56,6 +56,7 @@ public struct MessageDecoder: Sendable {
   /// ``MessageView/decode()``). The view reads `datagram` in place and must not outlive `body`.
   /// This is the hot path: a counts frame read this way allocates nothing and copies only its
   /// counters.
+  @inlinable
   public func forEachView(
     in datagram: UnsafeRawBufferPointer, direction: Direction = .fromKernel,
     _ body: (MessageView) throws(WireError) -> Void
@@ -63,10 +64,12 @@ public struct MessageDecoder: Sendable {
     var offset = 0
     repeat {
       let end = try messageEnd(in: datagram, at: offset, direction: direction)
+      // messageEnd guaranteed the 16 header bytes.
       let r = StructReader(buffer: datagram, start: offset, end: end, messageType: nil)
       let header = MessageHeader(
-        context: try r.u64(0), type: MessageType(rawValue: try r.u32(8)), length: try r.u16(12),
-        flags: MessageFlags(rawValue: try r.u16(14)))
+        context: r.u64(checked: 0), type: MessageType(rawValue: r.u32(checked: 8)),
+        length: UInt16(truncatingIfNeeded: r.uint(checked: FieldSlot(12, 2))),
+        flags: MessageFlags(rawValue: UInt16(truncatingIfNeeded: r.uint(checked: FieldSlot(14, 2)))))
       try body(MessageView(tables: tables, buffer: datagram, start: offset, end: end, header: header))
       offset = end
     } while offset < datagram.count
@@ -100,6 +103,7 @@ public struct MessageDecoder: Sendable {
 
   /// Where the message starting at `offset` ends: the datagram's end for requests and for
   /// families before xnu-3247, else `offset + hdr.length`.
+  @inlinable
   func messageEnd(in datagram: UnsafeRawBufferPointer, at offset: Int, direction: Direction) throws(WireError) -> Int {
     guard datagram.count - offset >= MessageHeader.size else {
       throw WireError(
@@ -108,8 +112,8 @@ public struct MessageDecoder: Sendable {
     }
     guard packs, direction == .fromKernel else { return datagram.count }
     let reader = StructReader(buffer: datagram, start: offset, end: datagram.count, messageType: nil)
-    let length = Int(try reader.u16(12))
-    let type = MessageType(rawValue: try reader.u32(8))
+    let length = Int(reader.uint(checked: FieldSlot(12, 2)))
+    let type = MessageType(rawValue: reader.u32(checked: 8))
     guard length >= MessageHeader.size else {
       throw WireError(
         .lengthMismatch, offset: offset + 12, messageType: type,

@@ -5,15 +5,18 @@
 /// is valid only inside that call. Every accessor is bounds-checked like the full decoder.
 public struct MessageView {
   /// Unretained: the decoder that made the view outlives it (views never escape `forEachView`).
-  let tablesRef: Unmanaged<DecoderTables>
+  @usableFromInline let tablesRef: Unmanaged<DecoderTables>
+  @usableFromInline let hot: UnsafePointer<HotOffsets>
   var tables: DecoderTables { tablesRef.takeUnretainedValue() }
-  let buffer: UnsafeRawBufferPointer
-  let start: Int
-  let end: Int
+  @usableFromInline let buffer: UnsafeRawBufferPointer
+  @usableFromInline let start: Int
+  @usableFromInline let end: Int
   public let header: MessageHeader
 
+  @inlinable
   init(tables: DecoderTables, buffer: UnsafeRawBufferPointer, start: Int, end: Int, header: MessageHeader) {
     tablesRef = Unmanaged.passUnretained(tables)
+    hot = tables.hot
     self.buffer = buffer
     self.start = start
     self.end = end
@@ -22,46 +25,38 @@ public struct MessageView {
 
   public var type: MessageType { header.type }
   /// The message's size in the datagram.
-  public var length: Int { end - start }
+  @inlinable public var length: Int { end - start }
   /// The message's offset in the datagram.
   public var offset: Int { start }
 
-  var reader: StructReader { StructReader(buffer: buffer, start: start, end: end, messageType: header.type) }
+  @inlinable var reader: StructReader { StructReader(buffer: buffer, start: start, end: end, messageType: header.type) }
 
   /// The source a message is about, for the types that carry one (nil for others).
+  @inlinable
   public func sourceRef() throws(WireError) -> SourceRef? {
-    let slot: FieldSlot? = tablesRef._withUnsafeGuaranteedRef { t in
-      switch header.type.rawValue {
-      case 10004: return t.sourceCountsMessage.required(.sourceRef)
-      case 10006, 10007: return t.sourceUpdateMessage?.required(.sourceRef)
-      case 10003: return t.sourceDescriptionMessage.required(.sourceRef)
-      case 10001: return t.sourceAddedMessage.required(.sourceRef)
-      case 10002, 1003, 1004, 1005, 1007: return t.sourceRefMessage.required(.sourceRef)
-      default: return nil
-      }
+    let h = hot
+    let slot: FieldSlot
+    let size: Int
+    switch header.type.rawValue {
+    case 10004: (slot, size) = (h.pointee.countsMessageRef, h.pointee.countsMessageSize)
+    case 10006, 10007:
+      guard h.pointee.updateData >= 0 else { return nil }
+      (slot, size) = (h.pointee.updateRef, h.pointee.updateData)
+    case 10003: (slot, size) = (h.pointee.descriptionRef, h.pointee.descriptionData)
+    case 10001: (slot, size) = (h.pointee.addedRef, h.pointee.addedSize)
+    case 10002, 1003, 1004, 1005, 1007: (slot, size) = (h.pointee.refMessageRef, h.pointee.refMessageSize)
+    default: return nil
     }
-    guard let slot else { return nil }
-    try need(slot.offset + slot.width)
-    let raw = try reader.uint(slot)
+    try need(size)
+    let raw = reader.uint(checked: slot)
     if slot.width == 4, raw == UInt64(UInt32.max) { return .all }
     return SourceRef(rawValue: raw)
   }
 
   /// The counters of SRC_COUNTS, SRC_UPDATE and SRC_EXTENDED_UPDATE (nil for other types).
+  @inlinable
   public func counts() throws(WireError) -> Counts? {
-    let place: (offset: Int, size: Int, layout: StructLayout<CountsField>)? = tablesRef._withUnsafeGuaranteedRef { t in
-      switch header.type.rawValue {
-      case 10004:
-        return (t.sourceCountsMessage.required(.counts).offset, t.sourceCountsMessage.size, t.counts)
-      case 10006, 10007:
-        guard let u = t.sourceUpdateMessage else { return nil }
-        return (u.required(.counts).offset, u.required(.data).offset, t.counts)
-      default: return nil
-      }
-    }
-    guard let place else { return nil }
-    try need(place.size)
-    return try Counts(reading: reader.nested(at: place.offset), place.layout)
+    try countsView()?.counts
   }
 
   /// Decodes the whole message.
@@ -69,11 +64,15 @@ public struct MessageView {
     try MessageDecoder(tables: tables).decodeMessage(in: buffer, start: start, end: end)
   }
 
+  @inlinable
   func need(_ size: Int) throws(WireError) {
-    guard length >= size else {
-      throw WireError(
-        .lengthMismatch, offset: start, messageType: header.type,
-        reason: "message is \(length) byte(s); \(tables.family) defines it as \(size)")
-    }
+    guard length >= size else { throw tooShort(size) }
+  }
+
+  @usableFromInline
+  func tooShort(_ size: Int) -> WireError {
+    WireError(
+      .lengthMismatch, offset: start, messageType: header.type,
+      reason: "message is \(length) byte(s); \(tables.family) defines it as \(size)")
   }
 }

@@ -34,7 +34,7 @@ public struct StructLayout<Field: LayoutField>: Hashable, @unchecked Sendable {
   /// `sizeof` the struct in this family.
   public let size: Int
   /// Packed slots, `offset << 12 | width`, `UInt32.max` for an absent field; never freed.
-  private let packed: UnsafePointer<UInt32>
+  @usableFromInline let packed: UnsafePointer<UInt32>
   /// Padding the compiler inserted between or after fields (kept so that no byte is lost).
   public let holes: HoleList
 
@@ -58,19 +58,24 @@ public struct StructLayout<Field: LayoutField>: Hashable, @unchecked Sendable {
   public var slots: [FieldSlot?] { Field.allCases.map { self[$0] } }
 
   /// The field's slot, or nil if this family lacks it.
-  @inline(__always)
+  @inlinable @inline(__always)
   public subscript(field: Field) -> FieldSlot? {
     let value = packed[field.rawValue]
     return value == .max ? nil : FieldSlot(Int(value >> 12), Int(value & 0xfff))
   }
 
   /// The slot of a field every family has; a missing one is a bug in the generated tables.
-  @inline(__always)
+  @inlinable @inline(__always)
   func required(_ field: Field) -> FieldSlot {
-    guard let slot = self[field] else {
-      preconditionFailure("layout table for \(Field.self) lacks \(field), which every family has")
-    }
-    return slot
+    let value = packed[field.rawValue]
+    if value == .max { Self.missingRequiredField(field) }
+    return FieldSlot(Int(value >> 12), Int(value & 0xfff))
+  }
+
+  /// Kept out of line so that the check above stays one compare on the hot path.
+  @usableFromInline @inline(never)
+  static func missingRequiredField(_ field: Field) -> Never {
+    preconditionFailure("layout table for \(Field.self) lacks \(field), which every family has")
   }
 
   public static func == (lhs: StructLayout, rhs: StructLayout) -> Bool {
@@ -83,21 +88,26 @@ public struct StructLayout<Field: LayoutField>: Hashable, @unchecked Sendable {
   }
 }
 
-/// Up to two padding holes, stored inline.
+/// Up to two padding holes, stored inline as packed slots.
 public struct HoleList: Hashable, Sendable, Sequence {
-  private let first: FieldSlot?
-  private let second: FieldSlot?
+  private let first: UInt32
+  private let second: UInt32
 
   init(_ holes: [FieldSlot]) {
     precondition(holes.count <= 2, "more than two padding holes in one struct")
-    first = holes.first
-    second = holes.count > 1 ? holes[1] : nil
+    func pack(_ slot: FieldSlot?) -> UInt32 { slot.map { UInt32($0.offset) << 12 | UInt32($0.width) } ?? .max }
+    first = pack(holes.first)
+    second = pack(holes.count > 1 ? holes[1] : nil)
   }
 
-  public var isEmpty: Bool { first == nil }
+  public var isEmpty: Bool { first == .max }
 
   public func makeIterator() -> some IteratorProtocol<FieldSlot> {
-    [first, second].compactMap { $0 }.makeIterator()
+    var slots: [FieldSlot] = []
+    for packed in [first, second] where packed != UInt32.max {
+      slots.append(FieldSlot(Int(packed >> 12), Int(packed & 0xfff)))
+    }
+    return slots.makeIterator()
   }
 }
 

@@ -5,15 +5,17 @@
 /// ``bigEndianU16(_:)``. Offsets are relative to the struct's start; every read is checked
 /// against the end of the message it belongs to and throws ``WireError`` past it.
 
+@usableFromInline
 struct StructReader {
-  let buffer: UnsafeRawBufferPointer
+  @usableFromInline let buffer: UnsafeRawBufferPointer
   /// Absolute offset of the struct in `buffer`.
-  let start: Int
+  @usableFromInline let start: Int
   /// Absolute end (exclusive) of the message that holds the struct.
-  let end: Int
-  let messageType: MessageType?
+  @usableFromInline let end: Int
+  @usableFromInline let messageType: MessageType?
 
 
+  @inlinable
   init(buffer: UnsafeRawBufferPointer, start: Int, end: Int, messageType: MessageType?) {
     self.buffer = buffer
     self.start = start
@@ -22,13 +24,13 @@ struct StructReader {
   }
 
   /// A reader for a nested struct at `offset` from this one.
-  @inline(__always)
+  @inlinable @inline(__always)
   func nested(at offset: Int) -> StructReader {
     StructReader(buffer: buffer, start: start + offset, end: end, messageType: messageType)
   }
 
 
-  @inline(__always)
+  @inlinable @inline(__always)
   func check(_ offset: Int, _ width: Int) throws(WireError) {
     let absolute = start + offset
     guard offset >= 0, absolute <= end - width else {
@@ -41,52 +43,66 @@ struct StructReader {
 
   /// Loads after a ``check(_:_:)`` that covered `offset..<offset+8`: for structs whose whole
   /// extent was checked once (the layout tables keep every field inside `size`).
-  @inline(__always)
+  @inlinable @inline(__always)
   func u64(checked offset: Int) -> UInt64 {
     UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self))
   }
 
-  @inline(__always)
+  @inlinable @inline(__always)
   func u32(checked offset: Int) -> UInt32 {
     UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt32.self))
   }
 
-  @inline(__always)
+  @inlinable @inline(__always)
+  func u8(checked offset: Int) -> UInt8 { buffer[start + offset] }
+
+  /// A width-dependent unsigned field, after a check that covered it.
+  @inlinable @inline(__always)
+  func uint(checked slot: FieldSlot) -> UInt64 {
+    switch slot.width {
+    case 1: return UInt64(buffer[start + slot.offset])
+    case 2: return UInt64(UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: start + slot.offset, as: UInt16.self)))
+    case 4: return UInt64(u32(checked: slot.offset))
+    default: return u64(checked: slot.offset)
+    }
+  }
+
+  @inlinable @inline(__always)
   func u8(_ offset: Int) throws(WireError) -> UInt8 {
     try check(offset, 1)
     return buffer[start + offset]
   }
 
 
-  @inline(__always)
+  @inlinable @inline(__always)
   func u16(_ offset: Int) throws(WireError) -> UInt16 {
     try check(offset, 2)
     return UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt16.self))
   }
 
 
-  @inline(__always)
+  @inlinable @inline(__always)
   func bigEndianU16(_ offset: Int) throws(WireError) -> UInt16 {
     try check(offset, 2)
     return UInt16(bigEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt16.self))
   }
 
 
-  @inline(__always)
+  @inlinable @inline(__always)
   func u32(_ offset: Int) throws(WireError) -> UInt32 {
     try check(offset, 4)
     return UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt32.self))
   }
 
 
-  @inline(__always)
+  @inlinable @inline(__always)
   func u64(_ offset: Int) throws(WireError) -> UInt64 {
     try check(offset, 8)
     return UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self))
   }
 
   /// Reads an unsigned integer whose width (1, 2, 4 or 8) depends on the family.
-  @inline(__always)
+  @inlinable @inline(__always)
   func uint(_ slot: FieldSlot) throws(WireError) -> UInt64 {
     switch slot.width {
     case 1: return UInt64(try u8(slot.offset))
@@ -97,14 +113,14 @@ struct StructReader {
   }
 
 
-  @inline(__always)
+  @inlinable @inline(__always)
   func u32(_ slot: FieldSlot?) throws(WireError) -> UInt32? {
     guard let slot else { return nil }
     return try u32(slot.offset)
   }
 
 
-  @inline(__always)
+  @inlinable @inline(__always)
   func u64(_ slot: FieldSlot?) throws(WireError) -> UInt64? {
     guard let slot else { return nil }
     return try u64(slot.offset)
@@ -113,6 +129,21 @@ struct StructReader {
   func bytes(_ offset: Int, count: Int) throws(WireError) -> [UInt8] {
     try check(offset, count)
     return Array(buffer[(start + offset)..<(start + offset + count)])
+  }
+
+  @inlinable
+  func uuid(checked offset: Int) -> UUIDBytes {
+    UUIDBytes(
+      high: UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt64.self)),
+      low: UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: start + offset + 8, as: UInt64.self)))
+  }
+
+  func cString(checked slot: FieldSlot) -> FixedCString {
+    FixedCString(field: UnsafeRawBufferPointer(rebasing: buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]))
+  }
+
+  func socketAddress(checked slot: FieldSlot) -> SocketAddress {
+    SocketAddress(field: UnsafeRawBufferPointer(rebasing: buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]))
   }
 
   func uuid(_ offset: Int) throws(WireError) -> UUIDBytes {

@@ -1,0 +1,173 @@
+/// Zero-copy views of the two structs every monitor reads on every frame: a source's counters
+/// and its TCP/UDP descriptor. A view holds the datagram's address and the family's layout;
+/// each property is one load at the family's offset. The whole struct was bounds-checked when
+/// the view was made, so the loads cannot leave the message. Valid only inside
+/// ``MessageDecoder/forEachView(in:direction:_:)``.
+public struct CountsView {
+  /// The struct's first byte; `layout.size` bytes from here were checked to be in the message.
+  @usableFromInline let base: UnsafeRawPointer
+  @usableFromInline let layout: StructLayout<CountsField>
+
+  @inlinable
+  init(base: UnsafeRawPointer, layout: StructLayout<CountsField>) {
+    self.base = base
+    self.layout = layout
+  }
+
+  @inlinable func u64(_ field: CountsField) -> UInt64 {
+    UInt64(littleEndian: base.loadUnaligned(fromByteOffset: layout.required(field).offset, as: UInt64.self))
+  }
+  @inlinable func u32(_ field: CountsField) -> UInt32 {
+    UInt32(littleEndian: base.loadUnaligned(fromByteOffset: layout.required(field).offset, as: UInt32.self))
+  }
+  @inlinable func optional(_ field: CountsField) -> UInt64? {
+    layout[field].map { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: $0.offset, as: UInt64.self)) }
+  }
+
+  @inlinable public var rxPackets: UInt64 { u64(.rxPackets) }
+  @inlinable public var rxBytes: UInt64 { u64(.rxBytes) }
+  @inlinable public var txPackets: UInt64 { u64(.txPackets) }
+  @inlinable public var txBytes: UInt64 { u64(.txBytes) }
+  @inlinable public var cellRxBytes: UInt64? { optional(.cellRxBytes) }
+  @inlinable public var cellTxBytes: UInt64? { optional(.cellTxBytes) }
+  @inlinable public var wifiRxBytes: UInt64? { optional(.wifiRxBytes) }
+  @inlinable public var wifiTxBytes: UInt64? { optional(.wifiTxBytes) }
+  @inlinable public var wiredRxBytes: UInt64? { optional(.wiredRxBytes) }
+  @inlinable public var wiredTxBytes: UInt64? { optional(.wiredTxBytes) }
+  @inlinable public var rxDuplicateBytes: UInt32 { u32(.rxDuplicateBytes) }
+  @inlinable public var rxOutOfOrderBytes: UInt32 { u32(.rxOutOfOrderBytes) }
+  @inlinable public var txRetransmit: UInt32 { u32(.txRetransmit) }
+  @inlinable public var connectAttempts: UInt32 { u32(.connectAttempts) }
+  @inlinable public var connectSuccesses: UInt32 { u32(.connectSuccesses) }
+  @inlinable public var minRTT: UInt32 { u32(.minRTT) }
+  @inlinable public var avgRTT: UInt32 { u32(.avgRTT) }
+  @inlinable public var varRTT: UInt32 { u32(.varRTT) }
+
+  /// All counters as a value.
+  @inlinable
+  public var counts: Counts {
+    var c = Counts()
+    c.rxPackets = rxPackets
+    c.rxBytes = rxBytes
+    c.txPackets = txPackets
+    c.txBytes = txBytes
+    c.cellRxBytes = cellRxBytes
+    c.cellTxBytes = cellTxBytes
+    c.wifiRxBytes = wifiRxBytes
+    c.wifiTxBytes = wifiTxBytes
+    c.wiredRxBytes = wiredRxBytes
+    c.wiredTxBytes = wiredTxBytes
+    c.rxDuplicateBytes = rxDuplicateBytes
+    c.rxOutOfOrderBytes = rxOutOfOrderBytes
+    c.txRetransmit = txRetransmit
+    c.connectAttempts = connectAttempts
+    c.connectSuccesses = connectSuccesses
+    c.minRTT = minRTT
+    c.avgRTT = avgRTT
+    c.varRTT = varRTT
+    return c
+  }
+}
+
+/// A zero-copy view of an `nstat_tcp_descriptor` (TCP and QUIC sources) or
+/// `nstat_udp_descriptor` (UDP sources and subflows): the fields a monitor keys and labels
+/// flows by. Use ``MessageView/decode()`` for every field.
+public struct SocketDescriptorView {
+  @usableFromInline let reader: StructReader
+  @usableFromInline let tcp: StructLayout<TCPDescriptorField>?
+  @usableFromInline let udp: StructLayout<UDPDescriptorField>?
+
+  @inlinable
+  init(reader: StructReader, tcp: StructLayout<TCPDescriptorField>?, udp: StructLayout<UDPDescriptorField>?) {
+    self.reader = reader
+    self.tcp = tcp
+    self.udp = udp
+  }
+
+  @inlinable func slot(_ t: TCPDescriptorField, _ u: UDPDescriptorField) -> FieldSlot? {
+    if let tcp { return tcp[t] }
+    return udp?[u]
+  }
+
+  /// True for `nstat_tcp_descriptor` (TCP, QUIC), false for `nstat_udp_descriptor`.
+  @inlinable public var isTCP: Bool { tcp != nil }
+  @inlinable public var pid: UInt32 { slot(.pid, .pid).map { reader.u32(checked: $0.offset) } ?? 0 }
+  @inlinable public var epid: UInt32? { slot(.epid, .epid).map { reader.u32(checked: $0.offset) } }
+  @inlinable public var upid: UInt64 { slot(.upid, .upid).map { reader.u64(checked: $0.offset) } ?? 0 }
+  @inlinable public var eupid: UInt64? { slot(.eupid, .eupid).map { reader.u64(checked: $0.offset) } }
+  @inlinable public var ifindex: UInt32 { slot(.ifindex, .ifindex).map { reader.u32(checked: $0.offset) } ?? 0 }
+  /// TCP only.
+  @inlinable public var state: TCPState? { tcp.map { TCPState(rawValue: reader.u32(checked: $0.required(.state).offset)) } }
+  @inlinable public var interfaceProperties: InterfaceProperties? {
+    slot(.interfaceProperties, .interfaceProperties).map {
+      InterfaceProperties(rawValue: UInt32(truncatingIfNeeded: reader.uint(checked: $0)))
+    }
+  }
+  @inlinable public var uuid: UUIDBytes? { slot(.uuid, .uuid).map { reader.uuid(checked: $0.offset) } }
+  /// The local port, without parsing the whole address.
+  @inlinable public var localPort: UInt16? { slot(.local, .local).flatMap { port(at: $0.offset) } }
+  @inlinable public var remotePort: UInt16? { slot(.remote, .remote).flatMap { port(at: $0.offset) } }
+  public var local: SocketAddress { slot(.local, .local).map { reader.socketAddress(checked: $0) } ?? .unspecified }
+  public var remote: SocketAddress { slot(.remote, .remote).map { reader.socketAddress(checked: $0) } ?? .unspecified }
+  /// The process name (allocates its bytes).
+  public var processName: FixedCString {
+    slot(.processName, .processName).map { reader.cString(checked: $0) } ?? FixedCString(bytes: [])
+  }
+  /// The first byte of the process name (0 if empty), without allocating.
+  @inlinable public var processNameFirstByte: UInt8 {
+    slot(.processName, .processName).map { reader.u8(checked: $0.offset) } ?? 0
+  }
+
+  @inlinable func port(at offset: Int) -> UInt16? {
+    let family = reader.u8(checked: offset + 1)
+    guard family == SocketAddress.darwinAFInet || family == SocketAddress.darwinAFInet6 else { return nil }
+    return UInt16(reader.u8(checked: offset + 2)) << 8 | UInt16(reader.u8(checked: offset + 3))
+  }
+}
+
+extension MessageView {
+  /// The counters of SRC_COUNTS, SRC_UPDATE and SRC_EXTENDED_UPDATE, read in place.
+  @inlinable
+  public func countsView() throws(WireError) -> CountsView? {
+    let h = hot
+    let offset: Int
+    let size: Int
+    switch header.type.rawValue {
+    case 10004: (offset, size) = (h.pointee.countsInCountsMessage, h.pointee.countsMessageSize)
+    case 10006, 10007:
+      guard h.pointee.updateData >= 0 else { return nil }
+      (offset, size) = (h.pointee.updateCounts, h.pointee.updateData)
+    default: return nil
+    }
+    try need(size)
+    return CountsView(base: buffer.baseAddress!.advanced(by: start + offset), layout: h.pointee.counts)
+  }
+
+  /// The TCP/UDP descriptor of SRC_DESC, SRC_UPDATE and SRC_EXTENDED_UPDATE, read in place;
+  /// nil for other messages and other providers (route, ifnet, conn).
+  @inlinable
+  public func socketDescriptorView() throws(WireError) -> SocketDescriptorView? {
+    let h = hot
+    let data: Int
+    let providerOffset: Int
+    switch header.type.rawValue {
+    case 10003: (data, providerOffset) = (h.pointee.descriptionData, h.pointee.descriptionProvider)
+    case 10006, 10007:
+      guard h.pointee.updateData >= 0 else { return nil }
+      (data, providerOffset) = (h.pointee.updateData, h.pointee.updateProvider)
+    default: return nil
+    }
+    try need(data)
+    let code = h.pointee.descriptorCode(provider: reader.u32(checked: providerOffset))
+    switch code {
+    case 1:
+      try need(data + h.pointee.tcp.size)
+      return SocketDescriptorView(reader: reader.nested(at: data), tcp: h.pointee.tcp, udp: nil)
+    case 2:
+      try need(data + h.pointee.udp.size)
+      return SocketDescriptorView(reader: reader.nested(at: data), tcp: nil, udp: h.pointee.udp)
+    default:
+      return nil
+    }
+  }
+}
