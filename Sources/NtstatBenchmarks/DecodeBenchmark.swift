@@ -66,7 +66,8 @@ enum DecodeBenchmark {
           .sourceDescription(
             SourceDescription(
               sourceRef: ref, eventFlags: hasEvents ? 0 : nil, provider: tcp,
-              reserved: family.layouts.sourceDescriptionMessage[.reserved] == nil ? nil : 0, descriptor: descriptor(i))))
+              reserved: family.layouts.sourceDescriptionMessage[.reserved] == nil ? nil : 0, descriptor: descriptor(i)))
+        )
       case 8, 9:
         kind = "update"
         message = Message(
@@ -76,7 +77,8 @@ enum DecodeBenchmark {
               reserved: family.layouts.sourceUpdateMessage?[.reserved] == nil ? nil : 0, descriptor: descriptor(i))))
       default:
         kind = "counts"
-        message = Message(.sourceCounts(SourceCounts(sourceRef: ref, eventFlags: hasEvents ? 0 : nil, counts: counts(i))))
+        message = Message(
+          .sourceCounts(SourceCounts(sourceRef: ref, eventFlags: hasEvents ? 0 : nil, counts: counts(i))))
       }
       let bytes = try! encoder.encode(message, settingLength: true)
       corpus.bytes += bytes
@@ -219,8 +221,12 @@ enum DecodeBenchmark {
   }
 
   static func run(frames: Int) {
-    print("decode benchmark: \(frames) frames per family (60% SRC_COUNTS, 20% SRC_DESC tcp, 20% SRC_UPDATE tcp), best of 5, one core")
-    print(pad("family", 12) + pad("decoder", 26) + pad("Mframes/s", 11) + pad("MB/s", 8) + pad("ns/frame", 10) + "time vs C")
+    print(
+      "decode benchmark: \(frames) frames per family (60% SRC_COUNTS, 20% SRC_DESC tcp, 20% SRC_UPDATE tcp), best of 5, one core"
+    )
+    print(
+      pad("family", 12) + pad("decoder", 26) + pad("Mframes/s", 11) + pad("MB/s", 8) + pad("ns/frame", 10) + "time vs C"
+    )
     for family in [LayoutFamily.xnu11215, .xnu2422] {
       let corpus = corpus(family, frames: frames)
       let decoder = MessageDecoder(family: family)
@@ -241,9 +247,12 @@ enum DecodeBenchmark {
           }
         }
       }
-      precondition(fullMessages == frames && viewMessages == frames && cMessages == frames, "every decoder reads every frame")
+      precondition(
+        fullMessages == frames && viewMessages == frames && cMessages == frames, "every decoder reads every frame")
       let megabytes = Double(corpus.bytes.count) / 1e6
-      for (name, time) in [("C baseline (memcpy)", cTime), ("Swift MessageView", viewTime), ("Swift Message (full)", fullTime)] {
+      for (name, time) in [
+        ("C baseline (memcpy)", cTime), ("Swift MessageView", viewTime), ("Swift Message (full)", fullTime),
+      ] {
         print(
           pad(family.name, 12) + pad(name, 26) + pad(format(Double(frames) / time / 1e6, 2), 11)
             + pad(format(megabytes / time, 0), 8) + pad(format(time / Double(frames) * 1e9, 1), 10)
@@ -258,7 +267,9 @@ enum DecodeBenchmark {
           + "update \(updates.isNaN ? "-" : format(updates, 2)); MessageView counts: \(format(viewCounts, 2))")
     }
     print("per message kind, ns/frame:")
-    print("  " + pad("family", 12) + pad("kind", 12) + pad("swift full", 12) + pad("swift view", 12) + pad("C", 8) + "view/C")
+    print(
+      "  " + pad("family", 12) + pad("kind", 12) + pad("swift full", 12) + pad("swift view", 12) + pad("C", 8)
+        + "view/C")
     for family in [LayoutFamily.xnu11215, .xnu2422] {
       let decoder = MessageDecoder(family: family)
       let all = corpus(family, frames: 50_000)

@@ -66,7 +66,9 @@ struct DecodeCommand: ParsableCommand {
             if case .object(let rest) = fields { line += rest }
             print(FieldRendering.json(.object(line)))
           } else {
-            print("datagram \(index) offset \(range.lowerBound) (\(direction == .fromKernel ? "kernel → client" : "client → kernel"), \(layoutFamily))")
+            print(
+              "datagram \(index) offset \(range.lowerBound) (\(direction == .fromKernel ? "kernel → client" : "client → kernel"), \(layoutFamily))"
+            )
             print(FieldRendering.text(fields, indent: 2))
           }
         }
@@ -93,7 +95,8 @@ struct DecodeCommand: ParsableCommand {
     case .out: return .toKernel
     case .auto:
       guard datagram.count >= 12 else { return .fromKernel }
-      let type = UInt32(datagram[8]) | UInt32(datagram[9]) << 8 | UInt32(datagram[10]) << 16 | UInt32(datagram[11]) << 24
+      let type =
+        UInt32(datagram[8]) | UInt32(datagram[9]) << 8 | UInt32(datagram[10]) << 16 | UInt32(datagram[11]) << 24
       return MessageType(rawValue: type).isRequest ? .toKernel : .fromKernel
     }
   }

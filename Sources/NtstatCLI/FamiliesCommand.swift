@@ -16,7 +16,11 @@ struct FamiliesCommand: ParsableCommand {
           FieldRendering.json(
             .object([
               Field("family", .string(family.name)), Field("macos", .string(family.macOSReleases)),
-              Field("darwin", .string("\(family.darwinRange.lowerBound.major).\(family.darwinRange.lowerBound.minor)–\(family.darwinRange.upperBound.major).x")),
+              Field(
+                "darwin",
+                .string(
+                  "\(family.darwinRange.lowerBound.major).\(family.darwinRange.lowerBound.minor)–\(family.darwinRange.upperBound.major).x"
+                )),
               Field("tcp_descriptor", .uint(UInt64(family.layouts.tcpDescriptor.size))),
               Field("providers", .array(family.providers.map { .string("\($0.0.rawValue)=\($0.1.rawValue)") })),
               Field("verified_tags", .array(family.verifiedTags.map { .string($0) })),
@@ -26,8 +30,11 @@ struct FamiliesCommand: ParsableCommand {
     }
     let rows = LayoutFamily.allCases.map { family -> [String] in
       let d = family.darwinRange
-      let darwin = d.lowerBound.major == d.upperBound.major
-        ? (d.lowerBound.minor == 0 && d.upperBound.minor == 99 ? "\(d.lowerBound.major).x" : "\(d.lowerBound.major).\(d.lowerBound.minor)–\(d.upperBound.major).\(d.upperBound.minor)")
+      let darwin =
+        d.lowerBound.major == d.upperBound.major
+        ? (d.lowerBound.minor == 0 && d.upperBound.minor == 99
+          ? "\(d.lowerBound.major).x"
+          : "\(d.lowerBound.major).\(d.lowerBound.minor)–\(d.upperBound.major).\(d.upperBound.minor)")
         : "\(d.lowerBound.major).\(d.lowerBound.minor)–\(d.upperBound.major).x"
       return [
         family.name, family.macOSReleases, darwin, String(family.layouts.tcpDescriptor.size),

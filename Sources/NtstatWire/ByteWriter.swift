@@ -8,29 +8,23 @@ struct ByteWriter {
   /// Offset of the struct being written, added to every `set`.
   var base: Int = 0
 
-
   init(count: Int) {
     bytes = [UInt8](repeating: 0, count: count)
   }
 
-
   mutating func set(_ value: UInt8, at offset: Int) { bytes[base + offset] = value }
-
 
   mutating func set(_ value: UInt16, at offset: Int) {
     withUnsafeBytes(of: value.littleEndian) { copy($0, to: offset) }
   }
 
-
   mutating func setBigEndian(_ value: UInt16, at offset: Int) {
     withUnsafeBytes(of: value.bigEndian) { copy($0, to: offset) }
   }
 
-
   mutating func set(_ value: UInt32, at offset: Int) {
     withUnsafeBytes(of: value.littleEndian) { copy($0, to: offset) }
   }
-
 
   mutating func set(_ value: UInt64, at offset: Int) {
     withUnsafeBytes(of: value.littleEndian) { copy($0, to: offset) }
@@ -47,16 +41,13 @@ struct ByteWriter {
     }
   }
 
-
   mutating func set(_ value: UInt32?, in slot: FieldSlot?) {
     if let value, let slot { set(value, at: slot.offset) }
   }
 
-
   mutating func set(_ value: UInt64?, in slot: FieldSlot?) {
     if let value, let slot { set(value, at: slot.offset) }
   }
-
 
   mutating func copy(_ source: UnsafeRawBufferPointer, to offset: Int) {
     guard source.count > 0 else { return }

@@ -104,7 +104,6 @@ public struct Counts: Hashable, Sendable {
 
   public init() {}
 
-
   /// Reads a family's `nstat_counts` at the reader's start: one bounds check for the whole
   /// struct, then plain loads (every slot lies inside `layout.size`; the layout tests pin it).
   @inlinable

@@ -139,7 +139,9 @@ extension Descriptor {
       b.add("rx_transfer_size", d.rxTransferSize)
       b.add("tx_transfer_size", d.txTransferSize)
       if let a = d.activityBitmap {
-        b.add("activity_bitmap", .object([Field("start", .uint(a.start)), Field("bitmap", .array([.uint(a.bitmap.0), .uint(a.bitmap.1)]))]))
+        b.add(
+          "activity_bitmap",
+          .object([Field("start", .uint(a.start)), Field("bitmap", .array([.uint(a.bitmap.0), .uint(a.bitmap.1)]))]))
       }
       b.addOpaque(d.opaque)
     case .udp(let d):
@@ -166,7 +168,9 @@ extension Descriptor {
       b.add("start_timestamp", d.startTimestamp)
       b.add("timestamp", d.timestamp)
       if let a = d.activityBitmap {
-        b.add("activity_bitmap", .object([Field("start", .uint(a.start)), Field("bitmap", .array([.uint(a.bitmap.0), .uint(a.bitmap.1)]))]))
+        b.add(
+          "activity_bitmap",
+          .object([Field("start", .uint(a.start)), Field("bitmap", .array([.uint(a.bitmap.0), .uint(a.bitmap.1)]))]))
       }
       b.addOpaque(d.opaque)
     case .route(let d):
@@ -188,7 +192,9 @@ extension Descriptor {
       b.add("description", d.interfaceDescription)
       b.add("threshold", d.threshold)
       if let s = d.linkStatus {
-        b.add("link_status", .object([Field("type", .uint(UInt64(s.kind))), Field("words", .array(s.words.map { .uint(UInt64($0)) }))]))
+        b.add(
+          "link_status",
+          .object([Field("type", .uint(UInt64(s.kind))), Field("words", .array(s.words.map { .uint(UInt64($0)) }))]))
       }
       b.addOpaque(d.opaque)
     case .sysinfo(let flags):
@@ -255,7 +261,12 @@ extension Message {
       b.add("reserved", a.reserved)
       switch a.parameters {
       case .route(let destination, let mask, let ifindex):
-        b.add("param", .object([Field("dst", destination.fieldValue), Field("mask", mask.fieldValue), Field("ifindex", .uint(UInt64(ifindex)))]))
+        b.add(
+          "param",
+          .object([
+            Field("dst", destination.fieldValue), Field("mask", mask.fieldValue),
+            Field("ifindex", .uint(UInt64(ifindex))),
+          ]))
       case .socket(let local, let remote):
         b.add("param", .object([Field("local", local.fieldValue), Field("remote", remote.fieldValue)]))
       case .ifnet(let threshold, let ifindex, _):
@@ -308,9 +319,13 @@ extension Message {
             var k = FieldBuilder()
             k.add("key", kv.key)
             k.add("flags", kv.flags)
-            if kv.flags & 0x4 != 0 { k.add("string", kv.string) } else if kv.flags & 0x2 != 0 {
+            if kv.flags & 0x4 != 0 {
+              k.add("string", kv.string)
+            } else if kv.flags & 0x2 != 0 {
               k.add("distribution", String(kv.distribution))
-            } else { k.add("scalar", kv.scalar) }
+            } else {
+              k.add("scalar", kv.scalar)
+            }
             k.add("valsize", kv.valueSize)
             return k.object
           }))

@@ -97,7 +97,9 @@ public struct SocketDescriptorView {
   @inlinable public var eupid: UInt64? { slot(.eupid, .eupid).map { reader.u64(checked: $0.offset) } }
   @inlinable public var ifindex: UInt32 { slot(.ifindex, .ifindex).map { reader.u32(checked: $0.offset) } ?? 0 }
   /// TCP only.
-  @inlinable public var state: TCPState? { tcp.map { TCPState(rawValue: reader.u32(checked: $0.required(.state).offset)) } }
+  @inlinable public var state: TCPState? {
+    tcp.map { TCPState(rawValue: reader.u32(checked: $0.required(.state).offset)) }
+  }
   @inlinable public var interfaceProperties: InterfaceProperties? {
     slot(.interfaceProperties, .interfaceProperties).map {
       InterfaceProperties(rawValue: UInt32(truncatingIfNeeded: reader.uint(checked: $0)))

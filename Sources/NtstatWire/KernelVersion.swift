@@ -160,7 +160,9 @@ extension LayoutFamily {
   /// Chooses the family for a kernel. The XNU version wins when both are known (it is the
   /// finer-grained of the two). A kernel newer than every known family fails closed unless
   /// `assumeNewest` is set, in which case it is decoded as ``newest``.
-  public static func select(for kernel: KernelVersion, assumeNewest: Bool = false) throws(FamilySelectionError)
+  public static func select(
+    for kernel: KernelVersion, assumeNewest: Bool = false
+  ) throws(FamilySelectionError)
     -> LayoutFamily
   {
     if let xnu = kernel.xnu {

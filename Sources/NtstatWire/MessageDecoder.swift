@@ -88,7 +88,8 @@ public struct MessageDecoder: Sendable {
   }
 
   /// The byte ranges of the messages in a datagram (splitting packed kernel datagrams).
-  public func messageRanges(in datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Range<Int>] {
+  public func messageRanges(in datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Range<Int>]
+  {
     var ranges: [Range<Int>] = []
     try withBytes(datagram) { (buffer) throws(WireError) in
       var offset = 0
@@ -277,14 +278,15 @@ public struct MessageDecoder: Sendable {
     return Message(header: header, body: body, trailingBytes: trailing)
   }
 
-
   func sourceRef(_ r: StructReader, _ slot: FieldSlot) throws(WireError) -> SourceRef {
     let raw = try r.uint(slot)
     if slot.width == 4, raw == UInt64(UInt32.max) { return .all }
     return SourceRef(rawValue: raw)
   }
 
-  func decodeParameters(_ r: StructReader, count: Int, provider: ProviderID) throws(WireError)
+  func decodeParameters(
+    _ r: StructReader, count: Int, provider: ProviderID
+  ) throws(WireError)
     -> AddSourceParameters
   {
     switch providerKind(provider) {
@@ -312,7 +314,9 @@ public struct MessageDecoder: Sendable {
   }
 
   /// Decodes the provider's descriptor at `offset`; returns it and its size.
-  func decodeDescriptor(_ r: StructReader, at offset: Int, end: Int, provider: ProviderID) throws(WireError)
+  func decodeDescriptor(
+    _ r: StructReader, at offset: Int, end: Int, provider: ProviderID
+  ) throws(WireError)
     -> (Descriptor, Int)
   {
     guard let kind = providerKind(provider)?.descriptorKind else {

@@ -167,7 +167,9 @@ public struct MessageEncoder: Sendable {
     return datagram
   }
 
-  func setSourceRef(_ ref: SourceRef, in slot: FieldSlot, _ w: inout ByteWriter, _ type: MessageType)
+  func setSourceRef(
+    _ ref: SourceRef, in slot: FieldSlot, _ w: inout ByteWriter, _ type: MessageType
+  )
     throws(WireError)
   {
     if slot.width == 4 {

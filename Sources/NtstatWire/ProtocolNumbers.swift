@@ -246,7 +246,9 @@ public struct ExtendedItemType: RawRepresentable, Hashable, Sendable, CustomStri
   public static var flowUUID: ExtendedItemType { ExtendedItemType(rawValue: 5) }
   public static var bluetoothCounts: ExtendedItemType { ExtendedItemType(rawValue: 6) }
 
-  static let names = ["UNKNOWN", "DOMAIN", "NECP_TLV", "ORIGINAL_NECP_TLV", "ORIGINAL_DOMAIN", "FUUID", "BLUETOOTH_COUNTS"]
+  static let names = [
+    "UNKNOWN", "DOMAIN", "NECP_TLV", "ORIGINAL_NECP_TLV", "ORIGINAL_DOMAIN", "FUUID", "BLUETOOTH_COUNTS",
+  ]
 
   public var description: String {
     rawValue < Self.names.count ? Self.names[Int(rawValue)] : "ITEM_\(rawValue)"

@@ -14,7 +14,6 @@ struct StructReader {
   @usableFromInline let end: Int
   @usableFromInline let messageType: MessageType?
 
-
   @inlinable
   init(buffer: UnsafeRawBufferPointer, start: Int, end: Int, messageType: MessageType?) {
     self.buffer = buffer
@@ -29,7 +28,6 @@ struct StructReader {
     StructReader(buffer: buffer, start: start + offset, end: end, messageType: messageType)
   }
 
-
   @inlinable @inline(__always)
   func check(_ offset: Int, _ width: Int) throws(WireError) {
     let absolute = start + offset
@@ -39,7 +37,6 @@ struct StructReader {
         reason: "needs \(width) byte(s) at offset \(absolute), message ends at \(end)")
     }
   }
-
 
   /// Loads after a ``check(_:_:)`` that covered `offset..<offset+8`: for structs whose whole
   /// extent was checked once (the layout tables keep every field inside `size`).
@@ -61,7 +58,8 @@ struct StructReader {
   func uint(checked slot: FieldSlot) -> UInt64 {
     switch slot.width {
     case 1: return UInt64(buffer[start + slot.offset])
-    case 2: return UInt64(UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: start + slot.offset, as: UInt16.self)))
+    case 2:
+      return UInt64(UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: start + slot.offset, as: UInt16.self)))
     case 4: return UInt64(u32(checked: slot.offset))
     default: return u64(checked: slot.offset)
     }
@@ -73,13 +71,11 @@ struct StructReader {
     return buffer[start + offset]
   }
 
-
   @inlinable @inline(__always)
   func u16(_ offset: Int) throws(WireError) -> UInt16 {
     try check(offset, 2)
     return UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt16.self))
   }
-
 
   @inlinable @inline(__always)
   func bigEndianU16(_ offset: Int) throws(WireError) -> UInt16 {
@@ -87,13 +83,11 @@ struct StructReader {
     return UInt16(bigEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt16.self))
   }
 
-
   @inlinable @inline(__always)
   func u32(_ offset: Int) throws(WireError) -> UInt32 {
     try check(offset, 4)
     return UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt32.self))
   }
-
 
   @inlinable @inline(__always)
   func u64(_ offset: Int) throws(WireError) -> UInt64 {
@@ -112,13 +106,11 @@ struct StructReader {
     }
   }
 
-
   @inlinable @inline(__always)
   func u32(_ slot: FieldSlot?) throws(WireError) -> UInt32? {
     guard let slot else { return nil }
     return try u32(slot.offset)
   }
-
 
   @inlinable @inline(__always)
   func u64(_ slot: FieldSlot?) throws(WireError) -> UInt64? {
@@ -139,11 +131,13 @@ struct StructReader {
   }
 
   func cString(checked slot: FieldSlot) -> FixedCString {
-    FixedCString(field: UnsafeRawBufferPointer(rebasing: buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]))
+    FixedCString(
+      field: UnsafeRawBufferPointer(rebasing: buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]))
   }
 
   func socketAddress(checked slot: FieldSlot) -> SocketAddress {
-    SocketAddress(field: UnsafeRawBufferPointer(rebasing: buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]))
+    SocketAddress(
+      field: UnsafeRawBufferPointer(rebasing: buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]))
   }
 
   func uuid(_ offset: Int) throws(WireError) -> UUIDBytes {
@@ -160,7 +154,8 @@ struct StructReader {
 
   func cString(_ slot: FieldSlot) throws(WireError) -> FixedCString {
     try check(slot.offset, slot.width)
-    return FixedCString(field: UnsafeRawBufferPointer(rebasing: buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]))
+    return FixedCString(
+      field: UnsafeRawBufferPointer(rebasing: buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]))
   }
 
   func cString(_ slot: FieldSlot?) throws(WireError) -> FixedCString? {
@@ -170,7 +165,8 @@ struct StructReader {
 
   func socketAddress(_ slot: FieldSlot) throws(WireError) -> SocketAddress {
     try check(slot.offset, slot.width)
-    return SocketAddress(field: UnsafeRawBufferPointer(rebasing: buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]))
+    return SocketAddress(
+      field: UnsafeRawBufferPointer(rebasing: buffer[(start + slot.offset)..<(start + slot.offset + slot.width)]))
   }
 }
 

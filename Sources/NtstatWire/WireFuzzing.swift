@@ -34,7 +34,9 @@ package enum WireFuzzing {
     }
     let original = Array(datagram)
     if reencoded != original {
-      let first = (0..<min(reencoded.count, original.count)).first { reencoded[$0] != original[$0] } ?? min(reencoded.count, original.count)
+      let first =
+        (0..<min(reencoded.count, original.count)).first { reencoded[$0] != original[$0] }
+        ?? min(reencoded.count, original.count)
       return Violation(
         description: "\(family) \(direction): re-encoding changed the bytes from offset \(first) "
           + "(\(original.count) bytes in, \(reencoded.count) out)")

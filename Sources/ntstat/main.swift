@@ -1,2 +1,3 @@
 import NtstatCLI
+
 NtstatCommand.main()

@@ -57,10 +57,15 @@ struct NtstatProcess {
       #expect(object?["family"] as? String == family.name)
       #expect(object?["decode_error"] == nil)
     }
-    let types = Set(lines.compactMap { line in
-      (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["type"] as? String
-    })
-    #expect(types.isSuperset(of: ["ADD_SRC", "ADD_ALL_SRCS", "REM_SRC", "QUERY_SRC", "GET_SRC_DESC", "SUCCESS", "ERROR", "SRC_ADDED", "SRC_REMOVED", "SRC_DESC", "SRC_COUNTS"]))
+    let types = Set(
+      lines.compactMap { line in
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["type"] as? String
+      })
+    #expect(
+      types.isSuperset(of: [
+        "ADD_SRC", "ADD_ALL_SRCS", "REM_SRC", "QUERY_SRC", "GET_SRC_DESC", "SUCCESS", "ERROR", "SRC_ADDED",
+        "SRC_REMOVED", "SRC_DESC", "SRC_COUNTS",
+      ]))
     if family >= .xnu3247 { #expect(types.isSuperset(of: ["GET_UPDATE", "SUBSCRIBE_SYSINFO", "SRC_UPDATE"])) }
     if family >= .xnu2782 { #expect(types.contains("SYSINFO_COUNTS")) }
     if family >= .xnu8019_41 { #expect(types.contains("SRC_EXTENDED_UPDATE")) }

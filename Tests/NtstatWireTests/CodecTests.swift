@@ -53,7 +53,8 @@ import Testing
     }
   }
 
-  @Test("encode(decode(bytes)) == bytes, with every byte of every sample flipped in turn",
+  @Test(
+    "encode(decode(bytes)) == bytes, with every byte of every sample flipped in turn",
     arguments: LayoutFamily.allCases)
   func everyByteSurvivesARoundTrip(family: LayoutFamily) throws {
     let decoder = MessageDecoder(family: family)
@@ -76,7 +77,8 @@ import Testing
     }
   }
 
-  @Test("every truncation of every sample throws a typed error or decodes a shorter message",
+  @Test(
+    "every truncation of every sample throws a typed error or decodes a shorter message",
     arguments: LayoutFamily.allCases)
   func truncationsNeverTrap(family: LayoutFamily) throws {
     let decoder = MessageDecoder(family: family)
@@ -92,10 +94,12 @@ import Testing
     }
   }
 
-  @Test("a newer kernel's longer struct decodes its known prefix and keeps the extra bytes",
+  @Test(
+    "a newer kernel's longer struct decodes its known prefix and keeps the extra bytes",
     arguments: LayoutFamily.allCases)
   func longerStructsKeepTheirTail(family: LayoutFamily) throws {
-    let counts = Message(.sourceCounts(SourceCounts(sourceRef: SourceRef(9), eventFlags: family >= .xnu3789 ? 0 : nil, counts: Counts())))
+    let counts = Message(
+      .sourceCounts(SourceCounts(sourceRef: SourceRef(9), eventFlags: family >= .xnu3789 ? 0 : nil, counts: Counts())))
     var bytes = try MessageEncoder(family: family).encode(counts, settingLength: true)
     bytes += [1, 2, 3, 4, 5, 6, 7, 8]
     if family.hasLengthAndFlags { bytes[12] = UInt8(bytes.count) }

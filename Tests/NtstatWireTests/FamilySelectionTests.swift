@@ -38,7 +38,8 @@ import Testing
   }
 
   @Test func unknownNewerKernelsFailClosedUnlessAssumed() throws {
-    let tahoe = KernelVersion(release: "25.0.0", version: "Darwin Kernel Version 25.0.0: …; root:xnu-12377.1.9~3/RELEASE_ARM64_T8103")
+    let tahoe = KernelVersion(
+      release: "25.0.0", version: "Darwin Kernel Version 25.0.0: …; root:xnu-12377.1.9~3/RELEASE_ARM64_T8103")
     #expect(throws: FamilySelectionError.unknownNewerKernel(tahoe, newestKnown: .xnu11215)) {
       try LayoutFamily.select(for: tahoe)
     }

@@ -5,7 +5,8 @@ import Testing
 /// Replays every committed fuzz input (seed corpus and saved crashes) through the fuzzer's check.
 @Suite struct FuzzRegressionTests {
   static func inputs(_ directory: String) throws -> [URL] {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fuzz/\(directory)")
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+      "Fixtures/fuzz/\(directory)")
     return try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
       .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }
   }

@@ -19,9 +19,13 @@ import Testing
     case int(Int), string(String), ints([Int])
     init(from decoder: Decoder) throws {
       let c = try decoder.singleValueContainer()
-      if let v = try? c.decode(Int.self) { self = .int(v) } else if let v = try? c.decode(String.self) {
+      if let v = try? c.decode(Int.self) {
+        self = .int(v)
+      } else if let v = try? c.decode(String.self) {
         self = .string(v)
-      } else { self = .ints(try c.decode([Int].self)) }
+      } else {
+        self = .ints(try c.decode([Int].self))
+      }
     }
     var int: Int? { if case .int(let v) = self { return v } else { return nil } }
   }
@@ -71,7 +75,8 @@ import Testing
     return nil
   }
 
-  @Test("every field offset and struct size matches the compiled header of every tag in the family",
+  @Test(
+    "every field offset and struct size matches the compiled header of every tag in the family",
     arguments: LayoutFamily.allCases)
   func tablesMatchCompiledHeaders(family: LayoutFamily) throws {
     let l = family.layouts

@@ -74,13 +74,16 @@ enum SampleMessages {
     add("query-source", .toKernel, Message(context: context, .querySource(ref)))
     add(
       "query-source-all", .toKernel,
-      Message(context: context, flags: family.hasLengthAndFlags ? [.supportsAggregate, .continuation] : [], .querySource(.all)))
+      Message(
+        context: context, flags: family.hasLengthAndFlags ? [.supportsAggregate, .continuation] : [], .querySource(.all)
+      ))
     add("get-source-description", .toKernel, Message(context: context, .getSourceDescription(ref)))
     if let s = l.setFilterMessage {
       add(
         "set-filter", .toKernel,
         Message(
-          context: context, .setFilter(SetFilterRequest(sourceRef: ref, filter: 1, reserved: s[.reserved] == nil ? nil : 0))))
+          context: context,
+          .setFilter(SetFilterRequest(sourceRef: ref, filter: 1, reserved: s[.reserved] == nil ? nil : 0))))
     }
     if family.hasLengthAndFlags {
       add("get-update", .toKernel, Message(context: context, flags: [.supportsAggregate], .getUpdate(.all)))
@@ -107,7 +110,9 @@ enum SampleMessages {
       Message(
         .sourceAdded(
           SourceAdded(sourceRef: ref, provider: tcp, reserved: l.sourceAddedMessage[.reserved] == nil ? nil : 0))))
-    add("source-removed", .fromKernel, Message(flags: family >= .xnu8019_61 ? [.closedAfterDrop] : [], .sourceRemoved(ref)))
+    add(
+      "source-removed", .fromKernel,
+      Message(flags: family >= .xnu8019_61 ? [.closedAfterDrop] : [], .sourceRemoved(ref)))
     let counts = sampleCounts(family)
     let hasEvents = l.sourceCountsMessage[.eventFlags] != nil
     add(
@@ -144,7 +149,8 @@ enum SampleMessages {
       if family >= .xnu8019_61 {
         items.append(ExtendedItem(type: .necpTLV, length: 5, payload: .bytes([1, 2, 0, 7, 9, 0, 0, 0])))
         items.append(
-          ExtendedItem(type: .flowUUID, length: 16, payload: .flowUUID(UUIDBytes("00112233-4455-6677-8899-AABBCCDDEEFF")!)))
+          ExtendedItem(
+            type: .flowUUID, length: 16, payload: .flowUUID(UUIDBytes("00112233-4455-6677-8899-AABBCCDDEEFF")!)))
       }
       if let c = l.interfaceCounts {
         items.append(
@@ -179,7 +185,8 @@ enum SampleMessages {
       add(
         "packed-counts", .fromKernel,
         Message(.sourceCounts(SourceCounts(sourceRef: ref, eventFlags: hasEvents ? 0 : nil, counts: counts))),
-        Message(.sourceCounts(SourceCounts(sourceRef: second, eventFlags: hasEvents ? 0 : nil, counts: zeroCounts(family)))),
+        Message(
+          .sourceCounts(SourceCounts(sourceRef: second, eventFlags: hasEvents ? 0 : nil, counts: zeroCounts(family)))),
         Message(context: context, flags: [.continuation], .success))
     }
     return samples

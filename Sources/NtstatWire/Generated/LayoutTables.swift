@@ -22,7 +22,12 @@ public enum CountsField: Int, LayoutField {
   case avgRTT
   case varRTT
   public static let cStructNames = ["nstat_counts"]
-  public static let cFieldPaths = ["nstat_rxpackets", "nstat_rxbytes", "nstat_txpackets", "nstat_txbytes", "nstat_cell_rxbytes", "nstat_cell_txbytes", "nstat_wifi_rxbytes", "nstat_wifi_txbytes", "nstat_wired_rxbytes", "nstat_wired_txbytes", "nstat_rxduplicatebytes", "nstat_rxoutoforderbytes", "nstat_txretransmit", "nstat_connectattempts", "nstat_connectsuccesses", "nstat_min_rtt", "nstat_avg_rtt", "nstat_var_rtt"]
+  public static let cFieldPaths = [
+    "nstat_rxpackets", "nstat_rxbytes", "nstat_txpackets", "nstat_txbytes", "nstat_cell_rxbytes", "nstat_cell_txbytes",
+    "nstat_wifi_rxbytes", "nstat_wifi_txbytes", "nstat_wired_rxbytes", "nstat_wired_txbytes", "nstat_rxduplicatebytes",
+    "nstat_rxoutoforderbytes", "nstat_txretransmit", "nstat_connectattempts", "nstat_connectsuccesses", "nstat_min_rtt",
+    "nstat_avg_rtt", "nstat_var_rtt",
+  ]
 }
 
 /// Fields of `nstat_msg_error`.
@@ -65,7 +70,9 @@ public enum SourceAddedMessageField: Int, LayoutField {
 /// Fields of `nstat_msg_rem_src` (also `nstat_msg_query_src`, `nstat_msg_get_src_description`, `nstat_msg_src_removed`).
 public enum SourceRefMessageField: Int, LayoutField {
   case sourceRef
-  public static let cStructNames = ["nstat_msg_rem_src", "nstat_msg_query_src", "nstat_msg_get_src_description", "nstat_msg_src_removed"]
+  public static let cStructNames = [
+    "nstat_msg_rem_src", "nstat_msg_query_src", "nstat_msg_get_src_description", "nstat_msg_src_removed",
+  ]
   public static let cFieldPaths = ["srcref"]
 }
 
@@ -135,7 +142,9 @@ public enum SysinfoKeyValueField: Int, LayoutField {
   case valueSize
   case reserved
   public static let cStructNames = ["nstat_sysinfo_keyval"]
-  public static let cFieldPaths = ["nstat_sysinfo_key", "nstat_sysinfo_flags", "u", "nstat_sysinfo_valsize", "reserved"]
+  public static let cFieldPaths = [
+    "nstat_sysinfo_key", "nstat_sysinfo_flags", "u", "nstat_sysinfo_valsize", "reserved",
+  ]
 }
 
 /// Fields of `nstat_tcp_descriptor`.
@@ -175,7 +184,12 @@ public enum TCPDescriptorField: Int, LayoutField {
   case fallbackMode
   case reserved
   public static let cStructNames = ["nstat_tcp_descriptor"]
-  public static let cFieldPaths = ["upid", "eupid", "start_timestamp", "timestamp", "rx_transfer_size", "tx_transfer_size", "activity_bitmap", "ifindex", "state", "sndbufsize", "sndbufused", "rcvbufsize", "rcvbufused", "txunacked", "txwindow", "txcwindow", "traffic_class", "traffic_mgt_flags", "pid", "epid", "local", "remote", "cc_algo", "pname", "uuid", "euuid", "vuuid", "fuuid", "persona_id", "uid", "connstatus", "ifnet_properties", "fallback_mode", "reserved"]
+  public static let cFieldPaths = [
+    "upid", "eupid", "start_timestamp", "timestamp", "rx_transfer_size", "tx_transfer_size", "activity_bitmap",
+    "ifindex", "state", "sndbufsize", "sndbufused", "rcvbufsize", "rcvbufused", "txunacked", "txwindow", "txcwindow",
+    "traffic_class", "traffic_mgt_flags", "pid", "epid", "local", "remote", "cc_algo", "pname", "uuid", "euuid",
+    "vuuid", "fuuid", "persona_id", "uid", "connstatus", "ifnet_properties", "fallback_mode", "reserved",
+  ]
 }
 
 /// Fields of `nstat_udp_descriptor`.
@@ -204,7 +218,11 @@ public enum UDPDescriptorField: Int, LayoutField {
   case fallbackMode
   case reserved
   public static let cStructNames = ["nstat_udp_descriptor"]
-  public static let cFieldPaths = ["upid", "eupid", "start_timestamp", "timestamp", "activity_bitmap", "local", "remote", "ifindex", "rcvbufsize", "rcvbufused", "traffic_class", "pid", "pname", "epid", "uuid", "euuid", "vuuid", "fuuid", "persona_id", "uid", "ifnet_properties", "fallback_mode", "reserved"]
+  public static let cFieldPaths = [
+    "upid", "eupid", "start_timestamp", "timestamp", "activity_bitmap", "local", "remote", "ifindex", "rcvbufsize",
+    "rcvbufused", "traffic_class", "pid", "pname", "epid", "uuid", "euuid", "vuuid", "fuuid", "persona_id", "uid",
+    "ifnet_properties", "fallback_mode", "reserved",
+  ]
 }
 
 /// Fields of `nstat_route_descriptor`.
@@ -219,7 +237,9 @@ public enum RouteDescriptorField: Int, LayoutField {
   case flags
   case reserved
   public static let cStructNames = ["nstat_route_descriptor"]
-  public static let cFieldPaths = ["id", "parent_id", "gateway_id", "dst", "mask", "gateway", "ifindex", "flags", "reserved"]
+  public static let cFieldPaths = [
+    "id", "parent_id", "gateway_id", "dst", "mask", "gateway", "ifindex", "flags", "reserved",
+  ]
 }
 
 /// Fields of `nstat_ifnet_descriptor`.
@@ -254,7 +274,10 @@ public enum ConnectionDescriptorField: Int, LayoutField {
   case uid
   case reserved
   public static let cStructNames = ["nstat_connection_descriptor"]
-  public static let cFieldPaths = ["start_timestamp", "timestamp", "upid", "eupid", "pid", "epid", "ifnet_properties", "pname", "uuid", "euuid", "cuuid", "puuid", "fuuid", "persona_id", "uid", "reserved"]
+  public static let cFieldPaths = [
+    "start_timestamp", "timestamp", "upid", "eupid", "pid", "epid", "ifnet_properties", "pname", "uuid", "euuid",
+    "cuuid", "puuid", "fuuid", "persona_id", "uid", "reserved",
+  ]
 }
 
 /// Fields of `nstat_domain_info`.
@@ -269,7 +292,10 @@ public enum DomainInfoField: Int, LayoutField {
   case isSilent
   case reserved
   public static let cStructNames = ["nstat_domain_info"]
-  public static let cFieldPaths = ["domain_name", "domain_owner", "domain_tracker_ctxt", "domain_attributed_bundle_id", "remote", "is_tracker", "is_non_app_initiated", "is_silent", "reserved"]
+  public static let cFieldPaths = [
+    "domain_name", "domain_owner", "domain_tracker_ctxt", "domain_attributed_bundle_id", "remote", "is_tracker",
+    "is_non_app_initiated", "is_silent", "reserved",
+  ]
 }
 
 /// Fields of `nstat_interface_counts`.
@@ -325,7 +351,12 @@ public enum SysinfoAddParametersField: Int, LayoutField {
 extension FamilyLayouts {
   /// Layouts compiled from `xnu-1699.32.7`.
   static let xnu1699 = FamilyLayouts(
-    counts: StructLayout(size: 64, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), nil, nil, nil, nil, nil, nil, .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4), .init(56, 4), .init(60, 4)]),
+    counts: StructLayout(
+      size: 64,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), nil, nil, nil, nil, nil, nil, .init(32, 4), .init(36, 4),
+        .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4), .init(56, 4), .init(60, 4),
+      ]),
     errorMessage: StructLayout(size: 20, slots: [.init(16, 4), nil]),
     addSourceMessage: StructLayout(size: 20, slots: [.init(16, 4), nil, .init(20, 0)]),
     addAllSourcesMessage: StructLayout(size: 20, slots: [nil, nil, .init(16, 4), nil, nil]),
@@ -338,9 +369,25 @@ extension FamilyLayouts {
     sysinfoCountsMessage: nil,
     sysinfoCountsHeader: nil,
     sysinfoKeyValue: nil,
-    tcpDescriptor: StructLayout(size: 168, slots: [.init(92, 8), nil, nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), nil, nil, .init(100, 4), nil, .init(0, 28), .init(28, 28), nil, .init(104, 64), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil]),
-    udpDescriptor: StructLayout(size: 144, slots: [.init(68, 8), nil, nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4), .init(64, 4), nil, .init(76, 4), .init(80, 64), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil]),
-    routeDescriptor: StructLayout(size: 116, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), nil]),
+    tcpDescriptor: StructLayout(
+      size: 168,
+      slots: [
+        .init(92, 8), nil, nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4),
+        .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), nil, nil, .init(100, 4), nil,
+        .init(0, 28), .init(28, 28), nil, .init(104, 64), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+      ]),
+    udpDescriptor: StructLayout(
+      size: 144,
+      slots: [
+        .init(68, 8), nil, nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4), .init(64, 4), nil,
+        .init(76, 4), .init(80, 64), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+      ]),
+    routeDescriptor: StructLayout(
+      size: 116,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), nil,
+      ]),
     interfaceDescriptor: nil,
     connectionDescriptor: nil,
     domainInfo: nil,
@@ -353,7 +400,12 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-2050.48.11`.
   static let xnu2050 = FamilyLayouts(
-    counts: StructLayout(size: 64, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), nil, nil, nil, nil, nil, nil, .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4), .init(56, 4), .init(60, 4)]),
+    counts: StructLayout(
+      size: 64,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), nil, nil, nil, nil, nil, nil, .init(32, 4), .init(36, 4),
+        .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4), .init(56, 4), .init(60, 4),
+      ]),
     errorMessage: StructLayout(size: 20, slots: [.init(16, 4), nil]),
     addSourceMessage: StructLayout(size: 20, slots: [.init(16, 4), nil, .init(20, 0)]),
     addAllSourcesMessage: StructLayout(size: 20, slots: [nil, nil, .init(16, 4), nil, nil]),
@@ -366,9 +418,25 @@ extension FamilyLayouts {
     sysinfoCountsMessage: nil,
     sysinfoCountsHeader: nil,
     sysinfoKeyValue: nil,
-    tcpDescriptor: StructLayout(size: 172, slots: [.init(96, 8), nil, nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), nil, .init(104, 4), nil, .init(0, 28), .init(28, 28), nil, .init(108, 64), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil]),
-    udpDescriptor: StructLayout(size: 148, slots: [.init(72, 8), nil, nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(80, 4), .init(84, 64), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil]),
-    routeDescriptor: StructLayout(size: 116, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), nil]),
+    tcpDescriptor: StructLayout(
+      size: 172,
+      slots: [
+        .init(96, 8), nil, nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4),
+        .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), nil, .init(104, 4), nil,
+        .init(0, 28), .init(28, 28), nil, .init(108, 64), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+      ]),
+    udpDescriptor: StructLayout(
+      size: 148,
+      slots: [
+        .init(72, 8), nil, nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4), .init(64, 4),
+        .init(68, 4), .init(80, 4), .init(84, 64), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+      ]),
+    routeDescriptor: StructLayout(
+      size: 116,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), nil,
+      ]),
     interfaceDescriptor: nil,
     connectionDescriptor: nil,
     domainInfo: nil,
@@ -381,7 +449,13 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-2422.115.4`.
   static let xnu2422 = FamilyLayouts(
-    counts: StructLayout(size: 96, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(64, 8), .init(72, 8), .init(80, 8), .init(88, 8), nil, nil, .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4), .init(56, 4), .init(60, 4)]),
+    counts: StructLayout(
+      size: 96,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(64, 8), .init(72, 8), .init(80, 8), .init(88, 8),
+        nil, nil, .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4), .init(56, 4),
+        .init(60, 4),
+      ]),
     errorMessage: StructLayout(size: 20, slots: [.init(16, 4), nil]),
     addSourceMessage: StructLayout(size: 20, slots: [.init(16, 4), nil, .init(20, 0)]),
     addAllSourcesMessage: StructLayout(size: 20, slots: [nil, nil, .init(16, 4), nil, nil]),
@@ -394,10 +468,30 @@ extension FamilyLayouts {
     sysinfoCountsMessage: nil,
     sysinfoCountsHeader: nil,
     sysinfoKeyValue: nil,
-    tcpDescriptor: StructLayout(size: 216, slots: [.init(96, 8), .init(172, 8), nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), nil, .init(104, 4), .init(180, 4), .init(0, 28), .init(28, 28), nil, .init(108, 64), .init(184, 16), .init(200, 16), nil, nil, nil, nil, nil, nil, nil, nil]),
-    udpDescriptor: StructLayout(size: 192, slots: [.init(72, 8), .init(148, 8), nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(80, 4), .init(84, 64), .init(156, 4), .init(160, 16), .init(176, 16), nil, nil, nil, nil, nil, nil, nil]),
-    routeDescriptor: StructLayout(size: 116, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), nil]),
-    interfaceDescriptor: StructLayout(size: 164, slots: [.init(24, 8), .init(20, 4), nil, .init(32, 4), .init(36, 128), .init(0, 17), nil], holes: [.init(17, 3)]),
+    tcpDescriptor: StructLayout(
+      size: 216,
+      slots: [
+        .init(96, 8), .init(172, 8), nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4),
+        .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), nil, .init(104, 4),
+        .init(180, 4), .init(0, 28), .init(28, 28), nil, .init(108, 64), .init(184, 16), .init(200, 16), nil, nil, nil,
+        nil, nil, nil, nil, nil,
+      ]),
+    udpDescriptor: StructLayout(
+      size: 192,
+      slots: [
+        .init(72, 8), .init(148, 8), nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4),
+        .init(64, 4), .init(68, 4), .init(80, 4), .init(84, 64), .init(156, 4), .init(160, 16), .init(176, 16), nil,
+        nil, nil, nil, nil, nil, nil,
+      ]),
+    routeDescriptor: StructLayout(
+      size: 116,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), nil,
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 164, slots: [.init(24, 8), .init(20, 4), nil, .init(32, 4), .init(36, 128), .init(0, 17), nil],
+      holes: [.init(17, 3)]),
     connectionDescriptor: nil,
     domainInfo: nil,
     interfaceCounts: nil,
@@ -409,7 +503,13 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-2782.40.9`.
   static let xnu2782 = FamilyLayouts(
-    counts: StructLayout(size: 112, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(64, 8), .init(72, 8), .init(80, 8), .init(88, 8), .init(96, 8), .init(104, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4), .init(56, 4), .init(60, 4)]),
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(64, 8), .init(72, 8), .init(80, 8), .init(88, 8),
+        .init(96, 8), .init(104, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4),
+        .init(56, 4), .init(60, 4),
+      ]),
     errorMessage: StructLayout(size: 20, slots: [.init(16, 4), nil]),
     addSourceMessage: StructLayout(size: 20, slots: [.init(16, 4), nil, .init(20, 0)]),
     addAllSourcesMessage: StructLayout(size: 20, slots: [nil, nil, .init(16, 4), nil, nil]),
@@ -422,10 +522,30 @@ extension FamilyLayouts {
     sysinfoCountsMessage: StructLayout(size: 28, slots: [.init(16, 4), .init(20, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(size: 16, slots: [.init(0, 4), .init(4, 4), .init(8, 8), nil, nil]),
-    tcpDescriptor: StructLayout(size: 252, slots: [.init(116, 8), .init(192, 8), nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(124, 4), .init(200, 4), .init(0, 28), .init(28, 28), .init(100, 16), .init(128, 64), .init(204, 16), .init(220, 16), .init(236, 16), nil, nil, nil, nil, nil, nil, nil]),
-    udpDescriptor: StructLayout(size: 208, slots: [.init(72, 8), .init(148, 8), nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(80, 4), .init(84, 64), .init(156, 4), .init(160, 16), .init(176, 16), .init(192, 16), nil, nil, nil, nil, nil, nil]),
-    routeDescriptor: StructLayout(size: 116, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), nil]),
-    interfaceDescriptor: StructLayout(size: 164, slots: [.init(24, 8), .init(20, 4), nil, .init(32, 4), .init(36, 128), .init(0, 17), nil], holes: [.init(17, 3)]),
+    tcpDescriptor: StructLayout(
+      size: 252,
+      slots: [
+        .init(116, 8), .init(192, 8), nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4),
+        .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(124, 4),
+        .init(200, 4), .init(0, 28), .init(28, 28), .init(100, 16), .init(128, 64), .init(204, 16), .init(220, 16),
+        .init(236, 16), nil, nil, nil, nil, nil, nil, nil,
+      ]),
+    udpDescriptor: StructLayout(
+      size: 208,
+      slots: [
+        .init(72, 8), .init(148, 8), nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4),
+        .init(64, 4), .init(68, 4), .init(80, 4), .init(84, 64), .init(156, 4), .init(160, 16), .init(176, 16),
+        .init(192, 16), nil, nil, nil, nil, nil, nil,
+      ]),
+    routeDescriptor: StructLayout(
+      size: 116,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), nil,
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 164, slots: [.init(24, 8), .init(20, 4), nil, .init(32, 4), .init(36, 128), .init(0, 17), nil],
+      holes: [.init(17, 3)]),
     connectionDescriptor: nil,
     domainInfo: nil,
     interfaceCounts: nil,
@@ -437,7 +557,13 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-3248.60.10`.
   static let xnu3247 = FamilyLayouts(
-    counts: StructLayout(size: 112, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(64, 8), .init(72, 8), .init(80, 8), .init(88, 8), .init(96, 8), .init(104, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4), .init(56, 4), .init(60, 4)]),
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(64, 8), .init(72, 8), .init(80, 8), .init(88, 8),
+        .init(96, 8), .init(104, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4),
+        .init(56, 4), .init(60, 4),
+      ]),
     errorMessage: StructLayout(size: 20, slots: [.init(16, 4), nil]),
     addSourceMessage: StructLayout(size: 20, slots: [.init(16, 4), nil, .init(20, 0)]),
     addAllSourcesMessage: StructLayout(size: 28, slots: [.init(20, 8), nil, .init(16, 4), nil, nil]),
@@ -446,14 +572,35 @@ extension FamilyLayouts {
     setFilterMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4), nil]),
     sourceDescriptionMessage: StructLayout(size: 24, slots: [.init(16, 4), nil, .init(20, 4), nil, .init(24, 0)]),
     sourceCountsMessage: StructLayout(size: 132, slots: [.init(16, 4), nil, .init(20, 112)]),
-    sourceUpdateMessage: StructLayout(size: 136, slots: [.init(16, 4), nil, .init(20, 112), .init(132, 4), nil, .init(136, 0)]),
+    sourceUpdateMessage: StructLayout(
+      size: 136, slots: [.init(16, 4), nil, .init(20, 112), .init(132, 4), nil, .init(136, 0)]),
     sysinfoCountsMessage: StructLayout(size: 28, slots: [.init(16, 4), .init(20, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(size: 16, slots: [.init(0, 4), .init(4, 4), .init(8, 8), nil, nil]),
-    tcpDescriptor: StructLayout(size: 260, slots: [.init(116, 8), .init(192, 8), nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(124, 4), .init(200, 4), .init(0, 28), .init(28, 28), .init(100, 16), .init(128, 64), .init(204, 16), .init(220, 16), .init(236, 16), nil, nil, nil, .init(252, 4), .init(256, 2), nil, nil], holes: [.init(258, 2)]),
-    udpDescriptor: StructLayout(size: 212, slots: [.init(72, 8), .init(148, 8), nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(80, 4), .init(84, 64), .init(156, 4), .init(160, 16), .init(176, 16), .init(192, 16), nil, nil, nil, .init(208, 2), nil, nil], holes: [.init(210, 2)]),
-    routeDescriptor: StructLayout(size: 116, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), nil]),
-    interfaceDescriptor: StructLayout(size: 248, slots: [.init(24, 8), .init(20, 4), .init(164, 84), .init(32, 4), .init(36, 128), .init(0, 17), nil], holes: [.init(17, 3)]),
+    tcpDescriptor: StructLayout(
+      size: 260,
+      slots: [
+        .init(116, 8), .init(192, 8), nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4),
+        .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(124, 4),
+        .init(200, 4), .init(0, 28), .init(28, 28), .init(100, 16), .init(128, 64), .init(204, 16), .init(220, 16),
+        .init(236, 16), nil, nil, nil, .init(252, 4), .init(256, 2), nil, nil,
+      ], holes: [.init(258, 2)]),
+    udpDescriptor: StructLayout(
+      size: 212,
+      slots: [
+        .init(72, 8), .init(148, 8), nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4),
+        .init(64, 4), .init(68, 4), .init(80, 4), .init(84, 64), .init(156, 4), .init(160, 16), .init(176, 16),
+        .init(192, 16), nil, nil, nil, .init(208, 2), nil, nil,
+      ], holes: [.init(210, 2)]),
+    routeDescriptor: StructLayout(
+      size: 116,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), nil,
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 248, slots: [.init(24, 8), .init(20, 4), .init(164, 84), .init(32, 4), .init(36, 128), .init(0, 17), nil],
+      holes: [.init(17, 3)]),
     connectionDescriptor: nil,
     domainInfo: nil,
     interfaceCounts: nil,
@@ -465,23 +612,52 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-3789.70.16`.
   static let xnu3789 = FamilyLayouts(
-    counts: StructLayout(size: 112, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(64, 8), .init(72, 8), .init(80, 8), .init(88, 8), .init(96, 8), .init(104, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4), .init(56, 4), .init(60, 4)]),
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(64, 8), .init(72, 8), .init(80, 8), .init(88, 8),
+        .init(96, 8), .init(104, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 4), .init(48, 4), .init(52, 4),
+        .init(56, 4), .init(60, 4),
+      ]),
     errorMessage: StructLayout(size: 20, slots: [.init(16, 4), nil]),
     addSourceMessage: StructLayout(size: 20, slots: [.init(16, 4), nil, .init(20, 0)]),
-    addAllSourcesMessage: StructLayout(size: 56, slots: [.init(20, 8), .init(28, 8), .init(16, 4), .init(36, 4), .init(40, 16)]),
+    addAllSourcesMessage: StructLayout(
+      size: 56, slots: [.init(20, 8), .init(28, 8), .init(16, 4), .init(36, 4), .init(40, 16)]),
     sourceAddedMessage: StructLayout(size: 28, slots: [.init(20, 8), .init(16, 4), nil]),
     sourceRefMessage: StructLayout(size: 24, slots: [.init(16, 8)]),
     setFilterMessage: StructLayout(size: 28, slots: [.init(16, 8), .init(24, 4), nil]),
-    sourceDescriptionMessage: StructLayout(size: 36, slots: [.init(16, 8), .init(24, 8), .init(32, 4), nil, .init(36, 0)]),
+    sourceDescriptionMessage: StructLayout(
+      size: 36, slots: [.init(16, 8), .init(24, 8), .init(32, 4), nil, .init(36, 0)]),
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
-    sourceUpdateMessage: StructLayout(size: 148, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), nil, .init(148, 0)]),
+    sourceUpdateMessage: StructLayout(
+      size: 148, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), nil, .init(148, 0)]),
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(size: 16, slots: [.init(0, 4), .init(4, 4), .init(8, 8), nil, nil]),
-    tcpDescriptor: StructLayout(size: 260, slots: [.init(116, 8), .init(192, 8), nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(124, 4), .init(200, 4), .init(0, 28), .init(28, 28), .init(100, 16), .init(128, 64), .init(204, 16), .init(220, 16), .init(236, 16), nil, nil, nil, .init(252, 4), .init(256, 2), nil, nil], holes: [.init(258, 2)]),
-    udpDescriptor: StructLayout(size: 212, slots: [.init(72, 8), .init(148, 8), nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(80, 4), .init(84, 64), .init(156, 4), .init(160, 16), .init(176, 16), .init(192, 16), nil, nil, nil, .init(208, 2), nil, nil], holes: [.init(210, 2)]),
-    routeDescriptor: StructLayout(size: 116, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), nil]),
-    interfaceDescriptor: StructLayout(size: 248, slots: [.init(24, 8), .init(20, 4), .init(164, 84), .init(32, 4), .init(36, 128), .init(0, 17), nil], holes: [.init(17, 3)]),
+    tcpDescriptor: StructLayout(
+      size: 260,
+      slots: [
+        .init(116, 8), .init(192, 8), nil, nil, nil, nil, nil, .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4),
+        .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(124, 4),
+        .init(200, 4), .init(0, 28), .init(28, 28), .init(100, 16), .init(128, 64), .init(204, 16), .init(220, 16),
+        .init(236, 16), nil, nil, nil, .init(252, 4), .init(256, 2), nil, nil,
+      ], holes: [.init(258, 2)]),
+    udpDescriptor: StructLayout(
+      size: 212,
+      slots: [
+        .init(72, 8), .init(148, 8), nil, nil, nil, .init(0, 28), .init(28, 28), .init(56, 4), .init(60, 4),
+        .init(64, 4), .init(68, 4), .init(80, 4), .init(84, 64), .init(156, 4), .init(160, 16), .init(176, 16),
+        .init(192, 16), nil, nil, nil, .init(208, 2), nil, nil,
+      ], holes: [.init(210, 2)]),
+    routeDescriptor: StructLayout(
+      size: 116,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), nil,
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 248, slots: [.init(24, 8), .init(20, 4), .init(164, 84), .init(32, 4), .init(36, 128), .init(0, 17), nil],
+      holes: [.init(17, 3)]),
     connectionDescriptor: nil,
     domainInfo: nil,
     interfaceCounts: nil,
@@ -493,23 +669,53 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-4903.241.1`.
   static let xnu4570 = FamilyLayouts(
-    counts: StructLayout(size: 112, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8), .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4)]),
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8),
+        .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4),
+      ]),
     errorMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4)]),
     addSourceMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4), .init(24, 0)]),
-    addAllSourcesMessage: StructLayout(size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
+    addAllSourcesMessage: StructLayout(
+      size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
     sourceAddedMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
     sourceRefMessage: StructLayout(size: 24, slots: [.init(16, 8)]),
     setFilterMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
-    sourceDescriptionMessage: StructLayout(size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
+    sourceDescriptionMessage: StructLayout(
+      size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
-    sourceUpdateMessage: StructLayout(size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    sourceUpdateMessage: StructLayout(
+      size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
-    sysinfoKeyValue: StructLayout(size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
-    tcpDescriptor: StructLayout(size: 304, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), nil, nil, .init(32, 24), .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 28), .init(136, 28), .init(164, 16), .init(180, 64), .init(244, 16), .init(260, 16), .init(276, 16), nil, nil, nil, .init(292, 4), .init(296, 2), nil, .init(298, 6)]),
-    udpDescriptor: StructLayout(size: 256, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4), .init(200, 16), .init(216, 16), .init(232, 16), nil, nil, nil, .init(248, 2), nil, .init(250, 6)]),
-    routeDescriptor: StructLayout(size: 120, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), .init(116, 4)]),
-    interfaceDescriptor: StructLayout(size: 248, slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
+    sysinfoKeyValue: StructLayout(
+      size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
+    tcpDescriptor: StructLayout(
+      size: 304,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), nil, nil, .init(32, 24), .init(56, 4), .init(60, 4),
+        .init(64, 4), .init(68, 4), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4),
+        .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 28), .init(136, 28), .init(164, 16), .init(180, 64),
+        .init(244, 16), .init(260, 16), .init(276, 16), nil, nil, nil, .init(292, 4), .init(296, 2), nil, .init(298, 6),
+      ]),
+    udpDescriptor: StructLayout(
+      size: 256,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28),
+        .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4),
+        .init(200, 16), .init(216, 16), .init(232, 16), nil, nil, nil, .init(248, 2), nil, .init(250, 6),
+      ]),
+    routeDescriptor: StructLayout(
+      size: 120,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), .init(116, 4),
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 248,
+      slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
     connectionDescriptor: nil,
     domainInfo: nil,
     interfaceCounts: nil,
@@ -521,23 +727,53 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-6153.141.1`.
   static let xnu6153 = FamilyLayouts(
-    counts: StructLayout(size: 112, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8), .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4)]),
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8),
+        .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4),
+      ]),
     errorMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4)]),
     addSourceMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4), .init(24, 0)]),
-    addAllSourcesMessage: StructLayout(size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
+    addAllSourcesMessage: StructLayout(
+      size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
     sourceAddedMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
     sourceRefMessage: StructLayout(size: 24, slots: [.init(16, 8)]),
     setFilterMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
-    sourceDescriptionMessage: StructLayout(size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
+    sourceDescriptionMessage: StructLayout(
+      size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
-    sourceUpdateMessage: StructLayout(size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    sourceUpdateMessage: StructLayout(
+      size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
-    sysinfoKeyValue: StructLayout(size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
-    tcpDescriptor: StructLayout(size: 304, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), nil, nil, .init(32, 24), .init(56, 4), .init(60, 4), .init(64, 4), .init(68, 4), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 28), .init(136, 28), .init(164, 16), .init(180, 64), .init(244, 16), .init(260, 16), .init(276, 16), nil, nil, nil, .init(292, 4), .init(296, 2), nil, .init(298, 6)]),
-    udpDescriptor: StructLayout(size: 256, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4), .init(200, 16), .init(216, 16), .init(232, 16), nil, nil, nil, .init(248, 2), nil, .init(250, 6)]),
-    routeDescriptor: StructLayout(size: 120, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), .init(116, 4)]),
-    interfaceDescriptor: StructLayout(size: 248, slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
+    sysinfoKeyValue: StructLayout(
+      size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
+    tcpDescriptor: StructLayout(
+      size: 304,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), nil, nil, .init(32, 24), .init(56, 4), .init(60, 4),
+        .init(64, 4), .init(68, 4), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4),
+        .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 28), .init(136, 28), .init(164, 16), .init(180, 64),
+        .init(244, 16), .init(260, 16), .init(276, 16), nil, nil, nil, .init(292, 4), .init(296, 2), nil, .init(298, 6),
+      ]),
+    udpDescriptor: StructLayout(
+      size: 256,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28),
+        .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4),
+        .init(200, 16), .init(216, 16), .init(232, 16), nil, nil, nil, .init(248, 2), nil, .init(250, 6),
+      ]),
+    routeDescriptor: StructLayout(
+      size: 120,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), .init(116, 4),
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 248,
+      slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
     connectionDescriptor: nil,
     domainInfo: nil,
     interfaceCounts: nil,
@@ -549,23 +785,54 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-7195.141.2`.
   static let xnu7195 = FamilyLayouts(
-    counts: StructLayout(size: 112, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8), .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4)]),
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8),
+        .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4),
+      ]),
     errorMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4)]),
     addSourceMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4), .init(24, 0)]),
-    addAllSourcesMessage: StructLayout(size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
+    addAllSourcesMessage: StructLayout(
+      size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
     sourceAddedMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
     sourceRefMessage: StructLayout(size: 24, slots: [.init(16, 8)]),
     setFilterMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
-    sourceDescriptionMessage: StructLayout(size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
+    sourceDescriptionMessage: StructLayout(
+      size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
-    sourceUpdateMessage: StructLayout(size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    sourceUpdateMessage: StructLayout(
+      size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
-    sysinfoKeyValue: StructLayout(size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
-    tcpDescriptor: StructLayout(size: 336, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28), .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), nil, nil, .init(324, 4), .init(328, 2), nil, .init(330, 6)]),
-    udpDescriptor: StructLayout(size: 272, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4), .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), nil, nil, .init(264, 2), nil, .init(266, 6)]),
-    routeDescriptor: StructLayout(size: 120, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), .init(116, 4)]),
-    interfaceDescriptor: StructLayout(size: 248, slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
+    sysinfoKeyValue: StructLayout(
+      size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
+    tcpDescriptor: StructLayout(
+      size: 336,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4),
+        .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28),
+        .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), nil, nil,
+        .init(324, 4), .init(328, 2), nil, .init(330, 6),
+      ]),
+    udpDescriptor: StructLayout(
+      size: 272,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28),
+        .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4),
+        .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), nil, nil, .init(264, 2), nil, .init(266, 6),
+      ]),
+    routeDescriptor: StructLayout(
+      size: 120,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), .init(116, 4),
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 248,
+      slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
     connectionDescriptor: nil,
     domainInfo: nil,
     interfaceCounts: nil,
@@ -577,25 +844,62 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-8019.41.5`.
   static let xnu8019_41 = FamilyLayouts(
-    counts: StructLayout(size: 112, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8), .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4)]),
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8),
+        .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4),
+      ]),
     errorMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4)]),
     addSourceMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4), .init(24, 0)]),
-    addAllSourcesMessage: StructLayout(size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
+    addAllSourcesMessage: StructLayout(
+      size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
     sourceAddedMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
     sourceRefMessage: StructLayout(size: 24, slots: [.init(16, 8)]),
     setFilterMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
-    sourceDescriptionMessage: StructLayout(size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
+    sourceDescriptionMessage: StructLayout(
+      size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
-    sourceUpdateMessage: StructLayout(size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    sourceUpdateMessage: StructLayout(
+      size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
-    sysinfoKeyValue: StructLayout(size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
-    tcpDescriptor: StructLayout(size: 336, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28), .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), nil, nil, .init(324, 4), .init(328, 4), .init(332, 1), .init(333, 3)]),
-    udpDescriptor: StructLayout(size: 272, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4), .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), nil, nil, .init(264, 4), .init(268, 1), .init(269, 3)]),
-    routeDescriptor: StructLayout(size: 120, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), .init(116, 4)]),
-    interfaceDescriptor: StructLayout(size: 248, slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
+    sysinfoKeyValue: StructLayout(
+      size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
+    tcpDescriptor: StructLayout(
+      size: 336,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4),
+        .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28),
+        .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), nil, nil,
+        .init(324, 4), .init(328, 4), .init(332, 1), .init(333, 3),
+      ]),
+    udpDescriptor: StructLayout(
+      size: 272,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28),
+        .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4),
+        .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), nil, nil, .init(264, 4), .init(268, 1),
+        .init(269, 3),
+      ]),
+    routeDescriptor: StructLayout(
+      size: 120,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), .init(116, 4),
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 248,
+      slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
     connectionDescriptor: nil,
-    domainInfo: StructLayout(size: 1032, slots: [.init(0, 256), .init(256, 256), .init(512, 256), .init(768, 256), nil, .init(1024, 1), .init(1025, 1), .init(1026, 1), .init(1027, 5)]),
+    domainInfo: StructLayout(
+      size: 1032,
+      slots: [
+        .init(0, 256), .init(256, 256), .init(512, 256), .init(768, 256), nil, .init(1024, 1), .init(1025, 1),
+        .init(1026, 1), .init(1027, 5),
+      ]),
     interfaceCounts: nil,
     sysinfoDescriptor: StructLayout(size: 4, slots: [.init(0, 4)]),
     routeAddParameters: StructLayout(size: 60, slots: [.init(0, 28), .init(28, 28), .init(56, 4)]),
@@ -605,25 +909,67 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-8796.141.3`.
   static let xnu8019_61 = FamilyLayouts(
-    counts: StructLayout(size: 112, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8), .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4)]),
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8),
+        .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4),
+      ]),
     errorMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4)]),
     addSourceMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4), .init(24, 0)]),
-    addAllSourcesMessage: StructLayout(size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
+    addAllSourcesMessage: StructLayout(
+      size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
     sourceAddedMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
     sourceRefMessage: StructLayout(size: 24, slots: [.init(16, 8)]),
     setFilterMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
-    sourceDescriptionMessage: StructLayout(size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
+    sourceDescriptionMessage: StructLayout(
+      size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
-    sourceUpdateMessage: StructLayout(size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    sourceUpdateMessage: StructLayout(
+      size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
-    sysinfoKeyValue: StructLayout(size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
-    tcpDescriptor: StructLayout(size: 336, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28), .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), nil, nil, .init(324, 4), .init(328, 4), .init(332, 1), .init(333, 3)]),
-    udpDescriptor: StructLayout(size: 272, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4), .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), nil, nil, .init(264, 4), .init(268, 1), .init(269, 3)]),
-    routeDescriptor: StructLayout(size: 120, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), .init(116, 4)]),
-    interfaceDescriptor: StructLayout(size: 248, slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
-    connectionDescriptor: StructLayout(size: 192, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 64), .init(108, 16), .init(124, 16), .init(140, 16), .init(156, 16), .init(172, 16), nil, nil, .init(188, 4)]),
-    domainInfo: StructLayout(size: 1056, slots: [.init(0, 256), .init(256, 256), .init(512, 256), .init(768, 256), .init(1024, 28), .init(1052, 1), .init(1053, 1), .init(1054, 1), .init(1055, 1)]),
+    sysinfoKeyValue: StructLayout(
+      size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
+    tcpDescriptor: StructLayout(
+      size: 336,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4),
+        .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28),
+        .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), nil, nil,
+        .init(324, 4), .init(328, 4), .init(332, 1), .init(333, 3),
+      ]),
+    udpDescriptor: StructLayout(
+      size: 272,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28),
+        .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4),
+        .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), nil, nil, .init(264, 4), .init(268, 1),
+        .init(269, 3),
+      ]),
+    routeDescriptor: StructLayout(
+      size: 120,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), .init(116, 4),
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 248,
+      slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
+    connectionDescriptor: StructLayout(
+      size: 192,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 64),
+        .init(108, 16), .init(124, 16), .init(140, 16), .init(156, 16), .init(172, 16), nil, nil, .init(188, 4),
+      ]),
+    domainInfo: StructLayout(
+      size: 1056,
+      slots: [
+        .init(0, 256), .init(256, 256), .init(512, 256), .init(768, 256), .init(1024, 28), .init(1052, 1),
+        .init(1053, 1), .init(1054, 1), .init(1055, 1),
+      ]),
     interfaceCounts: nil,
     sysinfoDescriptor: StructLayout(size: 4, slots: [.init(0, 4)]),
     routeAddParameters: StructLayout(size: 60, slots: [.init(0, 28), .init(28, 28), .init(56, 4)]),
@@ -633,25 +979,68 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-10063.141.1`.
   static let xnu10002 = FamilyLayouts(
-    counts: StructLayout(size: 112, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8), .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4)]),
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8),
+        .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4),
+      ]),
     errorMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4)]),
     addSourceMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4), .init(24, 0)]),
-    addAllSourcesMessage: StructLayout(size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
+    addAllSourcesMessage: StructLayout(
+      size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
     sourceAddedMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
     sourceRefMessage: StructLayout(size: 24, slots: [.init(16, 8)]),
     setFilterMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
-    sourceDescriptionMessage: StructLayout(size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
+    sourceDescriptionMessage: StructLayout(
+      size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
-    sourceUpdateMessage: StructLayout(size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    sourceUpdateMessage: StructLayout(
+      size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
-    sysinfoKeyValue: StructLayout(size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
-    tcpDescriptor: StructLayout(size: 344, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28), .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), .init(324, 4), .init(328, 4), .init(332, 4), .init(336, 4), .init(340, 1), .init(341, 3)]),
-    udpDescriptor: StructLayout(size: 280, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4), .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), .init(264, 4), .init(268, 4), .init(272, 4), .init(276, 1), .init(277, 3)]),
-    routeDescriptor: StructLayout(size: 120, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), .init(116, 4)]),
-    interfaceDescriptor: StructLayout(size: 248, slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
-    connectionDescriptor: StructLayout(size: 200, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 64), .init(108, 16), .init(124, 16), .init(140, 16), .init(156, 16), .init(172, 16), .init(188, 4), .init(192, 4), .init(196, 4)]),
-    domainInfo: StructLayout(size: 1056, slots: [.init(0, 256), .init(256, 256), .init(512, 256), .init(768, 256), .init(1024, 28), .init(1052, 1), .init(1053, 1), .init(1054, 1), .init(1055, 1)]),
+    sysinfoKeyValue: StructLayout(
+      size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
+    tcpDescriptor: StructLayout(
+      size: 344,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4),
+        .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28),
+        .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), .init(324, 4),
+        .init(328, 4), .init(332, 4), .init(336, 4), .init(340, 1), .init(341, 3),
+      ]),
+    udpDescriptor: StructLayout(
+      size: 280,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28),
+        .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4),
+        .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), .init(264, 4), .init(268, 4), .init(272, 4),
+        .init(276, 1), .init(277, 3),
+      ]),
+    routeDescriptor: StructLayout(
+      size: 120,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), .init(116, 4),
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 248,
+      slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
+    connectionDescriptor: StructLayout(
+      size: 200,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 64),
+        .init(108, 16), .init(124, 16), .init(140, 16), .init(156, 16), .init(172, 16), .init(188, 4), .init(192, 4),
+        .init(196, 4),
+      ]),
+    domainInfo: StructLayout(
+      size: 1056,
+      slots: [
+        .init(0, 256), .init(256, 256), .init(512, 256), .init(768, 256), .init(1024, 28), .init(1052, 1),
+        .init(1053, 1), .init(1054, 1), .init(1055, 1),
+      ]),
     interfaceCounts: nil,
     sysinfoDescriptor: StructLayout(size: 4, slots: [.init(0, 4)]),
     routeAddParameters: StructLayout(size: 60, slots: [.init(0, 28), .init(28, 28), .init(56, 4)]),
@@ -661,25 +1050,68 @@ extension FamilyLayouts {
   )
   /// Layouts compiled from `xnu-11417.121.6`.
   static let xnu11215 = FamilyLayouts(
-    counts: StructLayout(size: 112, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8), .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4)]),
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8),
+        .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4),
+      ]),
     errorMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4)]),
     addSourceMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4), .init(24, 0)]),
-    addAllSourcesMessage: StructLayout(size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
+    addAllSourcesMessage: StructLayout(
+      size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
     sourceAddedMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
     sourceRefMessage: StructLayout(size: 24, slots: [.init(16, 8)]),
     setFilterMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
-    sourceDescriptionMessage: StructLayout(size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
+    sourceDescriptionMessage: StructLayout(
+      size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
-    sourceUpdateMessage: StructLayout(size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    sourceUpdateMessage: StructLayout(
+      size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
-    sysinfoKeyValue: StructLayout(size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
-    tcpDescriptor: StructLayout(size: 344, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4), .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4), .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28), .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), .init(324, 4), .init(328, 4), .init(332, 4), .init(336, 4), .init(340, 1), .init(341, 3)]),
-    udpDescriptor: StructLayout(size: 280, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4), .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), .init(264, 4), .init(268, 4), .init(272, 4), .init(276, 1), .init(277, 3)]),
-    routeDescriptor: StructLayout(size: 120, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4), .init(112, 4), .init(116, 4)]),
-    interfaceDescriptor: StructLayout(size: 248, slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
-    connectionDescriptor: StructLayout(size: 200, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 64), .init(108, 16), .init(124, 16), .init(140, 16), .init(156, 16), .init(172, 16), .init(188, 4), .init(192, 4), .init(196, 4)]),
-    domainInfo: StructLayout(size: 1056, slots: [.init(0, 256), .init(256, 256), .init(512, 256), .init(768, 256), .init(1024, 28), .init(1052, 1), .init(1053, 1), .init(1054, 1), .init(1055, 1)]),
+    sysinfoKeyValue: StructLayout(
+      size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
+    tcpDescriptor: StructLayout(
+      size: 344,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4),
+        .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28),
+        .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), .init(324, 4),
+        .init(328, 4), .init(332, 4), .init(336, 4), .init(340, 1), .init(341, 3),
+      ]),
+    udpDescriptor: StructLayout(
+      size: 280,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28),
+        .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4),
+        .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), .init(264, 4), .init(268, 4), .init(272, 4),
+        .init(276, 1), .init(277, 3),
+      ]),
+    routeDescriptor: StructLayout(
+      size: 120,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), .init(116, 4),
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 248,
+      slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
+    connectionDescriptor: StructLayout(
+      size: 200,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 64),
+        .init(108, 16), .init(124, 16), .init(140, 16), .init(156, 16), .init(172, 16), .init(188, 4), .init(192, 4),
+        .init(196, 4),
+      ]),
+    domainInfo: StructLayout(
+      size: 1056,
+      slots: [
+        .init(0, 256), .init(256, 256), .init(512, 256), .init(768, 256), .init(1024, 28), .init(1052, 1),
+        .init(1053, 1), .init(1054, 1), .init(1055, 1),
+      ]),
     interfaceCounts: StructLayout(size: 32, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8)]),
     sysinfoDescriptor: StructLayout(size: 4, slots: [.init(0, 4)]),
     routeAddParameters: StructLayout(size: 60, slots: [.init(0, 28), .init(28, 28), .init(56, 4)]),

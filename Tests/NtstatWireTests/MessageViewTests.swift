@@ -1,0 +1,99 @@
+import NtstatWire
+import Testing
+
+/// The zero-copy views must agree with the full decoder on every sample of every family.
+@Suite struct MessageViewTests {
+  @Test("views read what the full decoder reads", arguments: LayoutFamily.allCases)
+  func viewsAgreeWithFullDecode(family: LayoutFamily) throws {
+    let decoder = MessageDecoder(family: family)
+    let encoder = MessageEncoder(family: family)
+    var checkedCounts = 0
+    var checkedDescriptors = 0
+    for sample in SampleMessages.all(for: family) {
+      let bytes = try encoder.encodeDatagram(sample.messages, settingLength: true)
+      let full = try decoder.decode(bytes, direction: sample.direction)
+      var index = 0
+      try bytes.withUnsafeBytes { buffer in
+        try decoder.forEachView(in: buffer, direction: sample.direction) { (view) throws(WireError) in
+          let message = full[index]
+          index += 1
+          #expect(view.header == message.header)
+          #expect(try view.decode() == message)
+          switch message.body {
+          case .sourceCounts(let c):
+            #expect(try view.sourceRef() == c.sourceRef)
+            #expect(try view.counts() == c.counts)
+            #expect(try view.countsView()?.counts == c.counts)
+            checkedCounts += 1
+          case .sourceDescription(let d):
+            #expect(try view.sourceRef() == d.sourceRef)
+            Self.compare(try view.socketDescriptorView(), d.descriptor)
+            checkedDescriptors += 1
+          case .sourceUpdate(let u), .sourceExtendedUpdate(let u):
+            #expect(try view.sourceRef() == u.sourceRef)
+            #expect(try view.countsView()?.counts == u.counts)
+            Self.compare(try view.socketDescriptorView(), u.descriptor)
+            checkedCounts += 1
+          case .sourceRemoved(let ref), .querySource(let ref), .removeSource(let ref), .getSourceDescription(let ref):
+            #expect(try view.sourceRef() == ref)
+            #expect(try view.countsView() == nil)
+          default:
+            #expect(try view.countsView() == nil)
+            #expect(try view.socketDescriptorView() == nil)
+          }
+        }
+      }
+      #expect(index == full.count)
+    }
+    #expect(checkedCounts > 0 && checkedDescriptors > 0)
+  }
+
+  static func compare(_ view: SocketDescriptorView?, _ descriptor: Descriptor) {
+    switch descriptor {
+    case .tcp(let t):
+      guard let v = view else {
+        Issue.record("no socket descriptor view")
+        return
+      }
+      #expect(v.isTCP && v.pid == t.pid && v.epid == t.epid && v.upid == t.upid && v.eupid == t.eupid)
+      #expect(v.state == t.state && v.ifindex == t.ifindex && v.uuid == t.uuid)
+      #expect(v.local == t.local && v.remote == t.remote && v.localPort == t.local.port)
+      #expect(v.processName == t.processName && v.interfaceProperties == t.interfaceProperties)
+    case .udp(let u):
+      guard let v = view else {
+        Issue.record("no socket descriptor view")
+        return
+      }
+      #expect(!v.isTCP && v.pid == u.pid && v.state == nil && v.remote == u.remote && v.local == u.local)
+      #expect(v.processName == u.processName && v.remotePort == u.remote.port)
+    default:
+      #expect(view == nil)
+    }
+  }
+
+  @Test func viewsRefuseShortMessages() throws {
+    // SRC_COUNTS whose header says 40 bytes: the view must throw, not read past it.
+    let family = LayoutFamily.xnu11215
+    var bytes = try MessageEncoder(family: family).encode(
+      Message(.sourceCounts(SourceCounts(sourceRef: SourceRef(1), eventFlags: 0, counts: Counts()))),
+      settingLength: true)
+    bytes = Array(bytes.prefix(40))
+    bytes[12] = 40
+    try bytes.withUnsafeBytes { buffer in
+      try MessageDecoder(family: family).forEachView(in: buffer) { (view) throws(WireError) in
+        #expect(throws: WireError.self) { try view.countsView() }
+        #expect(throws: WireError.self) { try view.decode() }
+      }
+    }
+  }
+}
+
+extension CountsView: Equatable {
+  public static func == (lhs: CountsView, rhs: CountsView) -> Bool { lhs.counts == rhs.counts }
+}
+
+extension SocketDescriptorView: Equatable {
+  public static func == (lhs: SocketDescriptorView, rhs: SocketDescriptorView) -> Bool {
+    lhs.isTCP == rhs.isTCP && lhs.pid == rhs.pid && lhs.local == rhs.local
+  }
+}
