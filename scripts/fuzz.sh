@@ -3,8 +3,9 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET ...]     (targets: wire)
 #
-# Builds each target in release mode with -sanitize=fuzzer and address sanitizer into
-# .build-fuzz, starts from the committed seed corpus (Tests/*/Fixtures/fuzz/<target>-corpus,
+# Builds each target with -sanitize=fuzzer and address sanitizer into .build-fuzz. The build
+# is unoptimised on purpose: with -O this toolchain (Swift 6.3.1) drops the coverage
+# instrumentation, and libFuzzer then runs blind (the script refuses such a build), starts from the committed seed corpus (Tests/*/Fixtures/fuzz/<target>-corpus,
 # copied to a scratch directory so the committed corpus only grows by hand), and saves any
 # crashing input to Tests/*/Fixtures/fuzz/<target>-crashes, where a unit test replays it on
 # every `swift test`.
@@ -20,19 +21,24 @@ for target in "${targets[@]}"; do
     wire) product=NtstatWireFuzz; fixtures=Tests/NtstatWireTests/Fixtures/fuzz ;;
     *) echo "unknown fuzz target: $target" >&2; exit 2 ;;
   esac
-  swift build -c release --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address \
+  swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address \
     -Xswiftc -DNTSTAT_FUZZING --product "$product" >&2
-  binary=$(swift build -c release --scratch-path .build-fuzz --show-bin-path)/$product
+  binary=$(swift build --scratch-path .build-fuzz --show-bin-path)/$product
   work=$(mktemp -d)
   cp -r "$fixtures/$target-corpus/." "$work/"
   log=$(mktemp)
   status=0
   "$binary" "$work" -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="$fixtures/$target-crashes/" -max_len=8192 >"$log" 2>&1 || status=$?
+  if ! grep -q 'INFO: Loaded [0-9]* modules' "$log"; then
+    echo "$target: the build has no coverage instrumentation; refusing to report a blind run" >&2
+    exit 1
+  fi
   execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
   rate=$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}')
-  cov=$(grep -E '#[0-9]+.*(DONE|pulse)' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+).*/\1/')
-  echo "$target: ${execs:-?} executions in ${seconds}s (${rate:-?}/s), coverage ${cov:-?} edges, exit $status"
+  cov=$(grep -E '#[0-9]+.*DONE' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+).*/\1/')
+  corpus=$(grep -E '#[0-9]+.*DONE' "$log" | tail -1 | sed -E 's/.*corp: ([0-9]+).*/\1/')
+  echo "$target: ${execs:-?} executions in ${seconds}s (${rate:-?}/s), coverage ${cov:-?} edges, corpus ${corpus:-?} inputs, exit $status"
   if [ "$status" -ne 0 ]; then
     tail -40 "$log" >&2
     echo "$target: crash input saved under $fixtures/$target-crashes/" >&2

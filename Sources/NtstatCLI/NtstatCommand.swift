@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 
 /// The `ntstat` command line. Exit codes: 0 success, 1 the input did not decode (a result, like
@@ -5,7 +6,7 @@ import ArgumentParser
 public struct NtstatCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "ntstat",
-    abstract: "Decode, record and replay macOS network statistics (com.apple.network.statistics).",
+    abstract: "Decode macOS network statistics (com.apple.network.statistics) messages of every XNU layout family.",
     version: NtstatVersion.string,
     subcommands: [DecodeCommand.self, FamiliesCommand.self]
   )
@@ -16,4 +17,27 @@ public struct NtstatCommand: ParsableCommand {
 /// The tool's version, written into captures and printed by `--version`.
 public enum NtstatVersion {
   public static let string = "0.1.0"
+}
+
+extension NtstatCommand {
+  /// Runs the command line with the documented exit codes: 0 success, 1 a result that is not
+  /// clean (a datagram that did not decode), 2 trouble (bad arguments, unreadable input).
+  /// Help and version requests exit 0.
+  public static func runMain(_ arguments: [String]? = nil) -> Never {
+    do {
+      var command = try parseAsRoot(arguments)
+      try command.run()
+      Foundation.exit(0)
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        print(fullMessage(for: error))
+        Foundation.exit(0)
+      }
+      if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
+      let message = fullMessage(for: error)
+      if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+      Foundation.exit(2)
+    }
+  }
 }

@@ -55,12 +55,12 @@ public struct MessageDecoder: Sendable {
   /// decode only what is asked for (``MessageView/counts()``, ``MessageView/sourceRef()``,
   /// ``MessageView/decode()``). The view reads `datagram` in place and must not outlive `body`.
   /// This is the hot path: a counts frame read this way allocates nothing and copies only its
-  /// counters.
+  /// counters. Malformed framing throws ``WireError``; errors thrown by `body` propagate.
   @inlinable
   public func forEachView(
     in datagram: UnsafeRawBufferPointer, direction: Direction = .fromKernel,
-    _ body: (MessageView) throws(WireError) -> Void
-  ) throws(WireError) {
+    _ body: (MessageView) throws -> Void
+  ) throws {
     var offset = 0
     repeat {
       let end = try messageEnd(in: datagram, at: offset, direction: direction)

@@ -1,3 +1,3 @@
 import NtstatCLI
 
-NtstatCommand.main()
+NtstatCommand.runMain()
