@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 
 /// The `ntstat` command line. Exit codes: 0 success, 1 the input did not decode (a result, like
 /// diff(1)'s "different"), 2 trouble (bad arguments, unreadable files).
