@@ -1,6 +1,6 @@
 import NtstatWire
 
-// libFuzzer entry point: built with scripts/fuzz.sh (-sanitize=fuzzer, -DNTSTAT_FUZZING).
+// libFuzzer entry point: built with Tests/Tools/fuzz.sh (-sanitize=fuzzer, -DNTSTAT_FUZZING).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func ntstatWireFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let input = UnsafeRawBufferPointer(start: data, count: size)

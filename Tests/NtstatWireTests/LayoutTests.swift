@@ -3,7 +3,7 @@ import NtstatWire
 import Testing
 
 /// Pins every family's layout tables to the offsets and sizes obtained by compiling each XNU
-/// tag's `ntstat.h` for x86_64 and arm64 (Fixtures/layouts, made by scripts/layouts/derive.sh).
+/// tag's `ntstat.h` for x86_64 and arm64 (Fixtures/layouts, made by Tests/Tools/layouts/derive.sh).
 @Suite struct LayoutTests {
   struct CompiledLayout: Decodable {
     struct Record: Decodable {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets for a given time and prints their execution counts.
 #
-#   scripts/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET ...]     (targets: wire)
+#   Tests/Tools/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET ...]     (targets: wire)
 #
 # Builds each target with -sanitize=fuzzer and address sanitizer into .build-fuzz. The build
 # is unoptimised on purpose: with -O this toolchain (Swift 6.3.1) drops the coverage
@@ -10,7 +10,7 @@
 # crashing input to Tests/*/Fixtures/fuzz/<target>-crashes, where a unit test replays it on
 # every `swift test`.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
 targets=("$@")

@@ -2,7 +2,7 @@
 # Re-derives the struct layouts pinned in Tests/NtstatWireTests/Fixtures/layouts/ by compiling
 # each XNU tag's bsd/net/ntstat.h with clang, for x86_64 and arm64 Darwin targets.
 #
-#   scripts/layouts/derive.sh /path/to/xnu-git-dir OUT_DIR [TAG ...]
+#   Tests/Tools/layouts/derive.sh /path/to/xnu-git-dir OUT_DIR [TAG ...]
 #
 # The XNU checkout is read at run time and never copied into this repository: only the numbers
 # (offsets, sizes, field names) land in OUT_DIR. See docs/protocol.md, "How the layouts were derived".
