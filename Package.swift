@@ -7,6 +7,7 @@ let package = Package(
   name: "ntstat",
   products: [
     .library(name: "NtstatWire", targets: ["NtstatWire"]),
+    .library(name: "NtstatCapture", targets: ["NtstatCapture"]),
     .executable(name: "ntstat", targets: ["ntstat"]),
   ],
   dependencies: [
@@ -19,10 +20,12 @@ let package = Package(
       providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
     ),
     .target(name: "NtstatWire"),
+    .target(name: "NtstatCapture", dependencies: ["NtstatWire", "CZstd"]),
     .target(
       name: "NtstatCLI",
       dependencies: [
         "NtstatWire",
+        "NtstatCapture",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -42,12 +45,16 @@ let package = Package(
 
     .testTarget(
       name: "NtstatWireTests",
-      dependencies: ["NtstatWire"],
+      dependencies: ["NtstatWire", "NtstatCapture"],
       resources: [.copy("Fixtures")]
     ),
     .testTarget(
+      name: "NtstatCaptureTests",
+      dependencies: ["NtstatCapture", "NtstatWire"]
+    ),
+    .testTarget(
       name: "NtstatCLITests",
-      dependencies: ["NtstatCLI", "NtstatWire", "ntstat"]
+      dependencies: ["NtstatCLI", "NtstatWire", "NtstatCapture", "ntstat"]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -70,7 +70,9 @@ public enum FieldRendering {
     case .string(let s): return s
     case .array(let items) where items.allSatisfy({ scalarText($0) != nil && !isContainer($0) }):
       return "[" + items.compactMap(scalarText).joined(separator: ", ") + "]"
-    case .object(let fields) where fields.contains(where: { $0.name == "family" }) && fields.count <= 6:
+    case .object(let fields)
+    where fields.first?.name == "family"
+      && fields.allSatisfy({ ["family", "address", "port", "flowinfo", "scope_id", "bytes"].contains($0.name) }):
       // Socket addresses print on one line.
       return fields.map { "\($0.name)=\(scalarText($0.value) ?? "…")" }.joined(separator: " ")
     default: return nil

@@ -1,0 +1,149 @@
+/// Turns the bytes of a capture (zstd-compressed or plain pcapng, detected by magic) into
+/// records; does no I/O. Push the file's bytes in order, pull records, then call ``finish()``.
+///
+/// Records are released only when they are known good: for zstd, when the frame holding them
+/// has ended and its checksum verified. Memory is bounded by one zstd frame plus one block.
+/// Damage is reported after every record before it has been pulled: ``nextRecord()`` returns nil
+/// and ``error`` is set (``CaptureError/Kind-swift.enum/truncated`` or `corrupt`, with the
+/// compressed offset of the zstd frame or block that failed and the uncompressed offset).
+public final class CaptureStreamReader {
+  public let file: String?
+  public private(set) var compression: CaptureCompression?
+  /// The first damage found; records before it have all been returned.
+  public private(set) var error: CaptureError?
+  /// Compressed (file) bytes pushed so far.
+  public private(set) var compressedBytes: UInt64 = 0
+  /// Uncompressed pcapng bytes decoded so far.
+  public private(set) var uncompressedBytes: UInt64 = 0
+  /// zstd frames completed (0 for plain pcapng).
+  public private(set) var zstdFrames: UInt64 = 0
+
+  private var decoder = PcapngDecoder()
+  private var decompressor: ZstdDecompressor?
+  private var ready: [CaptureRecord] = []
+  private var readyIndex = 0
+  private var frameRecords: [CaptureRecord] = []
+  private var frameStart: UInt64 = 0
+  private var prefix: [UInt8] = []
+
+  public init(file: String? = nil) {
+    self.file = file
+  }
+
+  /// Frames skipped because their interface is not an ntstat interface.
+  public var foreignFrames: UInt64 { decoder.foreignFrames }
+
+  /// The next record, or nil when none is ready (push more, or stop: see ``error``).
+  public func nextRecord() -> CaptureRecord? {
+    guard readyIndex < ready.count else {
+      if readyIndex > 0 {
+        ready.removeAll(keepingCapacity: true)
+        readyIndex = 0
+      }
+      return nil
+    }
+    defer { readyIndex += 1 }
+    return ready[readyIndex]
+  }
+
+  /// Feeds the next bytes of the file. After damage, further input is ignored.
+  public func push(_ chunk: UnsafeRawBufferPointer) {
+    guard error == nil, !chunk.isEmpty else { return }
+    var chunk = chunk
+    if compression == nil {
+      let need = 4 - prefix.count
+      prefix += chunk.prefix(need)
+      chunk = UnsafeRawBufferPointer(rebasing: chunk[min(need, chunk.count)...])
+      guard prefix.count == 4 else { return }
+      guard let detected = CaptureCompression.detect(prefix) else {
+        fail(
+          .notACapture, at: 0,
+          "neither a zstd stream nor a pcapng section header (first bytes \(prefix.map { String($0, radix: 16) }))")
+        return
+      }
+      compression = detected
+      let first = prefix
+      if case .zstd = detected {
+        do { decompressor = try ZstdDecompressor() } catch { fail(.io, at: 0, "\(error)"); return }
+      }
+      first.withUnsafeBytes { consume($0) }
+    }
+    consume(chunk)
+  }
+
+  private func consume(_ chunk: UnsafeRawBufferPointer) {
+    guard error == nil else { return }
+    guard let decompressor else {
+      // Plain pcapng: blocks are released as soon as they are complete.
+      do {
+        try decoder.push(chunk, into: &ready)
+        compressedBytes += UInt64(chunk.count)
+        uncompressedBytes = decoder.consumed
+      } catch let failure as CaptureError {
+        var failure = failure
+        failure.file = file
+        failure.compressedOffset = failure.uncompressedOffset
+        error = failure
+      } catch {
+        fail(.corrupt, at: compressedBytes, "\(error)")
+      }
+      return
+    }
+    var remaining = chunk
+    while !remaining.isEmpty, error == nil {
+      do {
+        let progress = try decompressor.decompress(remaining) { output in
+          try decoder.push(output, into: &frameRecords)
+        }
+        compressedBytes += UInt64(progress.consumed)
+        remaining = UnsafeRawBufferPointer(rebasing: remaining[progress.consumed...])
+        uncompressedBytes = decoder.consumed
+        if progress.frameEnded {
+          zstdFrames += 1
+          ready += frameRecords
+          frameRecords.removeAll(keepingCapacity: true)
+          frameStart = compressedBytes
+        }
+      } catch let failure as CaptureError {
+        // The frame being decoded is not trustworthy: drop what it produced.
+        frameRecords.removeAll()
+        var failure = failure
+        failure.file = file
+        failure.compressedOffset = frameStart
+        failure.uncompressedOffset = failure.uncompressedOffset ?? decoder.consumed
+        error = failure
+      } catch {
+        fail(.corrupt, at: frameStart, "\(error)")
+      }
+    }
+  }
+
+  /// Call at the end of the input: a stream that stops inside a zstd frame or a pcapng block is
+  /// truncated. The complete blocks of an unfinished zstd frame are released first (what a
+  /// recorder killed mid-frame leaves is readable up to its last whole block).
+  public func finish() {
+    guard error == nil else { return }
+    if compression == nil {
+      fail(
+        prefix.isEmpty ? .notACapture : .truncated, at: 0,
+        prefix.isEmpty ? "the file is empty" : "the file ends after \(prefix.count) byte(s)")
+      return
+    }
+    if let decompressor, decompressor.inFrame {
+      ready += frameRecords
+      frameRecords.removeAll()
+      fail(
+        .truncated, at: frameStart,
+        "the last zstd frame is incomplete (\(compressedBytes - frameStart) compressed byte(s) of it present)")
+      return
+    }
+    if decoder.hasPartialBlock {
+      fail(.truncated, at: decompressor == nil ? decoder.consumed : frameStart, "the stream ends inside a pcapng block")
+    }
+  }
+
+  private func fail(_ kind: CaptureError.Kind, at compressedOffset: UInt64, _ reason: String) {
+    error = CaptureError(
+      kind, file: file, compressedOffset: compressedOffset, uncompressedOffset: decoder.consumed, reason: reason)
+  }
+}

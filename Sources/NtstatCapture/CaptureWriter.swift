@@ -1,0 +1,101 @@
+/// Writes a capture as bytes handed to a sink; does no I/O and reads no clock (callers pass
+/// the monotonic time, in nanoseconds, with every call).
+///
+/// For zstd, blocks are compressed into the open frame, and the frame is ended (so that it
+/// carries its checksum and survives a crash) once it is `frameDuration` old or holds
+/// `frameBytes` uncompressed bytes, and at ``close(statistics:now:)``. A frame never splits a
+/// block.
+public final class CaptureWriter {
+  public let compression: CaptureCompression
+  public let frameDuration: UInt64
+  public let frameBytes: Int
+  private let sink: ([UInt8]) throws -> Void
+  private let encoder = PcapngEncoder()
+  private let compressor: ZstdCompressor?
+  private var frameOpenedAt: UInt64?
+  private var frameUncompressed = 0
+  private var interfaceCount: UInt32 = 0
+  /// Uncompressed pcapng bytes written.
+  public private(set) var uncompressedBytes: UInt64 = 0
+  /// Bytes handed to the sink.
+  public private(set) var writtenBytes: UInt64 = 0
+  public private(set) var framesWritten: UInt64 = 0
+
+  /// - Parameters:
+  ///   - frameDuration: nanoseconds after which an open zstd frame is ended (default 250 ms).
+  ///   - frameBytes: uncompressed bytes after which an open zstd frame is ended (default 1 MiB).
+  public init(
+    metadata: CaptureMetadata, compression: CaptureCompression = .defaultZstd,
+    frameDuration: UInt64 = 250_000_000, frameBytes: Int = 1 << 20, sink: @escaping ([UInt8]) throws -> Void
+  ) throws {
+    self.compression = compression
+    self.frameDuration = frameDuration
+    self.frameBytes = frameBytes
+    self.sink = sink
+    if case .zstd(let level) = compression {
+      compressor = try ZstdCompressor(level: level)
+    } else {
+      compressor = nil
+    }
+    try append(encoder.sectionHeader(metadata), now: nil)
+  }
+
+  /// Adds an interface (one per ntstat connection) and returns its id.
+  public func addInterface(description: String?, now: UInt64) throws -> UInt32 {
+    try append(encoder.interfaceDescription(description: description), now: now)
+    defer { interfaceCount += 1 }
+    return interfaceCount
+  }
+
+  /// Writes one datagram.
+  public func write(_ frame: CapturedFrame, now: UInt64) throws {
+    precondition(frame.interfaceID < interfaceCount, "frame for an interface that was not added")
+    try append(encoder.enhancedPacket(frame), now: now)
+    framesWritten += 1
+  }
+
+  /// Ends the open zstd frame if it is older than the time bound (call from a timer).
+  public func flushIfDue(now: UInt64) throws {
+    if let opened = frameOpenedAt, now &- opened >= frameDuration { try endFrame() }
+  }
+
+  /// Ends the open zstd frame now (the bytes so far become crash-safe).
+  public func endFrame() throws {
+    guard let compressor, frameOpenedAt != nil else { return }
+    try compressor.compress([], endFrame: true) { try emit(Array($0)) }
+    frameOpenedAt = nil
+    frameUncompressed = 0
+  }
+
+  /// Writes the interface statistics and ends the last frame.
+  public func close(statistics: [UInt32: CaptureStatistics] = [:], now: UInt64, wallClock: UInt64) throws {
+    for id in statistics.keys.sorted() {
+      if let stats = statistics[id] {
+        try append(encoder.interfaceStatistics(interfaceID: id, timestamp: wallClock, stats), now: now)
+      }
+    }
+    try endFrame()
+  }
+
+  private func append(_ block: [UInt8], now: UInt64?) throws {
+    uncompressedBytes += UInt64(block.count)
+    guard let compressor else {
+      try emit(block)
+      return
+    }
+    if frameOpenedAt == nil { frameOpenedAt = now ?? 0 }
+    frameUncompressed += block.count
+    let end = frameUncompressed >= frameBytes || (now.map { $0 &- (frameOpenedAt ?? $0) >= frameDuration } ?? false)
+    try compressor.compress(block, endFrame: end) { try emit(Array($0)) }
+    if end {
+      frameOpenedAt = nil
+      frameUncompressed = 0
+    }
+  }
+
+  private func emit(_ bytes: [UInt8]) throws {
+    guard !bytes.isEmpty else { return }
+    writtenBytes += UInt64(bytes.count)
+    try sink(bytes)
+  }
+}

@@ -1,0 +1,161 @@
+/// Numbers of the pcapng format (IETF draft-ietf-opsawg-pcapng) that ntstat captures use.
+public enum PcapngFormat {
+  public static let sectionHeaderType: UInt32 = 0x0A0D_0D0A
+  public static let interfaceDescriptionType: UInt32 = 1
+  public static let interfaceStatisticsType: UInt32 = 5
+  public static let enhancedPacketType: UInt32 = 6
+  public static let byteOrderMagic: UInt32 = 0x1A2B_3C4D
+  /// LINKTYPE_USER0: a link type reserved for private use; ntstat datagrams are not a network
+  /// protocol any dissector knows, and a user type keeps tools from misreading them.
+  public static let ntstatLinkType: UInt16 = 147
+  /// The interface name: the kernel control's name.
+  public static let controlName = "com.apple.network.statistics"
+
+  // Option codes.
+  static let endOfOptions: UInt16 = 0
+  static let comment: UInt16 = 1
+  static let shbHardware: UInt16 = 2
+  static let shbOS: UInt16 = 3
+  static let shbUserApplication: UInt16 = 4
+  static let ifName: UInt16 = 2
+  static let ifDescription: UInt16 = 3
+  static let ifTimestampResolution: UInt16 = 9
+  static let epbFlags: UInt16 = 2
+  static let epbDropCount: UInt16 = 4
+  static let isbStartTime: UInt16 = 2
+  static let isbEndTime: UInt16 = 3
+  static let isbInterfaceReceived: UInt16 = 4
+  static let isbInterfaceDropped: UInt16 = 5
+  static let isbUserDelivered: UInt16 = 8
+
+  /// Largest block the reader accepts (a datagram is at most 64 KiB; options are small).
+  public static let maximumBlockLength = 1 << 20
+}
+
+/// Builds pcapng blocks (little-endian) into byte arrays; does no I/O.
+public struct PcapngEncoder: Sendable {
+  public init() {}
+
+  /// Section Header Block with the capture's metadata.
+  public func sectionHeader(_ metadata: CaptureMetadata) -> [UInt8] {
+    var body = Bytes()
+    body.u32(PcapngFormat.byteOrderMagic)
+    body.u16(1)
+    body.u16(0)
+    body.u64(UInt64.max)  // section length unknown (-1): we stream
+    var options = Options()
+    options.string(PcapngFormat.shbHardware, metadata.hardware)
+    options.string(PcapngFormat.shbOS, metadata.osLine)
+    options.string(
+      PcapngFormat.shbUserApplication,
+      metadata.recorderName + (metadata.recorderVersion.map { " " + $0 } ?? ""))
+    for (key, value) in metadata.keyValues { options.string(PcapngFormat.comment, "\(key)=\(value)") }
+    return block(PcapngFormat.sectionHeaderType, body.bytes + options.finished)
+  }
+
+  /// Interface Description Block for one ntstat connection (nanosecond timestamps).
+  public func interfaceDescription(name: String = PcapngFormat.controlName, description: String?) -> [UInt8] {
+    var body = Bytes()
+    body.u16(PcapngFormat.ntstatLinkType)
+    body.u16(0)
+    body.u32(0)  // snaplen 0: no limit
+    var options = Options()
+    options.string(PcapngFormat.ifName, name)
+    options.string(PcapngFormat.ifDescription, description)
+    options.raw(PcapngFormat.ifTimestampResolution, [9])
+    return block(PcapngFormat.interfaceDescriptionType, body.bytes + options.finished)
+  }
+
+  /// Enhanced Packet Block for one datagram; direction in `epb_flags`, drops in `epb_dropcount`.
+  public func enhancedPacket(_ frame: CapturedFrame) -> [UInt8] {
+    var body = Bytes()
+    body.u32(frame.interfaceID)
+    body.u32(UInt32(truncatingIfNeeded: frame.timestamp >> 32))
+    body.u32(UInt32(truncatingIfNeeded: frame.timestamp))
+    body.u32(UInt32(truncatingIfNeeded: frame.bytes.count))
+    body.u32(UInt32(truncatingIfNeeded: frame.bytes.count))
+    body.append(frame.bytes)
+    body.pad()
+    var options = Options()
+    options.u32(PcapngFormat.epbFlags, frame.direction == .fromKernel ? 1 : 2)
+    if frame.dropsBefore > 0 { options.u64(PcapngFormat.epbDropCount, frame.dropsBefore) }
+    return block(PcapngFormat.enhancedPacketType, body.bytes + options.finished)
+  }
+
+  /// Interface Statistics Block written at a clean close.
+  public func interfaceStatistics(interfaceID: UInt32, timestamp: UInt64, _ statistics: CaptureStatistics) -> [UInt8] {
+    var body = Bytes()
+    body.u32(interfaceID)
+    body.u32(UInt32(truncatingIfNeeded: timestamp >> 32))
+    body.u32(UInt32(truncatingIfNeeded: timestamp))
+    var options = Options()
+    if let t = statistics.startTime { options.timestamp(PcapngFormat.isbStartTime, t) }
+    if let t = statistics.endTime { options.timestamp(PcapngFormat.isbEndTime, t) }
+    if let n = statistics.framesReceived { options.u64(PcapngFormat.isbInterfaceReceived, n) }
+    if let n = statistics.drops { options.u64(PcapngFormat.isbInterfaceDropped, n) }
+    if let n = statistics.framesDelivered { options.u64(PcapngFormat.isbUserDelivered, n) }
+    return block(PcapngFormat.interfaceStatisticsType, body.bytes + options.finished)
+  }
+
+  func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
+    let total = UInt32(12 + body.count)
+    var out = Bytes()
+    out.u32(type)
+    out.u32(total)
+    out.append(body)
+    out.u32(total)
+    return out.bytes
+  }
+}
+
+/// A little-endian byte builder.
+struct Bytes {
+  var bytes: [UInt8] = []
+  mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+  mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+  mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+  mutating func append(_ b: [UInt8]) { bytes += b }
+  mutating func pad() { while bytes.count % 4 != 0 { bytes.append(0) } }
+}
+
+/// Builds an options list, ending with `opt_endofopt` when any option was added.
+struct Options {
+  var out = Bytes()
+  var any = false
+
+  mutating func raw(_ code: UInt16, _ value: [UInt8]) {
+    out.u16(code)
+    out.u16(UInt16(truncatingIfNeeded: value.count))
+    out.append(value)
+    out.pad()
+    any = true
+  }
+  mutating func string(_ code: UInt16, _ value: String?) {
+    guard let value, !value.isEmpty else { return }
+    raw(code, Array(value.utf8.prefix(65_000)))
+  }
+  mutating func u32(_ code: UInt16, _ value: UInt32) {
+    var b = Bytes()
+    b.u32(value)
+    raw(code, b.bytes)
+  }
+  mutating func u64(_ code: UInt16, _ value: UInt64) {
+    var b = Bytes()
+    b.u64(value)
+    raw(code, b.bytes)
+  }
+  /// pcapng timestamps in options are two 32-bit halves, high first.
+  mutating func timestamp(_ code: UInt16, _ value: UInt64) {
+    var b = Bytes()
+    b.u32(UInt32(truncatingIfNeeded: value >> 32))
+    b.u32(UInt32(truncatingIfNeeded: value))
+    raw(code, b.bytes)
+  }
+  var finished: [UInt8] {
+    guard any else { return [] }
+    var copy = out
+    copy.u16(PcapngFormat.endOfOptions)
+    copy.u16(0)
+    return copy.bytes
+  }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import NtstatCapture
+import NtstatWire
+import Testing
+
+@Suite struct CaptureCommandTests {
+  static let sample = "captures/samples/xnu-11215.pcapng.zst"
+
+  static func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  @Test func inspectSummarisesABundledCapture() throws {
+    let result = try NtstatProcess.run(["inspect", Self.sample, "--json"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(object["family"] as? String == "xnu-11215")
+    #expect(object["frames"] as? Int == 39)
+    #expect(object["closed_cleanly"] as? Bool == true)
+    #expect((object["messages"] as? [String: Any])?["SRC_EXTENDED_UPDATE"] as? Int == 1)
+  }
+
+  @Test func inspectReportsTruncationWithOffsetsAndExitsOne() throws {
+    let dir = try Self.temporaryDirectory()
+    let bytes = try Data(contentsOf: NtstatProcess.packageRoot.appendingPathComponent(Self.sample))
+    let cut = dir.appendingPathComponent("cut.pcapng.zst")
+    try bytes.prefix(bytes.count - 10).write(to: cut)
+    let result = try NtstatProcess.run(["inspect", cut.path, "--json"])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("cut.pcapng.zst: truncated at compressed byte 0"))
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect((object["damage"] as? [String: Any])?["kind"] as? String == "truncated")
+  }
+
+  @Test func unreadableInputsExitTwoWithTheFileNamed() throws {
+    let dir = try Self.temporaryDirectory()
+    let empty = dir.appendingPathComponent("empty.pcapng")
+    try Data().write(to: empty)
+    let wrong = dir.appendingPathComponent("wrong.pcapng.zst")
+    try Data("not a capture at all".utf8).write(to: wrong)
+    for (path, text) in [
+      ("/nonexistent/x.pcapng.zst", "No such file"), (dir.path, "is a directory"), (empty.path, "empty"),
+      (wrong.path, "neither a zstd stream nor a pcapng"),
+    ] {
+      let result = try NtstatProcess.run(["inspect", path])
+      #expect(result.status == 2, "\(path): \(result.stderr)")
+      #expect(result.stderr.contains(path) && result.stderr.contains(text), "\(path): \(result.stderr)")
+    }
+  }
+
+  @Test func convertRoundTripsBetweenCompressedAndPlain() throws {
+    let dir = try Self.temporaryDirectory()
+    let plain = dir.appendingPathComponent("sample.pcapng").path
+    let again = dir.appendingPathComponent("again.pcapng.zst").path
+    #expect(try NtstatProcess.run(["convert", Self.sample, plain]).status == 0)
+    #expect(try NtstatProcess.run(["convert", plain, again, "--level", "9"]).status == 0)
+    func frames(_ path: String) throws -> [CapturedFrame] {
+      let reader = try CaptureFileReader(path: path)
+      var frames: [CapturedFrame] = []
+      while let record = try reader.next() { if case .frame(let f) = record { frames.append(f) } }
+      return frames
+    }
+    let original = try frames(NtstatProcess.packageRoot.appendingPathComponent(Self.sample).path)
+    #expect(try frames(plain) == original)
+    #expect(try frames(again) == original)
+    let head = try FileHandle(forReadingFrom: URL(fileURLWithPath: plain)).readData(ofLength: 4)
+    #expect([UInt8](head) == [0x0A, 0x0D, 0x0D, 0x0A])
+  }
+
+  @Test func catPrintsOneFrameALine() throws {
+    let result = try NtstatProcess.run(["cat", Self.sample])
+    #expect(result.status == 0)
+    let lines = result.stdout.split(separator: "\n")
+    #expect(lines.count == 39)
+    #expect(lines.contains { $0.contains("SRC_DESC") && $0.contains("Safari") && $0.contains("ESTABLISHED") })
+    let json = try NtstatProcess.run(["cat", Self.sample, "--json"])
+    #expect(json.stdout.split(separator: "\n").count == 39)
+  }
+}
