@@ -39,6 +39,10 @@ let package = Package(
       dependencies: ["NtstatWire", "CDecodeBaseline", "CAllocationCounter"]
     ),
     .executableTarget(
+      name: "NtstatCaptureStress",
+      dependencies: ["NtstatCapture", "NtstatWire"]
+    ),
+    .executableTarget(
       name: "NtstatWireFuzz",
       dependencies: ["NtstatWire"]
     ),
@@ -50,7 +54,7 @@ let package = Package(
     ),
     .testTarget(
       name: "NtstatCaptureTests",
-      dependencies: ["NtstatCapture", "NtstatWire"]
+      dependencies: ["NtstatCapture", "NtstatWire", "NtstatCaptureStress"]
     ),
     .testTarget(
       name: "NtstatCLITests",

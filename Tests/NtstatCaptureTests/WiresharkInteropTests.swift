@@ -45,9 +45,11 @@ struct WiresharkInteropTests {
     return Dictionary(uniqueKeysWithValues: zip(keys, values))
   }
 
-  @Test("capinfos agrees on frame count, time span, precision and OS", arguments: [
-    CaptureCompression.none, .defaultZstd,
-  ])
+  @Test(
+    "capinfos agrees on frame count, time span, precision and OS",
+    arguments: [
+      CaptureCompression.none, .defaultZstd,
+    ])
   func capinfosAgrees(compression: CaptureCompression) throws {
     let frames = SampleCaptures.frames(300)
     let path = Self.temporary(compression == .none ? "a.pcapng" : "a.pcapng.zst")
@@ -72,8 +74,10 @@ struct WiresharkInteropTests {
     let cut = Self.temporary("cut2.pcapng.zst")
     try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
     let (_, output) = try Self.run("capinfos", ["-M", "-c", cut])
-    let theirs = Int(output.split(separator: "\n").first { $0.contains("Number of packets") }?
-      .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? -1
+    let theirs =
+      Int(
+        output.split(separator: "\n").first { $0.contains("Number of packets") }?
+          .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? -1
     let (records, error) = SampleCaptures.read(Array(bytes.prefix(bytes.count * 2 / 3)))
     let ours = SampleCaptures.frames(in: records).count
     #expect(error?.kind == .truncated)

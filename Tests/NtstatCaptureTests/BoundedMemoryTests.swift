@@ -1,0 +1,57 @@
+import Foundation
+import NtstatCapture
+import NtstatWire
+import Testing
+
+/// Streams a multi-gigabyte logical capture, generated on the fly (never stored), from the writer
+/// straight into the reader, and checks that resident memory does not grow with it.
+@Suite struct BoundedMemoryTests {
+  /// Resident set size in bytes, from /proc (Linux); nil elsewhere.
+  static func residentBytes() -> UInt64? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+    else { return nil }
+    let kilobytes = line.split(separator: " ").compactMap { UInt64($0) }.first
+    return kilobytes.map { $0 * 1024 }
+  }
+
+  @Test(.enabled(if: residentBytes() != nil, "needs /proc"))
+  func twoGigabytesStreamInBoundedMemory() throws {
+    let totalBytes: UInt64 = 2 << 30
+    let frameSize = 8_000
+    let reader = CaptureStreamReader(file: "generated")
+    var frames: UInt64 = 0
+    var read: UInt64 = 0
+    var peak: UInt64 = 0
+    var metadata = CaptureMetadata()
+    metadata.simulated = true
+    let writer = try CaptureWriter(metadata: metadata, compression: .zstd(level: 1)) { chunk in
+      chunk.withUnsafeBytes { reader.push($0) }
+      while let record = reader.nextRecord() {
+        if case .frame(let frame) = record {
+          #expect(frame.bytes.count == frameSize)
+          read += 1
+        }
+      }
+    }
+    _ = try writer.addInterface(description: nil, now: 0)
+    var payload = [UInt8](repeating: 0, count: frameSize)
+    for index in payload.indices { payload[index] = UInt8(truncatingIfNeeded: index &* 7) }
+    let baseline = Self.residentBytes() ?? 0
+    while writer.uncompressedBytes < totalBytes {
+      payload[0] = UInt8(truncatingIfNeeded: frames)
+      try writer.write(CapturedFrame(timestamp: frames, direction: .fromKernel, bytes: payload), now: frames * 100_000)
+      frames += 1
+      if frames % 4096 == 0 { peak = max(peak, Self.residentBytes() ?? 0) }
+    }
+    try writer.close(now: frames * 100_000, wallClock: frames)
+    reader.finish()
+    while reader.nextRecord() != nil { read += 1 }
+    #expect(reader.error == nil)
+    #expect(read == frames)
+    #expect(reader.uncompressedBytes >= totalBytes)
+    let growth = peak > baseline ? peak - baseline : 0
+    print("streamed \(reader.uncompressedBytes >> 20) MiB in \(frames) frames; RSS grew \(growth >> 20) MiB")
+    #expect(growth < 128 << 20, "RSS grew \(growth >> 20) MiB while streaming \(totalBytes >> 30) GiB")
+  }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import NtstatCapture
+import NtstatWire
+import Testing
+
+/// A recorder killed with SIGKILL must leave a file that reads back, without corruption, up to
+/// its last ended zstd frame: runs the real writer in a child process and kills it.
+@Suite struct CrashSafetyTests {
+  static var stressBinary: URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("NtstatCaptureStress")
+  }
+
+  @Test("SIGKILL at random points leaves a readable prefix", arguments: [0x5EED_0001 as UInt64, 0x5EED_0002])
+  func killedRecorderLeavesReadablePrefix(seed: UInt64) throws {
+    var generator = SplitMix(seed: seed)
+    print("seed \(seed)")
+    for iteration in 0..<6 {
+      let path = FileManager.default.temporaryDirectory
+        .appendingPathComponent("ntstat-kill-\(UUID().uuidString).pcapng.zst").path
+      let child = Process()
+      child.executableURL = Self.stressBinary
+      child.arguments = [path, "--interval-us", "100"]
+      child.standardOutput = FileHandle.nullDevice
+      try child.run()
+      let delay = 100_000 + generator.next() % 700_000  // 0.1–0.8 s
+      usleep(UInt32(delay))
+      kill(child.processIdentifier, SIGKILL)
+      child.waitUntilExit()
+      #expect(child.terminationReason == .uncaughtSignal)
+
+      let reader = try CaptureFileReader(path: path)
+      var count: UInt64 = 0
+      var damage: CaptureError?
+      do {
+        while let record = try reader.next() {
+          guard case .frame(let frame) = record else { continue }
+          let index = frame.bytes.prefix(8).enumerated().reduce(UInt64(0)) {
+            $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+          }
+          #expect(index == count, "iteration \(iteration): frame \(count) carries index \(index)")
+          #expect(frame.bytes.count == 40 + Int(index % 161))
+          count += 1
+        }
+      } catch let error as CaptureError {
+        damage = error
+      }
+      #expect(
+        damage == nil || damage?.kind == .truncated,
+        "iteration \(iteration), delay \(delay) µs: \(String(describing: damage))")
+      if delay > 450_000 {
+        // The first frame is ended within 250 ms (+ the 50 ms idle tick) of the first write.
+        #expect(count > 0, "iteration \(iteration), delay \(delay) µs: nothing readable")
+      }
+      try? FileManager.default.removeItem(atPath: path)
+    }
+  }
+}
+
+/// A small seeded generator (SplitMix64) so that failures can be replayed from the printed seed.
+struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
