@@ -43,6 +43,10 @@ let package = Package(
       dependencies: ["NtstatCapture", "NtstatWire"]
     ),
     .executableTarget(
+      name: "NtstatCaptureFuzz",
+      dependencies: ["NtstatCapture"]
+    ),
+    .executableTarget(
       name: "NtstatWireFuzz",
       dependencies: ["NtstatWire"]
     ),
@@ -54,7 +58,8 @@ let package = Package(
     ),
     .testTarget(
       name: "NtstatCaptureTests",
-      dependencies: ["NtstatCapture", "NtstatWire", "NtstatCaptureStress"]
+      dependencies: ["NtstatCapture", "NtstatWire", "NtstatCaptureStress"],
+      exclude: ["Fixtures"]
     ),
     .testTarget(
       name: "NtstatCLITests",

@@ -139,62 +139,226 @@ struct CatCommand: ParsableCommand {
   }
 }
 
-/// `ntstat convert`: between compressed and plain pcapng, or to another zstd level.
+/// `ntstat convert`: between compressed and plain pcapng, re-compression, or from libntstat.
 struct ConvertCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "convert",
-    abstract: "Convert a capture: pcapng ↔ pcapng.zst, or re-compress at another level.",
-    discussion: "Output compression follows --compression, else OUT's suffix (.zst: zstd).")
+    abstract: "Convert a capture: pcapng ↔ pcapng.zst, re-compress, or import a libntstat recording.",
+    discussion: """
+      Output compression follows --compression, else OUT's suffix (.zst: zstd). A libntstat \
+      recording (ntstat-xnu-<version>.bin: u32 seconds, u32 length, datagram; no magic) is \
+      recognised by its .bin name or --legacy; its XNU version comes from the file name or --xnu, \
+      and each datagram's direction from its message type.
+      """)
 
-  @Argument(help: "Input capture.") var input: String
+  @Argument(help: "Input capture or libntstat recording.") var input: String
   @Argument(help: "Output capture.") var output: String
   @Option(name: .long, help: "zstd or none.") var compression: String?
   @Option(name: .long, help: "zstd level (1–19).") var level: Int32 = 3
+  @Flag(name: .long, help: "Read the input as a libntstat recording.") var legacy = false
+  @Option(name: .long, help: "XNU version of a libntstat recording (default: from its file name).") var xnu: String?
 
   func run() throws {
-    let reader = try openCapture(input)
-    let zstd = compression.map { $0 == "zstd" } ?? output.hasSuffix(".zst")
-    var out: CaptureWriter?
-    let handle: FileHandle
-    FileManager.default.createFile(atPath: output, contents: nil)
-    guard let opened = FileHandle(forWritingAtPath: output) else {
-      printError("ntstat: cannot write \(output)")
+    let out = try OutputCapture(path: output, compression: compression, level: level)
+    let isLegacy = try legacy || (input.hasSuffix(".bin") && !inputHasCaptureMagic())
+    if isLegacy {
+      let frames = try importLegacy(into: out)
+      print("\(output): \(frames) frame(s) imported from libntstat, \(out.summary)")
+      return
+    }
+    let copied = try copyRecords(from: try openCapture(input), to: out) { _, _ in .keep }
+    print("\(output): \(copied) frame(s), \(out.summary)")
+  }
+
+  func inputHasCaptureMagic() throws -> Bool {
+    guard let handle = FileHandle(forReadingAtPath: input) else { return false }
+    defer { try? handle.close() }
+    return CaptureCompression.detect([UInt8](handle.readData(ofLength: 4))) != nil
+  }
+
+  func importLegacy(into out: OutputCapture) throws -> UInt64 {
+    guard let data = FileManager.default.contents(atPath: input) else {
+      printError("ntstat: cannot read \(input)")
       throw ExitCode(2)
     }
-    handle = opened
-    defer { try? handle.close() }
-    var frames: UInt64 = 0
-    var pendingStatistics: [UInt32: CaptureStatistics] = [:]
-    var lastTime: UInt64 = 0
+    guard let version = xnu.flatMap({ XNUVersion($0) }) ?? LegacyRecordingDecoder.xnuVersion(fromFileName: input) else {
+      throw ValidationError("no XNU version in the file name \(input): pass --xnu (e.g. --xnu 3789.70.16)")
+    }
+    var metadata = CaptureMetadata()
+    metadata.kernelVersion = "imported from libntstat; root:\(version)"
+    metadata.family = try? LayoutFamily.select(for: KernelVersion(xnu: version))
+    metadata.recorderName = "libntstat (imported by ntstat \(NtstatVersion.string))"
+    metadata.extra["ntstat.imported_from"] = (input as NSString).lastPathComponent
+    var decoder = LegacyRecordingDecoder()
+    var frames: [CapturedFrame] = []
+    var damage: CaptureError?
     do {
-      while let record = try reader.next() {
-        switch record {
-        case .section(let metadata):
-          if let out { try out.close(statistics: pendingStatistics, now: 0, wallClock: lastTime) }
-          pendingStatistics = [:]
-          out = try CaptureWriter(metadata: metadata, compression: zstd ? .zstd(level: level) : .none) {
-            handle.write(Data($0))
-          }
-        case .interface(let interface):
-          _ = try out?.addInterface(description: interface.description, now: 0)
-        case .frame(let frame):
-          try out?.write(frame, now: 0)
-          lastTime = frame.timestamp
-          frames += 1
-        case .statistics(let id, let stats):
-          pendingStatistics[id] = stats
-        }
+      try data.withUnsafeBytes { try decoder.push($0, into: &frames) }
+      if decoder.hasPartialRecord {
+        damage = CaptureError(
+          .truncated, file: input, compressedOffset: decoder.consumed, uncompressedOffset: decoder.consumed,
+          reason: "the recording ends inside a record")
       }
-      try out?.close(statistics: pendingStatistics, now: 0, wallClock: lastTime)
-    } catch let error as CaptureError where error.kind == .truncated || error.kind == .corrupt {
-      try? out?.close(statistics: [:], now: 0, wallClock: lastTime)
-      printError("ntstat: \(error); wrote the \(frames) frame(s) before it to \(output)")
+    } catch var error as CaptureError {
+      error.file = input
+      damage = error
+    }
+    try out.begin(metadata, interfaces: ["libntstat recording"])
+    for frame in frames { try out.write(frame) }
+    try out.finish(statistics: [:])
+    if let damage {
+      printError("ntstat: \(damage); wrote the \(frames.count) frame(s) before it to \(output)")
       throw ExitCode(1)
     }
+    return UInt64(frames.count)
+  }
+}
+
+/// `ntstat slice`: the frames of a time or frame range.
+struct SliceCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "slice",
+    abstract: "Copy the frames of a time range (seconds from the first frame) or frame range to a new capture.",
+    discussion: "Times accept s and ms suffixes (1.5, 1.5s, 1500ms). Ranges include --from and exclude --to.")
+
+  @Argument(help: "Input capture.") var input: String
+  @Argument(help: "Output capture.") var output: String
+  @Option(name: .long, help: "Start time, from the first frame.") var from: String?
+  @Option(name: .long, help: "End time (exclusive).") var to: String?
+  @Option(name: .long, help: "First frame number (0-based).") var fromFrame: UInt64?
+  @Option(name: .long, help: "End frame number (exclusive).") var toFrame: UInt64?
+  @Option(name: .long, help: "zstd or none (default: from OUT's suffix).") var compression: String?
+  @Option(name: .long, help: "zstd level.") var level: Int32 = 3
+
+  static func nanoseconds(_ text: String) throws -> UInt64 {
+    var number = Substring(text)
+    var scale = 1e9
+    if number.hasSuffix("ms") {
+      number = number.dropLast(2)
+      scale = 1e6
+    } else if number.hasSuffix("s") {
+      number = number.dropLast()
+    }
+    guard let value = Double(number), value >= 0, value < 1e9 else {
+      throw ValidationError("'\(text)' is not a time (seconds, or with an s/ms suffix)")
+    }
+    return UInt64(value * scale)
+  }
+
+  func run() throws {
+    let start = try from.map(Self.nanoseconds)
+    let end = try to.map(Self.nanoseconds)
+    let out = try OutputCapture(path: output, compression: compression, level: level)
+    var first: UInt64?
+    let copied = try copyRecords(from: try openCapture(input), to: out) { frame, index in
+      first = first ?? frame.timestamp
+      let offset = frame.timestamp &- (first ?? 0)
+      if let fromFrame, index < fromFrame { return .skip }
+      if let toFrame, index >= toFrame { return .stop }
+      if let start, offset < start { return .skip }
+      if let end, offset >= end { return .stop }
+      return .keep
+    }
+    print("\(output): \(copied) frame(s), \(out.summary)")
+  }
+}
+
+/// What to do with a frame while copying.
+enum CopyDecision { case keep, skip, stop }
+
+/// Copies a capture's records to `out`, frames filtered by `decide(frame, index)`; sections,
+/// interfaces and (for unfiltered copies) statistics are carried over. A damaged input is
+/// copied up to its damage, reported, and exits 1.
+func copyRecords(
+  from reader: CaptureFileReader, to out: OutputCapture, decide: (CapturedFrame, UInt64) -> CopyDecision
+) throws -> UInt64 {
+  var index: UInt64 = 0
+  var copied: UInt64 = 0
+  var statistics: [UInt32: CaptureStatistics] = [:]
+  var filtered = false
+  do {
+    loop: while let record = try reader.next() {
+      switch record {
+      case .section(let metadata):
+        if out.isOpen { try out.finish(statistics: filtered ? [:] : statistics) }
+        statistics = [:]
+        try out.begin(metadata, interfaces: [])
+      case .interface(let interface):
+        try out.addInterface(interface.description)
+      case .frame(let frame):
+        defer { index += 1 }
+        switch decide(frame, index) {
+        case .keep:
+          try out.write(frame)
+          copied += 1
+        case .skip: filtered = true
+        case .stop:
+          filtered = true
+          break loop
+        }
+      case .statistics(let id, let stats):
+        statistics[id] = stats
+      }
+    }
+    try out.finish(statistics: filtered ? [:] : statistics)
+  } catch let error as CaptureError where error.kind == .truncated || error.kind == .corrupt {
+    try? out.finish(statistics: [:])
+    printError("ntstat: \(error); wrote the \(copied) frame(s) before it to \(out.path)")
+    throw ExitCode(1)
+  }
+  return copied
+}
+
+/// A capture being written by a command, synchronously, fsynced at the end.
+final class OutputCapture {
+  let path: String
+  let compression: CaptureCompression
+  private let handle: FileHandle
+  private var writer: CaptureWriter?
+  private var lastTime: UInt64 = 0
+  private(set) var written: UInt64 = 0
+
+  init(path: String, compression: String?, level: Int32) throws {
+    self.path = path
+    let zstd = compression.map { $0 == "zstd" } ?? path.hasSuffix(".zst")
+    self.compression = zstd ? .zstd(level: level) : .none
+    guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
+    else {
+      printError("ntstat: cannot write \(path)")
+      throw ExitCode(2)
+    }
+    self.handle = handle
+  }
+
+  deinit { try? handle.close() }
+
+  var isOpen: Bool { writer != nil }
+
+  func begin(_ metadata: CaptureMetadata, interfaces: [String?]) throws {
+    let handle = self.handle
+    writer = try CaptureWriter(metadata: metadata, compression: compression) { [weak self] bytes in
+      handle.write(Data(bytes))
+      self?.written += UInt64(bytes.count)
+    }
+    for description in interfaces { try addInterface(description) }
+  }
+
+  func addInterface(_ description: String?) throws { _ = try writer?.addInterface(description: description, now: 0) }
+
+  func write(_ frame: CapturedFrame) throws {
+    try writer?.write(frame, now: 0)
+    lastTime = frame.timestamp
+  }
+
+  func finish(statistics: [UInt32: CaptureStatistics]) throws {
+    try writer?.close(statistics: statistics, now: 0, wallClock: lastTime)
+    writer = nil
     try handle.synchronize()
-    print(
-      "\(output): \(frames) frame(s), \(out?.writtenBytes ?? 0) bytes (\(zstd ? "zstd level \(level)" : "uncompressed"))"
-    )
+  }
+
+  var summary: String {
+    if case .zstd(let level) = compression { return "\(written) bytes (zstd level \(level))" }
+    return "\(written) bytes (uncompressed)"
   }
 }
 

@@ -8,7 +8,10 @@ public struct NtstatCommand: ParsableCommand {
     commandName: "ntstat",
     abstract: "Decode macOS network statistics (com.apple.network.statistics) messages of every XNU layout family.",
     version: NtstatVersion.string,
-    subcommands: [DecodeCommand.self, InspectCommand.self, CatCommand.self, ConvertCommand.self, FamiliesCommand.self]
+    subcommands: [
+      DecodeCommand.self, InspectCommand.self, CatCommand.self, ConvertCommand.self, SliceCommand.self,
+      FamiliesCommand.self,
+    ]
   )
 
   public init() {}

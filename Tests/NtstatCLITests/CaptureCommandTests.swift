@@ -79,3 +79,73 @@ import Testing
     #expect(json.stdout.split(separator: "\n").count == 39)
   }
 }
+
+@Suite struct LegacyAndSliceCommandTests {
+  /// A recording in libntstat's format (u32 seconds, u32 length, datagram), built from the
+  /// bundled xnu-3789 sample capture's frames.
+  static func legacyRecording(at path: String) throws -> [CapturedFrame] {
+    let reader = try CaptureFileReader(
+      path: NtstatProcess.packageRoot.appendingPathComponent("captures/samples/xnu-3789.pcapng.zst").path)
+    var frames: [CapturedFrame] = []
+    while let record = try reader.next() { if case .frame(let f) = record { frames.append(f) } }
+    var bytes: [UInt8] = []
+    for (index, frame) in frames.enumerated() {
+      withUnsafeBytes(of: UInt32(1_500_000_000 + index).littleEndian) { bytes += $0 }
+      withUnsafeBytes(of: UInt32(frame.bytes.count).littleEndian) { bytes += $0 }
+      bytes += frame.bytes
+    }
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return frames
+  }
+
+  static func frames(_ path: String) throws -> [CapturedFrame] {
+    let reader = try CaptureFileReader(path: path)
+    var frames: [CapturedFrame] = []
+    while let record = try reader.next() { if case .frame(let f) = record { frames.append(f) } }
+    return frames
+  }
+
+  @Test func legacyRecordingsImportWithVersionAndDirections() throws {
+    let dir = try CaptureCommandTests.temporaryDirectory()
+    let legacy = dir.appendingPathComponent("ntstat-xnu-3789.70.16.bin").path
+    let original = try Self.legacyRecording(at: legacy)
+    let out = dir.appendingPathComponent("imported.pcapng.zst").path
+    let result = try NtstatProcess.run(["convert", legacy, out])
+    #expect(result.status == 0, "\(result.stderr)")
+    let imported = try Self.frames(out)
+    #expect(imported.map(\.bytes) == original.map(\.bytes))
+    #expect(imported.map(\.direction) == original.map(\.direction))
+    #expect(imported.first?.timestamp == 1_500_000_000_000_000_000)
+    let inspect = try NtstatProcess.run(["inspect", out, "--json"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+    #expect(object["family"] as? String == "xnu-3789")
+    #expect(object["undecodable_frames"] == nil)
+  }
+
+  @Test func truncatedLegacyRecordingsImportTheirCompleteRecordsAndExitOne() throws {
+    let dir = try CaptureCommandTests.temporaryDirectory()
+    let legacy = dir.appendingPathComponent("recording.bin").path
+    let original = try Self.legacyRecording(at: legacy)
+    let data = try Data(contentsOf: URL(fileURLWithPath: legacy))
+    try data.prefix(data.count - 5).write(to: URL(fileURLWithPath: legacy))
+    let out = dir.appendingPathComponent("imported.pcapng").path
+    let result = try NtstatProcess.run(["convert", legacy, out, "--xnu", "3789.70.16"])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("recording.bin: truncated"))
+    #expect(try Self.frames(out).count == original.count - 1)
+    let noVersion = try NtstatProcess.run(["convert", legacy, out])
+    #expect(noVersion.status == 2 && noVersion.stderr.contains("--xnu"))
+  }
+
+  @Test func sliceByTimeAndByFrame() throws {
+    let dir = try CaptureCommandTests.temporaryDirectory()
+    let sample = NtstatProcess.packageRoot.appendingPathComponent(CaptureCommandTests.sample).path
+    let all = try Self.frames(sample)
+    let byTime = dir.appendingPathComponent("t.pcapng.zst").path
+    #expect(try NtstatProcess.run(["slice", sample, byTime, "--from", "5ms", "--to", "0.010"]).status == 0)
+    #expect(try Self.frames(byTime) == Array(all[5..<10]))
+    let byFrame = dir.appendingPathComponent("f.pcapng").path
+    #expect(try NtstatProcess.run(["slice", sample, byFrame, "--from-frame", "30"]).status == 0)
+    #expect(try Self.frames(byFrame) == Array(all[30...]))
+  }
+}

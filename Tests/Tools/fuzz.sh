@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets for a given time and prints their execution counts.
 #
-#   Tests/Tools/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET ...]     (targets: wire)
+#   Tests/Tools/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET ...]
 #
-# Builds each target with -sanitize=fuzzer and address sanitizer into .build-fuzz. The build
-# is unoptimised on purpose: with -O this toolchain (Swift 6.3.1) drops the coverage
-# instrumentation, and libFuzzer then runs blind (the script refuses such a build), starts from the committed seed corpus (Tests/*/Fixtures/fuzz/<target>-corpus,
+# Targets: wire (the message decoder), capture-pcapng (the capture reader from uncompressed
+# seeds), capture-zstd (the capture reader from zstd seeds).
+#
+# Builds each target in release mode with -sanitize=fuzzer and address sanitizer into
+# .build-release-fuzz. The sanitizer flags are also passed to swiftc directly: SwiftPM 6.3's
+# --sanitize=fuzzer alone does not reach every module's compile command reliably, and a target
+# built without coverage makes libFuzzer run blind (the script refuses such a run), starts from the committed seed corpus (Tests/*/Fixtures/fuzz/<target>-corpus,
 # copied to a scratch directory so the committed corpus only grows by hand), and saves any
 # crashing input to Tests/*/Fixtures/fuzz/<target>-crashes, where a unit test replays it on
 # every `swift test`.
@@ -18,18 +22,20 @@ targets=("$@")
 
 for target in "${targets[@]}"; do
   case "$target" in
-    wire) product=NtstatWireFuzz; fixtures=Tests/NtstatWireTests/Fixtures/fuzz ;;
+    wire) product=NtstatWireFuzz; fixtures=Tests/NtstatWireTests/Fixtures/fuzz; max_len=8192 ;;
+    capture-pcapng | capture-zstd)
+      product=NtstatCaptureFuzz; fixtures=Tests/NtstatCaptureTests/Fixtures/fuzz; max_len=4096 ;;
     *) echo "unknown fuzz target: $target" >&2; exit 2 ;;
   esac
-  swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address \
-    -Xswiftc -DNTSTAT_FUZZING --product "$product" >&2
-  binary=$(swift build --scratch-path .build-fuzz --show-bin-path)/$product
+  swift build -c release --scratch-path .build-release-fuzz --sanitize=fuzzer --sanitize=address \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DNTSTAT_FUZZING --product "$product" >&2
+  binary=$(swift build -c release --scratch-path .build-release-fuzz --show-bin-path)/$product
   work=$(mktemp -d)
   cp -r "$fixtures/$target-corpus/." "$work/"
   log=$(mktemp)
   status=0
   "$binary" "$work" -max_total_time="$seconds" -print_final_stats=1 \
-    -artifact_prefix="$fixtures/$target-crashes/" -max_len=8192 >"$log" 2>&1 || status=$?
+    -artifact_prefix="$fixtures/$target-crashes/" -max_len="$max_len" >"$log" 2>&1 || status=$?
   if ! grep -q 'INFO: Loaded [0-9]* modules' "$log"; then
     echo "$target: the build has no coverage instrumentation; refusing to report a blind run" >&2
     exit 1
