@@ -36,7 +36,7 @@ let package = Package(
     .target(name: "CAllocationCounter"),
     .executableTarget(
       name: "NtstatBenchmarks",
-      dependencies: ["NtstatWire", "CDecodeBaseline", "CAllocationCounter"]
+      dependencies: ["NtstatWire", "NtstatCapture", "CDecodeBaseline", "CAllocationCounter"]
     ),
     .executableTarget(
       name: "NtstatCaptureStress",

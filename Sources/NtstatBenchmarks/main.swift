@@ -18,3 +18,6 @@ if selected.contains("sizes") { printSizes() }
 if selected.contains("decode") {
   DecodeBenchmark.run(frames: frameCount)
 }
+if selected.contains("capture") {
+  CaptureBenchmark.run(frames: frameCount)
+}

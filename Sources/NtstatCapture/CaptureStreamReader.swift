@@ -100,8 +100,7 @@ public final class CaptureStreamReader {
         uncompressedBytes = decoder.consumed
         if progress.frameEnded {
           zstdFrames += 1
-          ready += frameRecords
-          frameRecords.removeAll(keepingCapacity: true)
+          release()
           frameStart = compressedBytes
         }
       } catch let failure as CaptureError {
@@ -130,8 +129,7 @@ public final class CaptureStreamReader {
       return
     }
     if let decompressor, decompressor.inFrame {
-      ready += frameRecords
-      frameRecords.removeAll()
+      release()
       fail(
         .truncated, at: frameStart,
         "the last zstd frame is incomplete (\(compressedBytes - frameStart) compressed byte(s) of it present)")
@@ -139,6 +137,18 @@ public final class CaptureStreamReader {
     }
     if decoder.hasPartialBlock {
       fail(.truncated, at: decompressor == nil ? decoder.consumed : frameStart, "the stream ends inside a pcapng block")
+    }
+  }
+
+  /// Moves the verified frame's records to the ready list (a swap when nothing is waiting).
+  private func release() {
+    if readyIndex >= ready.count {
+      ready.removeAll(keepingCapacity: true)
+      readyIndex = 0
+      swap(&ready, &frameRecords)
+    } else {
+      ready += frameRecords
+      frameRecords.removeAll(keepingCapacity: true)
     }
   }
 

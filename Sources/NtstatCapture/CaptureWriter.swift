@@ -14,6 +14,9 @@ public final class CaptureWriter {
   private let compressor: ZstdCompressor?
   private var frameOpenedAt: UInt64?
   private var frameUncompressed = 0
+  /// Blocks not yet handed to zstd: compressing in batches costs far less than per block.
+  private var batch: [UInt8] = []
+  private static let batchLimit = 64 << 10
   private var interfaceCount: UInt32 = 0
   /// Uncompressed pcapng bytes written.
   public private(set) var uncompressedBytes: UInt64 = 0
@@ -23,10 +26,11 @@ public final class CaptureWriter {
 
   /// - Parameters:
   ///   - frameDuration: nanoseconds after which an open zstd frame is ended (default 250 ms).
-  ///   - frameBytes: uncompressed bytes after which an open zstd frame is ended (default 1 MiB).
+  ///   - frameBytes: uncompressed bytes after which an open zstd frame is ended (default 4 MiB;
+  ///     each frame starts with an empty history, so larger frames compress better).
   public init(
     metadata: CaptureMetadata, compression: CaptureCompression = .defaultZstd,
-    frameDuration: UInt64 = 250_000_000, frameBytes: Int = 1 << 20, sink: @escaping ([UInt8]) throws -> Void
+    frameDuration: UInt64 = 250_000_000, frameBytes: Int = 4 << 20, sink: @escaping ([UInt8]) throws -> Void
   ) throws {
     self.compression = compression
     self.frameDuration = frameDuration
@@ -50,7 +54,9 @@ public final class CaptureWriter {
   /// Writes one datagram.
   public func write(_ frame: CapturedFrame, now: UInt64) throws {
     precondition(frame.interfaceID < interfaceCount, "frame for an interface that was not added")
-    try append(encoder.enhancedPacket(frame), now: now)
+    let before = batch.count
+    encoder.appendEnhancedPacket(frame, to: &batch)
+    try accept(batch.count - before, now: now)
     framesWritten += 1
   }
 
@@ -62,7 +68,8 @@ public final class CaptureWriter {
   /// Ends the open zstd frame now (the bytes so far become crash-safe).
   public func endFrame() throws {
     guard let compressor, frameOpenedAt != nil else { return }
-    try compressor.compress([], endFrame: true) { try emit(Array($0)) }
+    try compressor.compress(batch, endFrame: true) { try emit(Array($0)) }
+    batch.removeAll(keepingCapacity: true)
     frameOpenedAt = nil
     frameUncompressed = 0
   }
@@ -78,18 +85,27 @@ public final class CaptureWriter {
   }
 
   private func append(_ block: [UInt8], now: UInt64?) throws {
-    uncompressedBytes += UInt64(block.count)
+    batch += block
+    try accept(block.count, now: now)
+  }
+
+  /// Accounts for `count` bytes just added to `batch`; compresses the batch when it is large,
+  /// and ends the zstd frame on the size or time bound.
+  private func accept(_ count: Int, now: UInt64?) throws {
+    uncompressedBytes += UInt64(count)
     guard let compressor else {
-      try emit(block)
+      try emit(batch)
+      batch.removeAll(keepingCapacity: true)
       return
     }
     if frameOpenedAt == nil { frameOpenedAt = now ?? 0 }
-    frameUncompressed += block.count
+    frameUncompressed += count
     let end = frameUncompressed >= frameBytes || (now.map { $0 &- (frameOpenedAt ?? $0) >= frameDuration } ?? false)
-    try compressor.compress(block, endFrame: end) { try emit(Array($0)) }
     if end {
-      frameOpenedAt = nil
-      frameUncompressed = 0
+      try endFrame()
+    } else if batch.count >= Self.batchLimit {
+      try compressor.compress(batch, endFrame: false) { try emit(Array($0)) }
+      batch.removeAll(keepingCapacity: true)
     }
   }
 

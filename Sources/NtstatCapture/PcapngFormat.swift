@@ -66,6 +66,32 @@ public struct PcapngEncoder: Sendable {
     return block(PcapngFormat.interfaceDescriptionType, body.bytes + options.finished)
   }
 
+  /// Appends an Enhanced Packet Block for one datagram to `out` (no intermediate arrays: this
+  /// runs once per recorded datagram).
+  public func appendEnhancedPacket(_ frame: CapturedFrame, to out: inout [UInt8]) {
+    let padded = (frame.bytes.count + 3) & ~3
+    let options = frame.dropsBefore > 0 ? 8 + 12 + 4 : 8 + 4
+    let total = UInt32(12 + 20 + padded + options)
+    func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+    u32(PcapngFormat.enhancedPacketType)
+    u32(total)
+    u32(frame.interfaceID)
+    u32(UInt32(truncatingIfNeeded: frame.timestamp >> 32))
+    u32(UInt32(truncatingIfNeeded: frame.timestamp))
+    u32(UInt32(truncatingIfNeeded: frame.bytes.count))
+    u32(UInt32(truncatingIfNeeded: frame.bytes.count))
+    out.append(contentsOf: frame.bytes)
+    for _ in frame.bytes.count..<padded { out.append(0) }
+    u32(UInt32(PcapngFormat.epbFlags) | 4 << 16)  // code, length 4 (little-endian u16 pair)
+    u32(frame.direction == .fromKernel ? 1 : 2)
+    if frame.dropsBefore > 0 {
+      u32(UInt32(PcapngFormat.epbDropCount) | 8 << 16)
+      withUnsafeBytes(of: frame.dropsBefore.littleEndian) { out.append(contentsOf: $0) }
+    }
+    u32(0)  // opt_endofopt
+    u32(total)
+  }
+
   /// Enhanced Packet Block for one datagram; direction in `epb_flags`, drops in `epb_dropcount`.
   public func enhancedPacket(_ frame: CapturedFrame) -> [UInt8] {
     var body = Bytes()
