@@ -44,8 +44,13 @@ struct InspectCommand: ParsableCommand {
     let reader = try openCapture(file)
     var summary = CaptureSummary()
     let override = try familyOverride(family, assumeNewest: false)
+    let progress = ProgressLine(file: file)
+    defer { progress.finish() }
     do {
-      while let record = try reader.next() { summary.add(record, familyOverride: override) }
+      while let record = try reader.next() {
+        summary.add(record, familyOverride: override)
+        progress.update(reader)
+      }
     } catch let error as CaptureError where error.kind == .truncated || error.kind == .corrupt {
       summary.damage = error
     } catch {
@@ -249,8 +254,21 @@ struct SliceCommand: ParsableCommand {
     let start = try from.map(Self.nanoseconds)
     let end = try to.map(Self.nanoseconds)
     let out = try OutputCapture(path: output, compression: compression, level: level)
+    let reader = try openCapture(input)
     var first: UInt64?
-    let copied = try copyRecords(from: try openCapture(input), to: out) { frame, index in
+    var startIndex: UInt64 = 0
+    // With a seek table, start decompressing at the zstd frame that holds the range's start.
+    if let table = reader.seekTable() {
+      first = table.entries.first { $0.frameCount > 0 }?.firstTimestamp
+      var entry: SeekTable.Entry?
+      if let fromFrame {
+        entry = table.entry(containingFrame: fromFrame)
+      } else if let start, let first {
+        entry = table.entry(atOrBeforeTimestamp: first + start)
+      }
+      if let entry, try reader.seek(to: entry, in: table) { startIndex = entry.firstFrameIndex }
+    }
+    let copied = try copyRecords(from: reader, to: out, startIndex: startIndex) { frame, index in
       first = first ?? frame.timestamp
       let offset = frame.timestamp &- (first ?? 0)
       if let fromFrame, index < fromFrame { return .skip }
@@ -270,14 +288,18 @@ enum CopyDecision { case keep, skip, stop }
 /// interfaces and (for unfiltered copies) statistics are carried over. A damaged input is
 /// copied up to its damage, reported, and exits 1.
 func copyRecords(
-  from reader: CaptureFileReader, to out: OutputCapture, decide: (CapturedFrame, UInt64) -> CopyDecision
+  from reader: CaptureFileReader, to out: OutputCapture, startIndex: UInt64 = 0,
+  decide: (CapturedFrame, UInt64) -> CopyDecision
 ) throws -> UInt64 {
-  var index: UInt64 = 0
+  var index = startIndex
   var copied: UInt64 = 0
   var statistics: [UInt32: CaptureStatistics] = [:]
   var filtered = false
+  let progress = ProgressLine(file: reader.path)
+  defer { progress.finish() }
   do {
     loop: while let record = try reader.next() {
+      progress.update(reader)
       switch record {
       case .section(let metadata):
         if out.isOpen { try out.finish(statistics: filtered ? [:] : statistics) }

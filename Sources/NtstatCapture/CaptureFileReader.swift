@@ -55,6 +55,46 @@ public final class CaptureFileReader {
     }
   }
 
+  /// The file's seek table, if it ends with one that covers the whole file (a concatenated file's
+  /// table covers only its last capture and is not used). Reads only the end of the file.
+  public func seekTable() -> SeekTable? {
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else { return nil }
+    let size = UInt64(status.st_size)
+    guard size >= UInt64(SeekTable.footerSize) else { return nil }
+    var footer = [UInt8](repeating: 0, count: SeekTable.footerSize)
+    guard readFully(&footer, at: size - UInt64(SeekTable.footerSize)),
+      let (captureLength, _, count) = SeekTable.entryCount(footer: footer), captureLength == size
+    else { return nil }
+    let tableSize = SeekTable.encodedSize(entries: count)
+    guard UInt64(tableSize) <= size else { return nil }
+    var bytes = [UInt8](repeating: 0, count: tableSize)
+    guard readFully(&bytes, at: size - UInt64(tableSize)) else { return nil }
+    return SeekTable.decode(bytes)
+  }
+
+  /// Positions the reader at a seek-table entry: reads the section header and interfaces, then
+  /// continues at the entry's zstd frame. Call before ``next()`` has returned any frame.
+  /// Returns false (and changes nothing) when that is not possible.
+  @discardableResult
+  public func seek(to entry: SeekTable.Entry, in table: SeekTable) throws -> Bool {
+    guard stream.compressedBytes == 0, entry.compressedOffset >= table.headerLength else { return false }
+    var header = [UInt8](repeating: 0, count: Int(table.headerLength))
+    guard readFully(&header, at: 0) else { return false }
+    header.withUnsafeBytes { stream.push($0) }
+    if let error = stream.error { throw error }
+    guard stream.jump(compressedOffset: entry.compressedOffset, uncompressedOffset: entry.uncompressedOffset),
+      lseek(descriptor, off_t(entry.compressedOffset), SEEK_SET) >= 0
+    else { return false }
+    return true
+  }
+
+  private func readFully(_ buffer: inout [UInt8], at offset: UInt64) -> Bool {
+    let count = buffer.count
+    let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+    return got == count
+  }
+
   /// All records as an asynchronous sequence (reading happens as it is iterated).
   public var records: AsyncThrowingStream<CaptureRecord, Error> {
     AsyncThrowingStream { [self] in try self.next() }

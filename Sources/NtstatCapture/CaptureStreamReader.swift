@@ -25,6 +25,10 @@ public final class CaptureStreamReader {
   private var frameRecords: [CaptureRecord] = []
   private var frameStart: UInt64 = 0
   private var prefix: [UInt8] = []
+  /// A pcapng error inside the zstd frame being decoded: reported when the frame ends (if the
+  /// frame itself is intact), so that a damaged frame is reported as zstd corruption whatever
+  /// the size of the reads.
+  private var frameDecodeError: CaptureError?
 
   public init(file: String? = nil) {
     self.file = file
@@ -93,7 +97,12 @@ public final class CaptureStreamReader {
     while !remaining.isEmpty, error == nil {
       do {
         let progress = try decompressor.decompress(remaining) { output in
-          try decoder.push(output, into: &frameRecords)
+          guard frameDecodeError == nil else { return }
+          do {
+            try decoder.push(output, into: &frameRecords)
+          } catch let failure as CaptureError {
+            frameDecodeError = failure
+          }
         }
         compressedBytes += UInt64(progress.consumed)
         remaining = UnsafeRawBufferPointer(rebasing: remaining[progress.consumed...])
@@ -101,6 +110,11 @@ public final class CaptureStreamReader {
         if progress.frameEnded {
           zstdFrames += 1
           release()
+          if let failure = frameDecodeError {
+            // The frame is intact (its checksum matched) but its blocks are not pcapng.
+            reportDecodeError(failure)
+            return
+          }
           frameStart = compressedBytes
         }
       } catch let failure as CaptureError {
@@ -117,6 +131,24 @@ public final class CaptureStreamReader {
     }
   }
 
+  private func reportDecodeError(_ failure: CaptureError) {
+    var failure = failure
+    failure.file = file
+    failure.compressedOffset = frameStart
+    error = failure
+  }
+
+  /// Continues at another place of the file (from a seek table): the next bytes pushed start the
+  /// zstd frame at `compressedOffset`, whose blocks start at `uncompressedOffset`. Allowed only
+  /// between zstd frames, once the section header and interfaces have been read.
+  func jump(compressedOffset: UInt64, uncompressedOffset: UInt64) -> Bool {
+    guard error == nil, let decompressor, !decompressor.inFrame, !decoder.hasPartialBlock else { return false }
+    compressedBytes = compressedOffset
+    frameStart = compressedOffset
+    decoder.restart(at: uncompressedOffset)
+    return true
+  }
+
   /// Call at the end of the input: a stream that stops inside a zstd frame or a pcapng block is
   /// truncated. The complete blocks of an unfinished zstd frame are released first (what a
   /// recorder killed mid-frame leaves is readable up to its last whole block).
@@ -130,6 +162,10 @@ public final class CaptureStreamReader {
     }
     if let decompressor, decompressor.inFrame {
       release()
+      if let failure = frameDecodeError {
+        reportDecodeError(failure)
+        return
+      }
       fail(
         .truncated, at: frameStart,
         "the last zstd frame is incomplete (\(compressedBytes - frameStart) compressed byte(s) of it present)")

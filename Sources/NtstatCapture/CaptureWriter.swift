@@ -14,6 +14,12 @@ public final class CaptureWriter {
   private let compressor: ZstdCompressor?
   private var frameOpenedAt: UInt64?
   private var frameUncompressed = 0
+  /// Seek-table entries of the frames ended so far, and the one being built.
+  private var seekEntries: [SeekTable.Entry] = []
+  private var openEntry: SeekTable.Entry?
+  private var headerLength: UInt64?
+  /// Whether ``close(statistics:now:wallClock:)`` appends a seek table (zstd only).
+  public var writesSeekTable = true
   /// Blocks not yet handed to zstd: compressing in batches costs far less than per block.
   private var batch: [UInt8] = []
   private static let batchLimit = 64 << 10
@@ -54,6 +60,20 @@ public final class CaptureWriter {
   /// Writes one datagram.
   public func write(_ frame: CapturedFrame, now: UInt64) throws {
     precondition(frame.interfaceID < interfaceCount, "frame for an interface that was not added")
+    if compressor != nil {
+      // The section header and interfaces get a zstd frame of their own, so that a reader
+      // seeking by the table can decode them and then jump.
+      if headerLength == nil {
+        try endFrame()
+        headerLength = writtenBytes
+      }
+      if openEntry == nil {
+        openEntry = SeekTable.Entry(
+          compressedOffset: writtenBytes, uncompressedOffset: uncompressedBytes, firstTimestamp: frame.timestamp,
+          firstFrameIndex: framesWritten, frameCount: 0)
+      }
+      openEntry?.frameCount += 1
+    }
     let before = batch.count
     encoder.appendEnhancedPacket(frame, to: &batch)
     try accept(batch.count - before, now: now)
@@ -72,6 +92,10 @@ public final class CaptureWriter {
     batch.removeAll(keepingCapacity: true)
     frameOpenedAt = nil
     frameUncompressed = 0
+    if let entry = openEntry {
+      seekEntries.append(entry)
+      openEntry = nil
+    }
   }
 
   /// Writes the interface statistics and ends the last frame.
@@ -82,6 +106,12 @@ public final class CaptureWriter {
       }
     }
     try endFrame()
+    if compressor != nil, writesSeekTable, let headerLength {
+      let size = SeekTable.encodedSize(entries: seekEntries.count)
+      let table = SeekTable(
+        entries: seekEntries, captureLength: writtenBytes + UInt64(size), headerLength: headerLength)
+      try emit(table.encoded())
+    }
   }
 
   private func append(_ block: [UInt8], now: UInt64?) throws {

@@ -17,6 +17,12 @@ public struct PcapngDecoder: Sendable {
 
   public init() {}
 
+  /// Continues at another block boundary of the same section (after a seek).
+  mutating func restart(at offset: UInt64) {
+    pending = []
+    consumed = offset
+  }
+
   /// True when bytes of an incomplete block are waiting.
   public var hasPartialBlock: Bool { !pending.isEmpty }
 

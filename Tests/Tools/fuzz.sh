@@ -40,10 +40,10 @@ for target in "${targets[@]}"; do
     echo "$target: the build has no coverage instrumentation; refusing to report a blind run" >&2
     exit 1
   fi
-  execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
-  rate=$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}')
-  cov=$(grep -E '#[0-9]+.*DONE' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+).*/\1/')
-  corpus=$(grep -E '#[0-9]+.*DONE' "$log" | tail -1 | sed -E 's/.*corp: ([0-9]+).*/\1/')
+  execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}' || true)
+  rate=$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}' || true)
+  cov=$(grep -E '#[0-9]+.*(DONE|pulse|NEW)' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+).*/\1/' || true)
+  corpus=$(grep -E '#[0-9]+.*(DONE|pulse|NEW)' "$log" | tail -1 | sed -E 's/.*corp: ([0-9]+).*/\1/' || true)
   echo "$target: ${execs:-?} executions in ${seconds}s (${rate:-?}/s), coverage ${cov:-?} edges, corpus ${corpus:-?} inputs, exit $status"
   if [ "$status" -ne 0 ]; then
     tail -40 "$log" >&2
