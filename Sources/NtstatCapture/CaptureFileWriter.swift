@@ -94,6 +94,31 @@ public final class CaptureFileWriter: @unchecked Sendable {
     }
   }
 
+  private var signalSources: [DispatchSourceSignal] = []
+
+  /// Closes the capture cleanly (statistics, last frame, seek table, fsync) when the process gets
+  /// one of `signals`, then calls `then` with the signal (which should exit). The signals'
+  /// default actions are replaced for the rest of the process.
+  public func closeOnSignals(
+    _ signals: [Int32] = [SIGINT, SIGTERM], statistics: @escaping @Sendable () -> [UInt32: CaptureStatistics] = { [:] },
+    then: @escaping @Sendable (Int32) -> Void
+  ) {
+    for number in signals {
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler { [self] in
+        do {
+          try self.close(statistics: statistics())
+        } catch {
+          FileHandle.standardError.write(Data("ntstat: closing \(self.path): \(error)\n".utf8))
+        }
+        then(number)
+      }
+      source.resume()
+      signalSources.append(source)
+    }
+  }
+
   /// Uncompressed and written byte counts, frames written.
   public var counters: (uncompressed: UInt64, written: UInt64, frames: UInt64) {
     (writer.uncompressedBytes, writer.writtenBytes, writer.framesWritten)

@@ -38,6 +38,9 @@ metadata.simulated = true
 metadata.family = .xnu11215
 do {
   let writer = try CaptureFileWriter(path: arguments[1], metadata: metadata)
+  // SIGINT/SIGTERM close the file cleanly; SIGKILL cannot be caught (that is what the crash
+  // tests exercise).
+  writer.closeOnSignals { _ in exit(0) }
   let clock = AnchoredClock()
   var i: UInt64 = 0
   while i < limit {

@@ -57,6 +57,30 @@ import Testing
   }
 }
 
+extension CrashSafetyTests {
+  @Test("SIGTERM and SIGINT close the capture cleanly", arguments: [SIGTERM, SIGINT])
+  func terminationSignalsCloseCleanly(signal: Int32) throws {
+    let path = FileManager.default.temporaryDirectory
+      .appendingPathComponent("ntstat-term-\(UUID().uuidString).pcapng.zst").path
+    let child = Process()
+    child.executableURL = Self.stressBinary
+    child.arguments = [path, "--interval-us", "100"]
+    child.standardOutput = FileHandle.nullDevice
+    try child.run()
+    usleep(400_000)
+    kill(child.processIdentifier, signal)
+    child.waitUntilExit()
+    #expect(child.terminationReason == .exit && child.terminationStatus == 0)
+    let reader = try CaptureFileReader(path: path)
+    var frames = 0
+    while let record = try reader.next() {
+      if case .frame = record { frames += 1 }
+    }
+    #expect(frames > 0)
+    #expect(reader.seekTable() != nil, "a clean close writes the seek table")
+  }
+}
+
 /// A small seeded generator (SplitMix64) so that failures can be replayed from the printed seed.
 struct SplitMix {
   var state: UInt64
