@@ -13,7 +13,7 @@ public final class CaptureFileReader {
   public let path: String
   public let stream: CaptureStreamReader
   private let descriptor: Int32
-  private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+  private var buffer = [UInt8](repeating: 0, count: 1 << 18)
   private var atEnd = false
 
   public init(path: String) throws {

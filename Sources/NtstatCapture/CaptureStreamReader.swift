@@ -29,6 +29,10 @@ public final class CaptureStreamReader {
   /// frame itself is intact), so that a damaged frame is reported as zstd corruption whatever
   /// the size of the reads.
   private var frameDecodeError: CaptureError?
+  /// Compressed input waiting to be fed to zstd in fixed slices.
+  private var sliced: [UInt8] = []
+  private var slicedStart = 0
+  static let sliceSize = 64 << 10
 
   public init(file: String? = nil) {
     self.file = file
@@ -93,6 +97,32 @@ public final class CaptureStreamReader {
       }
       return
     }
+    // zstd is always fed the same slices of the file (fixed sizes at fixed offsets), whatever
+    // sizes the caller pushes: on malformed input zstd's verdict can depend on how much input
+    // it is given at once, and the outcome of reading a file must not depend on read sizes.
+    sliced.append(contentsOf: chunk)
+    while sliced.count - slicedStart >= Self.sliceSize, error == nil {
+      let start = slicedStart
+      slicedStart += Self.sliceSize
+      sliced.withUnsafeBytes {
+        feed(UnsafeRawBufferPointer(rebasing: $0[start..<(start + Self.sliceSize)]), decompressor)
+      }
+    }
+    if slicedStart > 0 && slicedStart * 2 >= sliced.count {
+      sliced.removeFirst(slicedStart)
+      slicedStart = 0
+    }
+  }
+
+  /// Feeds what is left of the sliced input (at the end of the file).
+  private func feedRest() {
+    guard let decompressor, slicedStart < sliced.count else { return }
+    let start = slicedStart
+    slicedStart = sliced.count
+    sliced.withUnsafeBytes { feed(UnsafeRawBufferPointer(rebasing: $0[start...]), decompressor) }
+  }
+
+  private func feed(_ chunk: UnsafeRawBufferPointer, _ decompressor: ZstdDecompressor) {
     var remaining = chunk
     while !remaining.isEmpty, error == nil {
       do {
@@ -142,7 +172,10 @@ public final class CaptureStreamReader {
   /// zstd frame at `compressedOffset`, whose blocks start at `uncompressedOffset`. Allowed only
   /// between zstd frames, once the section header and interfaces have been read.
   func jump(compressedOffset: UInt64, uncompressedOffset: UInt64) -> Bool {
+    feedRest()
     guard error == nil, let decompressor, !decompressor.inFrame, !decoder.hasPartialBlock else { return false }
+    sliced.removeAll()
+    slicedStart = 0
     compressedBytes = compressedOffset
     frameStart = compressedOffset
     decoder.restart(at: uncompressedOffset)
@@ -153,6 +186,7 @@ public final class CaptureStreamReader {
   /// truncated. The complete blocks of an unfinished zstd frame are released first (what a
   /// recorder killed mid-frame leaves is readable up to its last whole block).
   public func finish() {
+    feedRest()
     guard error == nil else { return }
     if compression == nil {
       fail(

@@ -190,12 +190,19 @@ public struct PcapngDecoder: Sendable {
       var direction = Direction.fromKernel
       var drops: UInt64 = 0
       let optionsStart = (dataEnd + 3) & ~3
-      try forEachOption(r, from: optionsStart, to: body.upperBound) { code, value in
-        if code == PcapngFormat.epbFlags, value.count == 4 {
-          let flags = Reader(bytes: value, bigEndian: r.bigEndian).u32(0)
-          if flags & 3 == 2 { direction = .toKernel }
-        } else if code == PcapngFormat.epbDropCount, value.count == 8 {
-          drops = Reader(bytes: value, bigEndian: r.bigEndian).u64(0)
+      // Fast path for what ntstat writes: exactly epb_flags then opt_endofopt.
+      if body.upperBound - optionsStart == 12, r.u16(optionsStart) == PcapngFormat.epbFlags,
+        r.u16(optionsStart + 2) == 4, r.u32(optionsStart + 8) == 0
+      {
+        if r.u32(optionsStart + 4) & 3 == 2 { direction = .toKernel }
+      } else {
+        try forEachOption(r, from: optionsStart, to: body.upperBound) { code, value in
+          if code == PcapngFormat.epbFlags, value.count == 4 {
+            let flags = Reader(bytes: value, bigEndian: r.bigEndian).u32(0)
+            if flags & 3 == 2 { direction = .toKernel }
+          } else if code == PcapngFormat.epbDropCount, value.count == 8 {
+            drops = Reader(bytes: value, bigEndian: r.bigEndian).u64(0)
+          }
         }
       }
       records.append(

@@ -72,13 +72,12 @@ final class ZstdDecompressor {
   /// the output to `sink`. Errors (corrupt data, checksum mismatch) throw with zstd's message.
   func decompress(
     _ input: UnsafeRawBufferPointer, into sink: (UnsafeRawBufferPointer) throws -> Void
-  ) throws
-    -> ZstdProgress
-  {
+  ) throws -> ZstdProgress {
     var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
-    while inBuffer.pos < inBuffer.size {
-      inFrame = true
-      let result = try output.withUnsafeMutableBytes { out -> Int in
+    if inBuffer.size > 0 { inFrame = true }
+    while true {
+      let before = inBuffer.pos
+      let (result, produced, full) = try output.withUnsafeMutableBytes { out -> (Int, Int, Bool) in
         var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
         let result = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
         if ZSTD_isError(result) != 0 {
@@ -87,29 +86,22 @@ final class ZstdDecompressor {
           throw CaptureError(.corrupt, reason: "zstd: " + String(cString: ZSTD_getErrorName(result)))
         }
         if outBuffer.pos > 0 { try sink(UnsafeRawBufferPointer(rebasing: out[0..<outBuffer.pos])) }
-        return result
+        return (result, outBuffer.pos, outBuffer.pos == outBuffer.size)
       }
       if result == 0 {
+        // The frame is decoded and fully flushed (and its checksum, if any, verified).
         inFrame = false
         return ZstdProgress(consumed: inBuffer.pos, frameEnded: true)
       }
-    }
-    // Output may still be buffered inside zstd for this input: drain it.
-    while true {
-      let produced = try output.withUnsafeMutableBytes { out -> Int in
-        var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
-        var empty = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
-        let result = ZSTD_decompressStream(context, &outBuffer, &empty)
-        if ZSTD_isError(result) != 0 {
-          throw CaptureError(.corrupt, reason: "zstd: " + String(cString: ZSTD_getErrorName(result)))
-        }
-        if outBuffer.pos > 0 { try sink(UnsafeRawBufferPointer(rebasing: out[0..<outBuffer.pos])) }
-        if result == 0 { inFrame = false }
-        return outBuffer.pos
+      // Stop when the input is used up and zstd has nothing more to flush; go on while the
+      // output buffer came back full (more may be waiting) or input remains.
+      if inBuffer.pos == inBuffer.size && !full { break }
+      if inBuffer.pos == before && produced == 0 {
+        inFrame = false
+        throw CaptureError(.corrupt, reason: "zstd made no progress on the input")
       }
-      if produced == 0 || !inFrame { break }
     }
-    return ZstdProgress(consumed: inBuffer.pos, frameEnded: !inFrame)
+    return ZstdProgress(consumed: inBuffer.pos, frameEnded: false)
   }
 }
 
