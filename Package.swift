@@ -42,13 +42,14 @@ let package = Package(
       name: "NtstatCaptureStress",
       dependencies: ["NtstatCapture", "NtstatWire"]
     ),
+    .target(name: "NtstatFuzzSupport"),
     .executableTarget(
       name: "NtstatCaptureFuzz",
-      dependencies: ["NtstatCapture"]
+      dependencies: ["NtstatCapture", "NtstatFuzzSupport"]
     ),
     .executableTarget(
       name: "NtstatWireFuzz",
-      dependencies: ["NtstatWire"]
+      dependencies: ["NtstatWire", "NtstatFuzzSupport"]
     ),
 
     .testTarget(

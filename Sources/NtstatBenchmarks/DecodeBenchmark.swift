@@ -115,22 +115,28 @@ enum DecodeBenchmark {
     return sum
   }
 
-  static func swiftDecode(_ corpus: Corpus, _ decoder: MessageDecoder) -> (UInt64, Int) {
-    var sum: UInt64 = 0
-    var messages = 0
+  /// Calls `body` with each datagram of the corpus.
+  static func forEachDatagram(_ corpus: Corpus, _ body: (UnsafeRawBufferPointer) throws -> Void) {
     corpus.bytes.withUnsafeBytes { all in
       var offset = 0
       for length in corpus.lengths {
-        let datagram = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
         do {
-          try decoder.forEachMessage(in: datagram) { message in
-            sum &+= fold(message)
-            messages += 1
-          }
+          try body(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)]))
         } catch {
           fatalError("benchmark corpus failed to decode: \(error)")
         }
         offset += length
+      }
+    }
+  }
+
+  static func swiftDecode(_ corpus: Corpus, _ decoder: MessageDecoder) -> (UInt64, Int) {
+    var sum: UInt64 = 0
+    var messages = 0
+    forEachDatagram(corpus) { datagram in
+      try decoder.forEachMessage(in: datagram) { message in
+        sum &+= fold(message)
+        messages += 1
       }
     }
     return (sum, messages)
@@ -140,21 +146,12 @@ enum DecodeBenchmark {
   static func swiftViewDecode(_ corpus: Corpus, _ decoder: MessageDecoder) -> (UInt64, Int) {
     var sum: UInt64 = 0
     var messages = 0
-    corpus.bytes.withUnsafeBytes { all in
-      var offset = 0
-      for length in corpus.lengths {
-        let datagram = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
-        do {
-          try decoder.forEachView(in: datagram) { (view) throws(WireError) in
-            sum &+= view.header.context &+ (try view.sourceRef()?.rawValue ?? 0)
-            if let counts = try view.countsView() { sum &+= foldCounts(counts) }
-            if let d = try view.socketDescriptorView() { sum &+= foldDescriptor(d) }
-            messages += 1
-          }
-        } catch {
-          fatalError("benchmark corpus failed to decode: \(error)")
-        }
-        offset += length
+    forEachDatagram(corpus) { datagram in
+      try decoder.forEachView(in: datagram) { view in
+        sum &+= view.header.context &+ (try view.sourceRef()?.rawValue ?? 0)
+        if let counts = try view.countsView() { sum &+= foldCounts(counts) }
+        if let d = try view.socketDescriptorView() { sum &+= foldDescriptor(d) }
+        messages += 1
       }
     }
     return (sum, messages)

@@ -101,22 +101,8 @@ struct CaptureSummary {
 }
 
 extension CaptureMetadata {
-  /// Metadata as ordered key/value pairs for display.
+  /// Metadata as ordered key/value pairs for display, without the `ntstat.` key prefix.
   var keyValuesForDisplay: [(String, String)] {
-    var pairs: [(String, String)] = []
-    func add(_ key: String, _ value: String?) { if let value { pairs.append((key, value)) } }
-    add("kernel_version", kernelVersion)
-    add("darwin_release", darwinRelease)
-    add("macos_version", macOSVersion)
-    add("macos_build", macOSBuild)
-    add("hardware", hardware)
-    add("hostname", hostName)
-    add("recorder", recorderName + (recorderVersion.map { " " + $0 } ?? ""))
-    add("family", family?.name)
-    add("configuration", configuration)
-    add("rcvbuf", receiveBufferSize.map(String.init))
-    add("simulated", simulated ? "true" : nil)
-    for key in extra.keys.sorted() { add(key, extra[key]) }
-    return pairs
+    keyValues.map { key, value in (key.hasPrefix("ntstat.") ? String(key.dropFirst(7)) : key, value) }
   }
 }

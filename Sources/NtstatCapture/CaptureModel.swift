@@ -61,8 +61,8 @@ public struct CaptureMetadata: Hashable, Sendable {
     return parts.joined(separator: " ") + (simulated ? " (simulated)" : "")
   }
 
-  /// `key=value` pairs written as comments, in a fixed order.
-  var keyValues: [(String, String)] {
+  /// `key=value` pairs written as comments, in a fixed order (keys `ntstat.…`, then the extras).
+  public var keyValues: [(String, String)] {
     var pairs: [(String, String)] = []
     func add(_ key: String, _ value: String?) { if let value { pairs.append((key, value)) } }
     add("ntstat.kernel_version", kernelVersion)
