@@ -172,6 +172,20 @@ enum DecodeBenchmark {
       &+ UInt64(t.processNameFirstByte) &+ UInt64(t.localPort ?? 0) &+ UInt64(t.remotePort ?? 0)
   }
 
+  /// Runs the C baseline for `family` over the corpus; returns the messages it read.
+  static func cBaseline(_ corpus: Corpus, _ family: LayoutFamily) -> Int {
+    corpus.bytes.withUnsafeBufferPointer { bytes in
+      corpus.lengths.withUnsafeBufferPointer { lengths in
+        var messages = 0
+        _ =
+          family == .xnu11215
+          ? ntstat_baseline_decode_xnu11215(bytes.baseAddress, lengths.baseAddress, lengths.count, &messages)
+          : ntstat_baseline_decode_xnu2422(bytes.baseAddress, lengths.baseAddress, lengths.count, &messages)
+        return messages
+      }
+    }
+  }
+
   static func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
   }
@@ -232,18 +246,7 @@ enum DecodeBenchmark {
       let fullTime = best(5) { fullMessages = swiftDecode(corpus, decoder).1 }
       let viewTime = best(5) { viewMessages = swiftViewDecode(corpus, decoder).1 }
       var cMessages = 0
-      let cTime = best(5) {
-        corpus.bytes.withUnsafeBufferPointer { bytes in
-          corpus.lengths.withUnsafeBufferPointer { lengths in
-            var n = 0
-            _ =
-              family == .xnu11215
-              ? ntstat_baseline_decode_xnu11215(bytes.baseAddress, lengths.baseAddress, lengths.count, &n)
-              : ntstat_baseline_decode_xnu2422(bytes.baseAddress, lengths.baseAddress, lengths.count, &n)
-            cMessages = n
-          }
-        }
-      }
+      let cTime = best(5) { cMessages = cBaseline(corpus, family) }
       precondition(
         fullMessages == frames && viewMessages == frames && cMessages == frames, "every decoder reads every frame")
       let megabytes = Double(corpus.bytes.count) / 1e6
@@ -277,17 +280,7 @@ enum DecodeBenchmark {
         let n = sub.lengths.count
         let swiftTime = best(7) { _ = swiftDecode(sub, decoder) }
         let viewTime = best(7) { _ = swiftViewDecode(sub, decoder) }
-        let cTime = best(7) {
-          sub.bytes.withUnsafeBufferPointer { bytes in
-            sub.lengths.withUnsafeBufferPointer { lengths in
-              var m = 0
-              _ =
-                family == .xnu11215
-                ? ntstat_baseline_decode_xnu11215(bytes.baseAddress, lengths.baseAddress, lengths.count, &m)
-                : ntstat_baseline_decode_xnu2422(bytes.baseAddress, lengths.baseAddress, lengths.count, &m)
-            }
-          }
-        }
+        let cTime = best(7) { _ = cBaseline(sub, family) }
         print(
           "  \(pad(family.name, 12))\(pad(kind, 12))\(pad(format(swiftTime / Double(n) * 1e9, 1), 12))"
             + "\(pad(format(viewTime / Double(n) * 1e9, 1), 12))\(pad(format(cTime / Double(n) * 1e9, 1), 8))"

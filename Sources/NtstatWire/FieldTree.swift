@@ -40,6 +40,39 @@ struct FieldBuilder {
   mutating func add(_ name: String, _ value: SocketAddress?) {
     if let value { add(name, value.fieldValue) }
   }
+  /// The process and addresses a TCP or UDP descriptor starts with, in this order.
+  mutating func addFlow(
+    pid: UInt32, epid: UInt32?, upid: UInt64, eupid: UInt64?, name: FixedCString, local: SocketAddress,
+    remote: SocketAddress, ifindex: UInt32
+  ) {
+    add("pid", pid)
+    add("epid", epid)
+    add("upid", upid)
+    add("eupid", eupid)
+    add("pname", name)
+    add("local", local)
+    add("remote", remote)
+    add("ifindex", ifindex)
+  }
+
+  /// The UUIDs and identities TCP and UDP descriptors share, in this order.
+  mutating func addIdentities(
+    uuid: UUIDBytes?, euuid: UUIDBytes?, vuuid: UUIDBytes?, fuuid: UUIDBytes?, personaID: UInt32?, uid: UInt32?
+  ) {
+    add("uuid", uuid)
+    add("euuid", euuid)
+    add("vuuid", vuuid)
+    add("fuuid", fuuid)
+    add("persona_id", personaID)
+    add("uid", uid)
+  }
+
+  mutating func add(_ name: String, _ bitmap: ActivityBitmap?) {
+    guard let a = bitmap else { return }
+    add(
+      name, .object([Field("start", .uint(a.start)), Field("bitmap", .array([.uint(a.bitmap.0), .uint(a.bitmap.1)]))]))
+  }
+
   mutating func addOpaque(_ bytes: [UInt8]) {
     if !bytes.isEmpty { add("opaque", hexString(bytes)) }
   }
@@ -105,14 +138,9 @@ extension Descriptor {
     switch self {
     case .tcp(let d):
       b.add("kind", "tcp")
-      b.add("pid", d.pid)
-      b.add("epid", d.epid)
-      b.add("upid", d.upid)
-      b.add("eupid", d.eupid)
-      b.add("pname", d.processName)
-      b.add("local", d.local)
-      b.add("remote", d.remote)
-      b.add("ifindex", d.ifindex)
+      b.addFlow(
+        pid: d.pid, epid: d.epid, upid: d.upid, eupid: d.eupid, name: d.processName, local: d.local, remote: d.remote,
+        ifindex: d.ifindex)
       b.add("state", d.state.description)
       b.add("state_value", d.state.rawValue)
       b.add("ifnet_properties", d.interfaceProperties.map { $0.description })
@@ -126,52 +154,29 @@ extension Descriptor {
       b.add("traffic_class", d.trafficClass)
       b.add("traffic_mgt_flags", d.trafficManagementFlags)
       b.add("cc_algo", d.congestionAlgorithm)
-      b.add("uuid", d.uuid)
-      b.add("euuid", d.euuid)
-      b.add("vuuid", d.vuuid)
-      b.add("fuuid", d.fuuid)
-      b.add("persona_id", d.personaID)
-      b.add("uid", d.uid)
+      b.addIdentities(uuid: d.uuid, euuid: d.euuid, vuuid: d.vuuid, fuuid: d.fuuid, personaID: d.personaID, uid: d.uid)
       b.add("connstatus", d.connectionStatus)
       b.add("fallback_mode", d.fallbackMode)
       b.add("start_timestamp", d.startTimestamp)
       b.add("timestamp", d.timestamp)
       b.add("rx_transfer_size", d.rxTransferSize)
       b.add("tx_transfer_size", d.txTransferSize)
-      if let a = d.activityBitmap {
-        b.add(
-          "activity_bitmap",
-          .object([Field("start", .uint(a.start)), Field("bitmap", .array([.uint(a.bitmap.0), .uint(a.bitmap.1)]))]))
-      }
+      b.add("activity_bitmap", d.activityBitmap)
       b.addOpaque(d.opaque)
     case .udp(let d):
       b.add("kind", "udp")
-      b.add("pid", d.pid)
-      b.add("epid", d.epid)
-      b.add("upid", d.upid)
-      b.add("eupid", d.eupid)
-      b.add("pname", d.processName)
-      b.add("local", d.local)
-      b.add("remote", d.remote)
-      b.add("ifindex", d.ifindex)
+      b.addFlow(
+        pid: d.pid, epid: d.epid, upid: d.upid, eupid: d.eupid, name: d.processName, local: d.local, remote: d.remote,
+        ifindex: d.ifindex)
       b.add("ifnet_properties", d.interfaceProperties.map { $0.description })
       b.add("rcvbufsize", d.receiveBufferSize)
       b.add("rcvbufused", d.receiveBufferUsed)
       b.add("traffic_class", d.trafficClass)
-      b.add("uuid", d.uuid)
-      b.add("euuid", d.euuid)
-      b.add("vuuid", d.vuuid)
-      b.add("fuuid", d.fuuid)
-      b.add("persona_id", d.personaID)
-      b.add("uid", d.uid)
+      b.addIdentities(uuid: d.uuid, euuid: d.euuid, vuuid: d.vuuid, fuuid: d.fuuid, personaID: d.personaID, uid: d.uid)
       b.add("fallback_mode", d.fallbackMode)
       b.add("start_timestamp", d.startTimestamp)
       b.add("timestamp", d.timestamp)
-      if let a = d.activityBitmap {
-        b.add(
-          "activity_bitmap",
-          .object([Field("start", .uint(a.start)), Field("bitmap", .array([.uint(a.bitmap.0), .uint(a.bitmap.1)]))]))
-      }
+      b.add("activity_bitmap", d.activityBitmap)
       b.addOpaque(d.opaque)
     case .route(let d):
       b.add("kind", "route")

@@ -11,22 +11,28 @@ import Testing
       .appendingPathComponent("NtstatCaptureStress")
   }
 
+  /// Starts the stress recorder on a new file, sends it `signal` after the delay, and waits.
+  static func recordThenSignal(_ signal: Int32, afterMicroseconds delay: UInt32) throws -> (String, Process) {
+    let path = FileManager.default.temporaryDirectory
+      .appendingPathComponent("ntstat-signal-\(UUID().uuidString).pcapng.zst").path
+    let child = Process()
+    child.executableURL = stressBinary
+    child.arguments = [path, "--interval-us", "100"]
+    child.standardOutput = FileHandle.nullDevice
+    try child.run()
+    usleep(delay)
+    kill(child.processIdentifier, signal)
+    child.waitUntilExit()
+    return (path, child)
+  }
+
   @Test("SIGKILL at random points leaves a readable prefix", arguments: [0x5EED_0001 as UInt64, 0x5EED_0002])
   func killedRecorderLeavesReadablePrefix(seed: UInt64) throws {
     var generator = SplitMix(seed: seed)
     print("seed \(seed)")
     for iteration in 0..<6 {
-      let path = FileManager.default.temporaryDirectory
-        .appendingPathComponent("ntstat-kill-\(UUID().uuidString).pcapng.zst").path
-      let child = Process()
-      child.executableURL = Self.stressBinary
-      child.arguments = [path, "--interval-us", "100"]
-      child.standardOutput = FileHandle.nullDevice
-      try child.run()
       let delay = 100_000 + generator.next() % 700_000  // 0.1–0.8 s
-      usleep(UInt32(delay))
-      kill(child.processIdentifier, SIGKILL)
-      child.waitUntilExit()
+      let (path, child) = try Self.recordThenSignal(SIGKILL, afterMicroseconds: UInt32(delay))
       #expect(child.terminationReason == .uncaughtSignal)
 
       let reader = try CaptureFileReader(path: path)
@@ -60,16 +66,7 @@ import Testing
 extension CrashSafetyTests {
   @Test("SIGTERM and SIGINT close the capture cleanly", arguments: [SIGTERM, SIGINT])
   func terminationSignalsCloseCleanly(signal: Int32) throws {
-    let path = FileManager.default.temporaryDirectory
-      .appendingPathComponent("ntstat-term-\(UUID().uuidString).pcapng.zst").path
-    let child = Process()
-    child.executableURL = Self.stressBinary
-    child.arguments = [path, "--interval-us", "100"]
-    child.standardOutput = FileHandle.nullDevice
-    try child.run()
-    usleep(400_000)
-    kill(child.processIdentifier, signal)
-    child.waitUntilExit()
+    let (path, child) = try Self.recordThenSignal(signal, afterMicroseconds: 400_000)
     #expect(child.terminationReason == .exit && child.terminationStatus == 0)
     let reader = try CaptureFileReader(path: path)
     var frames = 0
