@@ -8,6 +8,8 @@ let package = Package(
   products: [
     .library(name: "NtstatWire", targets: ["NtstatWire"]),
     .library(name: "NtstatCapture", targets: ["NtstatCapture"]),
+    .library(name: "NtstatSimulator", targets: ["NtstatSimulator"]),
+    .library(name: "NTStat", targets: ["NTStat"]),
     .executable(name: "ntstat", targets: ["ntstat"]),
   ],
   dependencies: [
@@ -21,6 +23,8 @@ let package = Package(
     ),
     .target(name: "NtstatWire"),
     .target(name: "NtstatCapture", dependencies: ["NtstatWire", "CZstd"]),
+    .target(name: "NtstatSimulator", dependencies: ["NtstatWire"]),
+    .target(name: "NTStat", dependencies: ["NtstatWire", "NtstatCapture", "NtstatSimulator"]),
     .target(
       name: "NtstatCLI",
       dependencies: [
@@ -61,6 +65,14 @@ let package = Package(
       name: "NtstatCaptureTests",
       dependencies: ["NtstatCapture", "NtstatWire", "NtstatCaptureStress"],
       exclude: ["Fixtures"]
+    ),
+    .testTarget(
+      name: "NtstatSimulatorTests",
+      dependencies: ["NtstatSimulator", "NtstatWire"]
+    ),
+    .testTarget(
+      name: "NTStatTests",
+      dependencies: ["NTStat", "NtstatSimulator", "NtstatWire", "NtstatCapture"]
     ),
     .testTarget(
       name: "NtstatCLITests",

@@ -381,16 +381,16 @@ extension ExtendedItem {
 /// Darwin errno names for the values ntstat sends.
 public func errnoName(_ value: Int32) -> String {
   switch value {
-  case 1: return "EPERM"
-  case 2: return "ENOENT"
-  case 12: return "ENOMEM"
-  case 22: return "EINVAL"
-  case 35: return "EAGAIN"
-  case 37: return "EALREADY"
-  case 45: return "ENOTSUP"
-  case 47: return "EAFNOSUPPORT"
-  case 55: return "ENOBUFS"
-  case 102: return "EOPNOTSUPP"
+  case DarwinErrno.eperm: return "EPERM"
+  case DarwinErrno.enoent: return "ENOENT"
+  case DarwinErrno.enomem: return "ENOMEM"
+  case DarwinErrno.einval: return "EINVAL"
+  case DarwinErrno.eagain: return "EAGAIN"
+  case DarwinErrno.ealready: return "EALREADY"
+  case DarwinErrno.enotsup: return "ENOTSUP"
+  case DarwinErrno.eafnosupport: return "EAFNOSUPPORT"
+  case DarwinErrno.enobufs: return "ENOBUFS"
+  case DarwinErrno.eopnotsupp: return "EOPNOTSUPP"
   default: return "errno \(value)"
   }
 }

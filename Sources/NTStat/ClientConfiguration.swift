@@ -1,0 +1,88 @@
+import NtstatWire
+
+/// What a ``ClientEngine`` subscribes to, how often it polls, and what it reports.
+public struct ClientConfiguration: Hashable, Sendable {
+  /// Providers to subscribe to; those the family or kernel lacks are skipped with a notice.
+  public var providers: [ProviderKind] = [
+    .tcpKernel, .udpKernel, .tcpUserland, .udpUserland, .quicUserland, .connUserland, .udpSubflow,
+  ]
+  /// How often counters are polled. Sub-second values are fine: the kernel paces nothing itself.
+  public var updateInterval: UInt64 = 1_000_000_000
+  /// What to report (sources that do not match are tracked, never reported).
+  public var filter = StreamFilter()
+  /// Force a layout family instead of the transport's.
+  public var family: LayoutFamily?
+  /// How long a removed source is remembered, to recognise its late messages, before it is purged.
+  public var removedRetention: UInt64 = 10_000_000_000
+  /// Requests in flight at once: the kernel's receive buffer is small, so answers to many
+  /// requests at once would overflow it.
+  public var maxOutstandingRequests = 8
+  /// A request with no answer after this long is abandoned and counted.
+  public var requestTimeout: UInt64 = 5_000_000_000
+  /// The receive buffer a live transport asks for (`SO_RCVBUF`); the kernel's default is 8 KiB.
+  public var receiveBufferSize = 1 << 20
+
+  public init() {}
+
+  /// The configuration as `key=value` text for capture metadata.
+  public var summary: String {
+    var parts = [
+      "providers=" + providers.map(\.rawValue).joined(separator: ","),
+      "interval_ms=\(updateInterval / 1_000_000)",
+      "rcvbuf=\(receiveBufferSize)",
+    ]
+    if !filter.isEmpty { parts.append("filter=" + filter.summary) }
+    if let family { parts.append("family=\(family)") }
+    return parts.joined(separator: " ")
+  }
+}
+
+/// Client-side filters. Applied once a stream's description is known, the same way in every
+/// family (the kernel's own filters differ between families and some are never enforced).
+public struct StreamFilter: Hashable, Sendable {
+  public var pids: Set<UInt32> = []
+  public var processNames: Set<String> = []
+  /// tcp, udp, quic, conn.
+  public var protocols: Set<String> = []
+  /// Matches the local or the remote port.
+  public var ports: Set<UInt16> = []
+  public var interfaceClasses: Set<InterfaceClass> = []
+  public var skipLoopback = false
+
+  public init() {}
+
+  public var isEmpty: Bool { self == StreamFilter() }
+
+  public func matches(_ stream: NetworkStream) -> Bool {
+    if !pids.isEmpty, !pids.contains(stream.process.pid) { return false }
+    if !processNames.isEmpty, !processNames.contains(stream.process.name) { return false }
+    if !protocols.isEmpty, !protocols.contains(stream.key.protocolName) { return false }
+    if !ports.isEmpty, !(stream.key.local.port.map(ports.contains) ?? false),
+      !(stream.key.remote.port.map(ports.contains) ?? false)
+    {
+      return false
+    }
+    let interfaceClass = stream.interfaceClass
+    if skipLoopback, interfaceClass == .loopback { return false }
+    if !interfaceClasses.isEmpty, !interfaceClasses.contains(interfaceClass) { return false }
+    return true
+  }
+
+  var summary: String {
+    var parts: [String] = []
+    if !pids.isEmpty { parts.append("pid:" + pids.sorted().map(String.init).joined(separator: "|")) }
+    if !processNames.isEmpty { parts.append("process:" + processNames.sorted().joined(separator: "|")) }
+    if !protocols.isEmpty { parts.append("protocol:" + protocols.sorted().joined(separator: "|")) }
+    if !ports.isEmpty { parts.append("port:" + ports.sorted().map(String.init).joined(separator: "|")) }
+    if !interfaceClasses.isEmpty {
+      parts.append("interface:" + interfaceClasses.map(\.rawValue).sorted().joined(separator: "|"))
+    }
+    if skipLoopback { parts.append("skip-loopback") }
+    return parts.joined(separator: ",")
+  }
+}
+
+/// The kind of interface a stream runs over.
+public enum InterfaceClass: String, CaseIterable, Hashable, Sendable {
+  case loopback, wifi, wired, cellular, other
+}

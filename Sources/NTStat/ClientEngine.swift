@@ -1,0 +1,295 @@
+import NtstatWire
+
+/// The ntstat client as a state machine: it takes datagrams and instants and hands back
+/// requests to send, events, and the instant it next needs to run. No I/O and no clock
+/// reads, so the same engine runs live, against the simulator, and in a replay at any speed.
+///
+/// How it speaks to each family (see `docs/protocol.md` and `docs/client.md`):
+/// - ADD_ALL_SRCS per provider, one at a time (each answer can be a burst of SRC_ADDED).
+/// - A new source is described with GET_UPDATE (xnu-3247+) or GET_SRC_DESC; the stream is
+///   reported added once its descriptor is known.
+/// - Every `updateInterval`, a poll: GET_UPDATE ALL with SUPPORTS_AGGREGATE and CONTINUATION
+///   (resent until a SUCCESS without CONTINUATION), or QUERY_SRC ALL before xnu-3247. Where
+///   a provider's updates are too large for the kernel to pack (TCP in xnu-7195), QUERY_SRC
+///   ALL polls its counters as well.
+/// - After a complete poll, any stream the kernel did not report is probed; ENOENT removes it
+///   (its SRC_REMOVED was lost). ERROR(ENOBUFS) on a poll triggers an early repoll.
+public struct ClientEngine: Sendable {
+  public let family: LayoutFamily
+  public let configuration: ClientConfiguration
+  let decoder: MessageDecoder
+  let encoder: MessageEncoder
+
+  public internal(set) var statistics = ClientStatistics()
+
+  var nextContext: UInt64 = 1
+  var pending: [UInt64: PendingRequest] = [:]
+  var backlog = FIFO<PendingRequest>()
+  var transmitQueue = FIFO<[UInt8]>()
+  var eventQueue = FIFO<ClientEvent>()
+  var sources: [SourceRef: TrackedSource] = [:]
+  var purgeQueue = FIFO<(time: MonotonicTime, ref: SourceRef)>()
+  var started = false
+  var now = MonotonicTime.zero
+  var nextPoll: MonotonicTime?
+  var activePolls: [PollKind: ActivePoll] = [:]
+  /// Providers whose SRC_UPDATE is larger than the kernel packs in an ALL poll.
+  let unpackable: Set<ProviderKind>
+  var subscriptionQueue: [ProviderKind]
+
+  public init(configuration: ClientConfiguration, family: LayoutFamily) {
+    let family = configuration.family ?? family
+    self.family = family
+    self.configuration = configuration
+    decoder = MessageDecoder(family: family)
+    encoder = MessageEncoder(family: family)
+    var seen = Set<ProviderKind>()
+    subscriptionQueue = configuration.providers.filter { family.providerID(for: $0) != nil && seen.insert($0).inserted }
+    unpackable = Self.unpackableProviders(family: family, encoder: encoder, providers: subscriptionQueue)
+  }
+
+  /// `nstat_control_append_update` refuses updates over 512 bytes (2048 from xnu-8019): the
+  /// kernel then skips those sources in GET_UPDATE ALL.
+  static func unpackableProviders(
+    family: LayoutFamily, encoder: MessageEncoder, providers: [ProviderKind]
+  )
+    -> Set<ProviderKind>
+  {
+    guard family.hasLengthAndFlags else { return [] }
+    let limit = family >= .xnu8019_41 ? 2048 : 512
+    var result = Set<ProviderKind>()
+    for kind in providers {
+      let empty: Descriptor
+      switch kind.descriptorKind {
+      case .tcp: empty = .tcp(TCPDescriptor())
+      case .udp: empty = .udp(UDPDescriptor())
+      case .connection: empty = .connection(ConnectionDescriptor())
+      default: continue
+      }
+      let update = Message(
+        .sourceUpdate(
+          SourceUpdate(sourceRef: SourceRef(1), counts: Counts(), provider: ProviderID(rawValue: 1), descriptor: empty))
+      )
+      if let bytes = try? encoder.encode(update), bytes.count > limit { result.insert(kind) }
+    }
+    return result
+  }
+
+  // MARK: Driving the engine
+
+  /// Subscribes to the configured providers and schedules the first poll.
+  public mutating func start(at time: MonotonicTime) {
+    guard !started else { return }
+    started = true
+    now = time
+    subscribeNext()
+    nextPoll = time.adding(nanoseconds: configuration.updateInterval)
+    pump()
+  }
+
+  /// One datagram from the kernel.
+  public mutating func handleDatagram(_ datagram: [UInt8], at time: MonotonicTime) {
+    now = max(now, time)
+    statistics.datagramsReceived += 1
+    // Messages before a malformed one in a packed datagram are still handled.
+    var messages: [Message] = []
+    do {
+      try datagram.withUnsafeBytes { buffer in
+        try decoder.forEachMessage(in: buffer, direction: .fromKernel) { messages.append($0) }
+      }
+    } catch {
+      statistics.malformedDatagrams += 1
+    }
+    for message in messages {
+      statistics.messagesReceived += 1
+      handle(message)
+    }
+    pump()
+  }
+
+  /// Datagrams lost before they reached the engine (a transport's own overflow). The engine
+  /// cannot know what they held, so it repolls at once.
+  public mutating func handleTransportDrop(count: UInt64, at time: MonotonicTime) {
+    now = max(now, time)
+    statistics.transportDrops += count
+    notice(.transportDropped, "\(count) datagram(s) lost before the client read them; repolling")
+    nextPoll = min(nextPoll ?? time, time)
+    handleTimeout(at: time)
+  }
+
+  /// Runs timers due at `time`: polls, request timeouts, purges.
+  public mutating func handleTimeout(at time: MonotonicTime) {
+    now = max(now, time)
+    expireRequests()
+    purgeRemoved()
+    if let due = nextPoll, due <= now {
+      startPoll()
+      nextPoll = now.adding(nanoseconds: configuration.updateInterval)
+    }
+    pump()
+  }
+
+  /// The next request datagram to send, if any.
+  public mutating func pollTransmit() -> [UInt8]? { transmitQueue.pop() }
+
+  /// The next event, if any.
+  public mutating func pollEvent() -> ClientEvent? { eventQueue.pop() }
+
+  /// When ``handleTimeout(at:)`` should next be called.
+  public func nextDeadline() -> MonotonicTime? {
+    var deadline = nextPoll
+    func consider(_ time: MonotonicTime?) {
+      guard let time else { return }
+      deadline = deadline.map { min($0, time) } ?? time
+    }
+    consider(pending.values.lazy.map(\.sentAt).min()?.adding(nanoseconds: configuration.requestTimeout))
+    consider(purgeQueue.first?.time)
+    return deadline
+  }
+
+  /// The streams currently known and reported.
+  public var liveStreams: [NetworkStream] {
+    sources.values.compactMap { $0.announced && $0.removedAt == nil ? $0.stream : nil }.sorted { $0.id < $1.id }
+  }
+
+  // MARK: Requests
+
+  mutating func request(_ kind: RequestKind, _ body: MessageBody, flags: MessageFlags = []) {
+    let context = nextContext
+    nextContext &+= 1
+    let message = Message(context: context, flags: family.hasLengthAndFlags ? flags : [], body)
+    guard let bytes = try? encoder.encode(message, settingLength: true) else { return }
+    backlog.push(PendingRequest(context: context, kind: kind, bytes: bytes, sentAt: now))
+  }
+
+  /// Moves backlog requests into flight while the window allows.
+  mutating func pump() {
+    while pending.count < configuration.maxOutstandingRequests, var next = backlog.pop() {
+      next.sentAt = now
+      pending[next.context] = next
+      transmitQueue.push(next.bytes)
+      statistics.requestsSent += 1
+    }
+  }
+
+  mutating func subscribeNext() {
+    guard !subscriptionQueue.isEmpty else { return }
+    let kind = subscriptionQueue.removeFirst()
+    guard let id = family.providerID(for: kind) else { return }
+    let filter: UInt64? = family.hasLengthAndFlags ? 0 : nil
+    let events: UInt64? = family >= .xnu3789 ? 0 : nil
+    request(.addAll(kind), .addAllSources(AddAllSourcesRequest(provider: id, filter: filter, events: events)))
+  }
+
+  mutating func describe(_ ref: SourceRef) {
+    if family.hasLengthAndFlags {
+      request(.describe(ref), .getUpdate(ref))
+    } else {
+      request(.describe(ref), .getSourceDescription(ref))
+    }
+  }
+
+  mutating func startPoll() {
+    statistics.polls += 1
+    let kinds: [PollKind] =
+      family.hasLengthAndFlags ? (unpackable.isEmpty ? [.updates] : [.updates, .counts]) : [.counts]
+    for kind in kinds {
+      if activePolls[kind] != nil {
+        statistics.pollOverruns += 1
+        continue
+      }
+      let context = nextContext
+      activePolls[kind] = ActivePoll(context: context, startedAt: now)
+      let flags: MessageFlags = [.supportsAggregate, .continuation]
+      switch kind {
+      case .updates: request(.poll(kind), .getUpdate(.all), flags: flags)
+      case .counts: request(.poll(kind), .querySource(.all), flags: flags)
+      }
+    }
+  }
+
+  /// Sources a poll kind is responsible for.
+  func polled(by kind: PollKind, _ source: TrackedSource) -> Bool {
+    guard family.hasLengthAndFlags else { return true }
+    let heavy = source.provider.map(unpackable.contains) ?? false
+    return kind == .counts ? heavy : !heavy
+  }
+
+  mutating func expireRequests() {
+    let timeout = configuration.requestTimeout
+    let expired = pending.values.filter { now.since($0.sentAt) >= timeout }.sorted { $0.context < $1.context }
+    for request in expired {
+      pending[request.context] = nil
+      statistics.requestTimeouts += 1
+      notice(.requestTimedOut, "no answer to \(request.kind) (context \(request.context))")
+      finish(request, errno: nil)
+    }
+  }
+
+  mutating func purgeRemoved() {
+    while let first = purgeQueue.first, first.time <= now {
+      _ = purgeQueue.pop()
+      if let source = sources[first.ref], source.removedAt != nil { sources[first.ref] = nil }
+    }
+    statistics.liveSources = sources.count
+  }
+
+  mutating func notice(_ kind: ClientNotice.Kind, _ detail: String) {
+    eventQueue.push(.notice(ClientNotice(kind: kind, time: now, detail: detail)))
+  }
+}
+
+/// A small FIFO with amortised O(1) pops.
+struct FIFO<Element: Sendable>: Sendable {
+  private var items: [Element] = []
+  private var head = 0
+
+  var isEmpty: Bool { head == items.count }
+  var count: Int { items.count - head }
+  var first: Element? { head < items.count ? items[head] : nil }
+
+  mutating func push(_ element: Element) { items.append(element) }
+
+  mutating func pop() -> Element? {
+    guard head < items.count else { return nil }
+    let element = items[head]
+    head += 1
+    if head >= 256, head * 2 >= items.count {
+      items.removeFirst(head)
+      head = 0
+    }
+    return element
+  }
+}
+
+enum PollKind: Hashable, Sendable { case updates, counts }
+
+struct ActivePoll: Sendable {
+  var context: UInt64
+  var startedAt: MonotonicTime
+  var seen: Set<SourceRef> = []
+  var failed = false
+}
+
+enum RequestKind: Hashable, Sendable, CustomStringConvertible {
+  case addAll(ProviderKind)
+  case describe(SourceRef)
+  case probe(SourceRef)
+  case poll(PollKind)
+
+  var description: String {
+    switch self {
+    case .addAll(let kind): return "ADD_ALL_SRCS \(kind)"
+    case .describe(let ref): return "describe \(ref)"
+    case .probe(let ref): return "probe \(ref)"
+    case .poll(let kind): return kind == .updates ? "GET_UPDATE ALL" : "QUERY_SRC ALL"
+    }
+  }
+}
+
+struct PendingRequest: Sendable {
+  var context: UInt64
+  var kind: RequestKind
+  var bytes: [UInt8]
+  var sentAt: MonotonicTime
+}

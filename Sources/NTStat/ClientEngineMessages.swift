@@ -1,0 +1,287 @@
+import NtstatWire
+
+/// What the engine holds about one source ref.
+struct TrackedSource: Sendable {
+  var ref: SourceRef
+  var provider: ProviderKind?
+  var descriptor: Descriptor?
+  var counts = Counts()
+  var hasCounts = false
+  var announced = false
+  /// Filtered out: tracked, never reported.
+  var ignored = false
+  var firstSeen: MonotonicTime
+  var lastUpdated: MonotonicTime
+  var createdAt: MonotonicTime
+  var removedAt: MonotonicTime?
+  var removal: RemovalReason?
+  var sawConnectAttempt = false
+  var sawEstablished = false
+
+  var stream: NetworkStream? {
+    guard let descriptor, let provider else { return nil }
+    var key = StreamKey(
+      protocolName: provider.protocolName, local: .unspecified, remote: .unspecified, interfaceIndex: 0)
+    var process = StreamProcess(pid: 0, upid: 0, name: "")
+    var state: TCPState?
+    var windows: TCPWindows?
+    var properties: InterfaceProperties?
+    switch descriptor {
+    case .tcp(let d):
+      key.local = d.local
+      key.remote = d.remote
+      key.interfaceIndex = d.ifindex
+      process = StreamProcess(
+        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
+      state = d.state
+      windows = TCPWindows(
+        txWindow: d.txWindow, txCongestionWindow: d.txCongestionWindow, txUnacked: d.txUnacked,
+        sendBufferSize: d.sendBufferSize, sendBufferUsed: d.sendBufferUsed, receiveBufferSize: d.receiveBufferSize,
+        receiveBufferUsed: d.receiveBufferUsed)
+      properties = d.interfaceProperties
+    case .udp(let d):
+      key.local = d.local
+      key.remote = d.remote
+      key.interfaceIndex = d.ifindex
+      process = StreamProcess(
+        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
+      properties = d.interfaceProperties
+    case .connection(let d):
+      process = StreamProcess(
+        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
+      properties = d.interfaceProperties
+    default:
+      break
+    }
+    let listener = state == .listen || (properties?.contains(.sourceIsListener) ?? false)
+    let failed =
+      removedAt != nil && provider == .tcpKernel && !listener && sawConnectAttempt && !sawEstablished
+    return NetworkStream(
+      id: ref, provider: provider, key: key, process: process, counts: counts, tcpState: state, tcpWindows: windows,
+      interfaceProperties: properties, isListener: listener, connectionFailed: failed, removal: removal,
+      firstSeen: firstSeen, lastUpdated: lastUpdated, descriptor: descriptor)
+  }
+
+  /// Connection progress, from the state and from the connect counters (which the kernel
+  /// derives from the state at report time, so both read 0 once the pcb is CLOSED).
+  mutating func observe(state: TCPState) {
+    if state == .synSent || state == .synReceived { sawConnectAttempt = true }
+    if state.rawValue >= TCPState.established.rawValue { sawEstablished = true }
+  }
+
+  /// Received payload also proves the connection was established: TCP delivers data only on
+  /// a synchronised connection, and `rxbytes` counts payload.
+  mutating func observe(counts: Counts) {
+    if counts.connectAttempts > 0 { sawConnectAttempt = true }
+    if counts.connectSuccesses > 0 || counts.rxBytes > 0 { sawEstablished = true }
+  }
+}
+
+extension ClientEngine {
+  mutating func handle(_ message: Message) {
+    let context = message.header.context
+    let flags = family.hasLengthAndFlags ? message.header.flags : []
+    switch message.body {
+    case .success:
+      guard let request = pending[context] else { return }
+      if case .poll(let kind) = request.kind, flags.contains(.continuation) {
+        // Paced poll: resend the identical request until a SUCCESS without CONTINUATION.
+        var again = request
+        again.sentAt = now
+        pending[context] = again
+        transmitQueue.push(request.bytes)
+        statistics.requestsSent += 1
+        _ = kind
+        return
+      }
+      pending[context] = nil
+      finish(request, errno: 0)
+    case .error(let reply):
+      statistics.errorsReceived += 1
+      guard let request = pending.removeValue(forKey: context) else {
+        // An EAGAIN for a paced query the kernel cancelled, already finished here.
+        return
+      }
+      finish(request, errno: reply.errno)
+    case .sourceAdded(let added):
+      let kind = family.providerKind(for: added.provider)
+      if pending[context].map({ if case .addAll = $0.kind { return false } else { return true } }) ?? false {
+        pending[context] = nil
+      }
+      track(added.sourceRef, provider: kind)
+    case .sourceRemoved(let ref):
+      removed(ref, reason: reason(for: flags))
+    case .sourceDescription(let description):
+      completeSpecific(context, ref: description.sourceRef)
+      var source = track(description.sourceRef, provider: family.providerKind(for: description.provider))
+      source.descriptor = description.descriptor
+      if case .tcp(let d) = description.descriptor { source.observe(state: d.state) }
+      source.lastUpdated = now
+      sources[source.ref] = source
+      announceIfReady(source.ref)
+    case .sourceCounts(let counts):
+      completeSpecific(context, ref: counts.sourceRef)
+      let poll = pollKind(for: context, packed: context == 0)
+      guard var source = sources[counts.sourceRef] else {
+        // Counts for a source we do not hold (its SRC_ADDED was lost on our side): describe it.
+        if flags.contains(.closing) { return }
+        track(counts.sourceRef, provider: nil)
+        return
+      }
+      if let poll, !polled(by: poll, source) { return }
+      activePolls[.counts]?.seen.insert(counts.sourceRef)
+      source.counts = counts.counts
+      source.hasCounts = true
+      source.observe(counts: counts.counts)
+      source.lastUpdated = now
+      sources[source.ref] = source
+      if !flags.contains(.closing) { reportUpdate(source.ref) }
+    case .sourceUpdate(let update), .sourceExtendedUpdate(let update):
+      completeSpecific(context, ref: update.sourceRef)
+      if context == 0 { activePolls[.updates]?.seen.insert(update.sourceRef) }
+      var source = track(update.sourceRef, provider: family.providerKind(for: update.provider))
+      let wasAnnounced = source.announced
+      source.descriptor = update.descriptor
+      source.counts = update.counts
+      source.hasCounts = true
+      if case .tcp(let d) = update.descriptor { source.observe(state: d.state) }
+      source.observe(counts: update.counts)
+      source.lastUpdated = now
+      sources[source.ref] = source
+      announceIfReady(source.ref)
+      if wasAnnounced, !flags.contains(.closing) { reportUpdate(source.ref) }
+    case .sysinfoCounts, .unknown:
+      break
+    default:
+      // Requests echoed to the client are not expected; ignore.
+      break
+    }
+  }
+
+  func reason(for flags: MessageFlags) -> RemovalReason {
+    if flags.contains(.closedAfterDrop) { return .closedAfterDrop }
+    if flags.contains(.closedAfterFilter) { return .closedAfterFilter }
+    return .closed
+  }
+
+  func pollKind(for context: UInt64, packed: Bool) -> PollKind? {
+    if packed { return activePolls[.counts] != nil ? .counts : nil }
+    return activePolls.first { $0.value.context == context }?.key
+  }
+
+  /// A per-source answer with our context ends that specific request (no SUCCESS follows).
+  mutating func completeSpecific(_ context: UInt64, ref: SourceRef) {
+    guard context != 0, let request = pending[context] else { return }
+    switch request.kind {
+    case .describe(let r), .probe(let r):
+      if r == ref { pending[context] = nil }
+    default: break
+    }
+  }
+
+  /// The source for `ref`, created (and described) if new.
+  @discardableResult
+  mutating func track(_ ref: SourceRef, provider: ProviderKind?) -> TrackedSource {
+    if var existing = sources[ref], existing.removedAt == nil {
+      if existing.provider == nil, let provider {
+        existing.provider = provider
+        sources[ref] = existing
+      }
+      return existing
+    }
+    if sources[ref]?.removedAt != nil {
+      // ≤3248 reuses refs: the old source is over, this is a new one.
+      sources[ref] = nil
+    }
+    let source = TrackedSource(ref: ref, provider: provider, firstSeen: now, lastUpdated: now, createdAt: now)
+    sources[ref] = source
+    statistics.liveSources = sources.count
+    describe(ref)
+    return source
+  }
+
+  mutating func announceIfReady(_ ref: SourceRef) {
+    guard var source = sources[ref], !source.announced, !source.ignored, let stream = source.stream else { return }
+    if !configuration.filter.matches(stream) {
+      source.ignored = true
+      sources[ref] = source
+      return
+    }
+    source.announced = true
+    source.firstSeen = now
+    sources[ref] = source
+    eventQueue.push(.streamAdded(stream))
+  }
+
+  mutating func reportUpdate(_ ref: SourceRef) {
+    guard let source = sources[ref], source.announced, source.removedAt == nil, let stream = source.stream else {
+      return
+    }
+    eventQueue.push(.streamStatsUpdated(stream))
+  }
+
+  mutating func removed(_ ref: SourceRef, reason: RemovalReason) {
+    guard var source = sources[ref], source.removedAt == nil else { return }
+    source.removedAt = now
+    source.removal = reason
+    if reason == .closedAfterDrop { statistics.kernelDrops += 1 }
+    sources[ref] = source
+    if source.announced, let stream = source.stream {
+      eventQueue.push(.streamRemoved(stream))
+    } else if source.descriptor == nil {
+      statistics.undescribedRemovals += 1
+    }
+    purgeQueue.push((now.adding(nanoseconds: configuration.removedRetention), ref))
+  }
+
+  /// A request is over: its SUCCESS or ERROR arrived, or it timed out (`errno` nil).
+  mutating func finish(_ request: PendingRequest, errno: Int32?) {
+    switch request.kind {
+    case .addAll(let kind):
+      if let errno, errno != 0, errno != DarwinErrno.ealready {
+        notice(.providerUnavailable, "\(kind): \(errnoName(errno))")
+      }
+      subscribeNext()
+    case .describe(let ref), .probe(let ref):
+      if errno == DarwinErrno.enoent, sources[ref]?.removedAt == nil, sources[ref] != nil {
+        statistics.lostRemovals += 1
+        removed(ref, reason: .lost)
+      }
+    case .poll(let kind):
+      guard var poll = activePolls.removeValue(forKey: kind), poll.context == request.context else { return }
+      if let errno, errno != 0 {
+        poll.failed = true
+        if errno == DarwinErrno.enobufs || errno == DarwinErrno.enomem {
+          statistics.kernelDrops += 1
+          notice(.kernelDropped, "\(request.kind) answered \(errnoName(errno)); polling again")
+          // Poll again soon rather than a full interval later.
+          let soon = now.adding(nanoseconds: min(configuration.updateInterval, 50_000_000))
+          nextPoll = min(nextPoll ?? soon, soon)
+        }
+        return
+      }
+      guard errno == 0 else { return }
+      sweep(after: poll, kind: kind)
+    }
+  }
+
+  /// After a complete poll, a held source the kernel did not report may be one whose
+  /// SRC_REMOVED was lost: probe it, and ENOENT removes it.
+  mutating func sweep(after poll: ActivePoll, kind: PollKind) {
+    var probes: [SourceRef] = []
+    for (ref, source) in sources
+    where source.removedAt == nil && source.createdAt < poll.startedAt && !poll.seen.contains(ref)
+      && polled(by: kind, source)
+    {
+      probes.append(ref)
+    }
+    guard !probes.isEmpty else { return }
+    for ref in probes.sorted() {
+      if family.hasLengthAndFlags {
+        request(.probe(ref), kind == .updates ? .getUpdate(ref) : .querySource(ref))
+      } else {
+        request(.probe(ref), .querySource(ref))
+      }
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import NtstatWire
+
+/// Where a client's datagrams go and come from, and whose clock it runs on.
+///
+/// The engine never reads a clock: the transport says what time it is. A live socket answers
+/// with the system's monotonic clock, the simulator and replay transports with a virtual one,
+/// which is why a replay at any speed drives the engine through the same instants.
+public protocol ClientTransport: AnyObject {
+  /// The layout family of the kernel at the other end.
+  var family: LayoutFamily { get }
+  /// The current time on this transport's clock.
+  var now: MonotonicTime { get }
+  /// Sends one request datagram.
+  func send(_ datagram: [UInt8]) throws
+  /// Waits for the next datagram, until `deadline` at most (nil: no deadline).
+  func receive(until deadline: MonotonicTime?) throws -> TransportInput
+  /// Releases the transport's resources.
+  func close()
+}
+
+/// What a transport's ``ClientTransport/receive(until:)`` returns.
+public enum TransportInput: Sendable {
+  case datagram([UInt8], at: MonotonicTime)
+  /// The deadline passed first.
+  case timeout(at: MonotonicTime)
+  /// Datagrams were lost on the way (socket or recorder overflow).
+  case dropped(count: UInt64, at: MonotonicTime)
+  /// No more input: the socket closed, the simulation or the capture ended.
+  case end(at: MonotonicTime)
+}
+
+/// A failed system call, with its errno, as transports report it.
+public struct TransportError: Error, Hashable, Sendable, CustomStringConvertible {
+  public var operation: String
+  /// The host's errno value.
+  public var errno: Int32
+  public var detail: String
+
+  public init(operation: String, errno: Int32, detail: String = "") {
+    self.operation = operation
+    self.errno = errno
+    self.detail = detail
+  }
+
+  public var description: String {
+    let text = "\(operation) failed: \(SystemCalls.errorText(errno)) (errno \(errno))"
+    return detail.isEmpty ? text : text + "; " + detail
+  }
+}

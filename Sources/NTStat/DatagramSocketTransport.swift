@@ -1,0 +1,51 @@
+import NtstatWire
+
+#if canImport(Darwin)
+  import Darwin
+#elseif canImport(Glibc)
+  import Glibc
+#endif
+
+/// A transport over any connected datagram descriptor: the kernel control socket on macOS, or
+/// one end of a `socketpair` whose other end is served by the simulator.
+public final class DatagramSocketTransport: ClientTransport {
+  public let family: LayoutFamily
+  public let descriptor: Int32
+  private let ownsDescriptor: Bool
+  // 64 KiB: larger than any datagram the kernel sends (packed ≤ 4096, extended updates
+  // ≤ 65532), so `recv` never truncates.
+  private var buffer = [UInt8](repeating: 0, count: 65_536)
+  private var closed = false
+
+  /// Uses `descriptor` (closed by ``close()`` when `ownsDescriptor`).
+  public init(descriptor: Int32, family: LayoutFamily, ownsDescriptor: Bool = true, receiveBufferSize: Int? = nil) {
+    self.descriptor = descriptor
+    self.family = family
+    self.ownsDescriptor = ownsDescriptor
+    if let receiveBufferSize { SystemCalls.setReceiveBuffer(descriptor, bytes: receiveBufferSize) }
+  }
+
+  public var now: MonotonicTime { SystemCalls.monotonicNow() }
+
+  public func send(_ datagram: [UInt8]) throws { try SystemCalls.send(descriptor, datagram) }
+
+  public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
+    while true {
+      let current = now
+      if let deadline, current >= deadline { return .timeout(at: current) }
+      let readable = try SystemCalls.waitReadable(descriptor, timeout: deadline.map { $0.since(current) })
+      guard readable else { continue }
+      guard let datagram = try SystemCalls.receive(descriptor, into: &buffer, wait: false) else { continue }
+      if datagram.isEmpty { return .end(at: now) }
+      return .datagram(datagram, at: now)
+    }
+  }
+
+  public func close() {
+    guard !closed else { return }
+    closed = true
+    if ownsDescriptor { _ = Glue.close(descriptor) }
+  }
+
+  deinit { close() }
+}

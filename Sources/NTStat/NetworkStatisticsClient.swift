@@ -1,0 +1,136 @@
+import NtstatWire
+
+/// Receives a client's events, for parity with libntstat's `NetworkStatisticsListener`.
+public protocol NetworkStatisticsListener: AnyObject {
+  func streamAdded(_ stream: NetworkStream)
+  func streamRemoved(_ stream: NetworkStream)
+  func streamStatsUpdated(_ stream: NetworkStream)
+  /// Conditions not about one stream (providers unavailable, kernel drops, resyncs).
+  func clientNotice(_ notice: ClientNotice)
+}
+
+extension NetworkStatisticsListener {
+  public func clientNotice(_ notice: ClientNotice) {}
+}
+
+/// A network statistics client: the ``ClientEngine`` driven over a ``ClientTransport``.
+///
+/// ```swift
+/// let client = NetworkStatisticsClient(transport: try .kernelControl())
+/// for try await event in client.events() {
+///   if case .streamAdded(let stream) = event { print(stream.process.name, stream.key.remote) }
+/// }
+/// ```
+///
+/// The loop is the only place that touches the transport and the clock: it sends what the
+/// engine asks for, hands it what arrives, and wakes it at its deadlines. Live, simulated and
+/// replayed runs differ only in the transport.
+public final class NetworkStatisticsClient: @unchecked Sendable {
+  public let transport: ClientTransport
+  public let configuration: ClientConfiguration
+  private var engine: ClientEngine
+  private let stopLock = NSLockLike()
+  private var stopRequested = false
+
+  public init(transport: ClientTransport, configuration: ClientConfiguration = ClientConfiguration()) {
+    self.transport = transport
+    self.configuration = configuration
+    engine = ClientEngine(configuration: configuration, family: transport.family)
+  }
+
+  public var family: LayoutFamily { engine.family }
+  public var statistics: ClientStatistics { engine.statistics }
+  /// Streams currently live (added and not removed).
+  public var liveStreams: [NetworkStream] { engine.liveStreams }
+
+  /// Asks a running loop to return (thread-safe); it notices within `checkInterval`.
+  public func stop() {
+    stopLock.withLock { stopRequested = true }
+  }
+
+  private var shouldStop: Bool { stopLock.withLock { stopRequested } }
+
+  /// Runs until the transport ends, ``stop()`` is called, or `duration` of transport time
+  /// has passed, calling `handler` with each event in order.
+  public func run(
+    for duration: UInt64? = nil, checkInterval: UInt64 = 200_000_000, _ handler: (ClientEvent) throws -> Void
+  ) throws {
+    let start = transport.now
+    let end = duration.map { start.adding(nanoseconds: $0) }
+    engine.start(at: start)
+    try flush(handler)
+    while !shouldStop {
+      var deadline = engine.nextDeadline()
+      if let end { deadline = deadline.map { min($0, end) } ?? end }
+      if transport is DatagramSocketTransport {
+        // Live sockets: wake up now and then to notice stop().
+        let wake = transport.now.adding(nanoseconds: checkInterval)
+        deadline = deadline.map { min($0, wake) } ?? wake
+      }
+      let input = try transport.receive(until: deadline)
+      var finished = false
+      let time: MonotonicTime
+      switch input {
+      case .datagram(let bytes, let at):
+        engine.handleDatagram(bytes, at: at)
+        time = at
+      case .timeout(let at):
+        time = at
+      case .dropped(let count, let at):
+        engine.handleTransportDrop(count: count, at: at)
+        time = at
+      case .end(let at):
+        time = at
+        finished = true
+      }
+      if let due = engine.nextDeadline(), due <= time { engine.handleTimeout(at: time) }
+      try flush(handler)
+      if finished { break }
+      if let end, time >= end { break }
+    }
+  }
+
+  /// Runs like ``run(for:checkInterval:_:)``, calling the listener's methods.
+  public func run(listener: NetworkStatisticsListener, for duration: UInt64? = nil) throws {
+    try run(for: duration) { event in
+      switch event {
+      case .streamAdded(let stream): listener.streamAdded(stream)
+      case .streamStatsUpdated(let stream): listener.streamStatsUpdated(stream)
+      case .streamRemoved(let stream): listener.streamRemoved(stream)
+      case .notice(let notice): listener.clientNotice(notice)
+      }
+    }
+  }
+
+  /// The events as an `AsyncSequence`. The loop runs on its own thread; cancelling the
+  /// consuming task stops it.
+  public func events(for duration: UInt64? = nil) -> AsyncThrowingStream<ClientEvent, Error> {
+    AsyncThrowingStream(bufferingPolicy: .unbounded) { continuation in
+      let thread = BackgroundThread {
+        do {
+          try self.run(for: duration) { continuation.yield($0) }
+          continuation.finish()
+        } catch {
+          continuation.finish(throwing: error)
+        }
+      }
+      continuation.onTermination = { _ in self.stop() }
+      thread.start()
+    }
+  }
+
+  private func flush(_ handler: (ClientEvent) throws -> Void) throws {
+    while true {
+      var progressed = false
+      while let request = engine.pollTransmit() {
+        try transport.send(request)
+        progressed = true
+      }
+      while let event = engine.pollEvent() {
+        try handler(event)
+        progressed = true
+      }
+      if !progressed { return }
+    }
+  }
+}

@@ -1,0 +1,165 @@
+import NtstatWire
+
+/// One network flow as the client sees it: what libntstat called a stream.
+public struct NetworkStream: Hashable, Sendable, Identifiable {
+  /// The kernel's source ref, unique per client connection.
+  public var id: SourceRef
+  public var provider: ProviderKind
+  public var key: StreamKey
+  public var process: StreamProcess
+  /// Cumulative counters as last reported.
+  public var counts: Counts
+  /// TCP and QUIC: `t_state`.
+  public var tcpState: TCPState?
+  public var tcpWindows: TCPWindows?
+  /// `ifnet_properties` (xnu-3247+).
+  public var interfaceProperties: InterfaceProperties?
+  /// A listening socket (state LISTEN, or NSTAT_SOURCE_IS_LISTENER from xnu-10002).
+  public var isListener: Bool
+  /// A TCP connection seen attempting to connect (SYN_SENT, or connect-attempt counter) that
+  /// never reached ESTABLISHED. Set on removal.
+  public var connectionFailed: Bool
+  /// Flags of the SRC_REMOVED (CLOSED_AFTER_DROP/FILTER), or the client's own mark when the
+  /// kernel no longer knew the source (see ``RemovalReason``).
+  public var removal: RemovalReason?
+  /// When the stream was first described and when it last changed, on the transport's clock.
+  public var firstSeen: MonotonicTime
+  public var lastUpdated: MonotonicTime
+  /// The last descriptor the kernel sent, for fields not lifted out above.
+  public var descriptor: Descriptor?
+
+  /// The interface class from the kernel's interface properties; before xnu-3247, only
+  /// loopback is recognised (from the addresses).
+  public var interfaceClass: InterfaceClass {
+    if let properties = interfaceProperties {
+      if properties.contains(.loopback) { return .loopback }
+      if properties.contains(.wifi) { return .wifi }
+      if properties.contains(.wired) { return .wired }
+      if properties.contains(.cellular) { return .cellular }
+      return .other
+    }
+    return key.local.isLoopback || key.remote.isLoopback ? .loopback : .other
+  }
+}
+
+/// What identifies a stream on the wire.
+public struct StreamKey: Hashable, Sendable {
+  /// tcp, udp, quic, conn.
+  public var protocolName: String
+  public var local: SocketAddress
+  public var remote: SocketAddress
+  public var interfaceIndex: UInt32
+
+  /// `ipv4`, `ipv6`, or `unspecified`.
+  public var addressFamily: String {
+    switch (local, remote) {
+    case (.ipv6, _), (_, .ipv6): return "ipv6"
+    case (.ipv4, _), (_, .ipv4): return "ipv4"
+    default: return "unspecified"
+    }
+  }
+}
+
+/// The process that owns a stream.
+public struct StreamProcess: Hashable, Sendable {
+  public var pid: UInt32
+  /// Unique process id: unlike pids, never reused.
+  public var upid: UInt64
+  public var name: String
+  /// The effective (delegated) process, when the family reports it.
+  public var epid: UInt32?
+  public var uuid: UUIDBytes?
+  public var euuid: UUIDBytes?
+}
+
+/// TCP window and buffer figures from the descriptor.
+public struct TCPWindows: Hashable, Sendable {
+  public var txWindow: UInt32
+  public var txCongestionWindow: UInt32
+  public var txUnacked: UInt32
+  public var sendBufferSize: UInt32
+  public var sendBufferUsed: UInt32
+  public var receiveBufferSize: UInt32
+  public var receiveBufferUsed: UInt32
+}
+
+/// Why a stream was reported removed.
+public enum RemovalReason: String, Hashable, Sendable {
+  /// SRC_REMOVED with no flags: the flow closed and its final report arrived.
+  case closed
+  /// CLOSED_AFTER_DROP (xnu-8019.61+): the final report could not be queued.
+  case closedAfterDrop = "closed-after-drop"
+  /// CLOSED_AFTER_FILTER (xnu-8019.61+): the final report was filtered.
+  case closedAfterFilter = "closed-after-filter"
+  /// The kernel answered ENOENT for a source the client still held: its SRC_REMOVED was lost.
+  case lost
+}
+
+extension SocketAddress {
+  var isLoopback: Bool {
+    switch self {
+    case .ipv4(let address, _): return address.isLoopback
+    case .ipv6(let address, _, _, _): return address.isLoopback
+    default: return false
+    }
+  }
+}
+
+/// What the client reports.
+public enum ClientEvent: Hashable, Sendable {
+  /// A stream's description is known (sent once per stream, before anything else about it).
+  case streamAdded(NetworkStream)
+  /// New counters from a poll.
+  case streamStatsUpdated(NetworkStream)
+  /// The stream is gone; its counters are final.
+  case streamRemoved(NetworkStream)
+  /// Something the user should know: a provider unavailable, kernel drops, a resync.
+  case notice(ClientNotice)
+}
+
+/// A condition worth reporting that is not about one stream.
+public struct ClientNotice: Hashable, Sendable, CustomStringConvertible {
+  public enum Kind: String, Hashable, Sendable {
+    /// ADD_ALL failed: the kernel does not register the provider, or refused it.
+    case providerUnavailable = "provider-unavailable"
+    /// The kernel could not queue a poll's answers (ERROR ENOBUFS): the client polls again.
+    case kernelDropped = "kernel-dropped"
+    /// Streams the kernel no longer knew were removed after a poll.
+    case resynchronised
+    /// A request was never answered.
+    case requestTimedOut = "request-timed-out"
+    /// The transport reported datagrams lost before they reached the client.
+    case transportDropped = "transport-dropped"
+  }
+
+  public var kind: Kind
+  public var time: MonotonicTime
+  public var detail: String
+
+  public var description: String { "\(kind.rawValue): \(detail)" }
+}
+
+/// What the client has seen and done.
+public struct ClientStatistics: Hashable, Sendable {
+  public var datagramsReceived: UInt64 = 0
+  public var messagesReceived: UInt64 = 0
+  public var requestsSent: UInt64 = 0
+  public var errorsReceived: UInt64 = 0
+  /// Malformed datagrams (decode errors), skipped.
+  public var malformedDatagrams: UInt64 = 0
+  /// ERROR(ENOBUFS) answers and CLOSED_AFTER_DROP removals: messages the kernel lost.
+  public var kernelDrops: UInt64 = 0
+  /// Datagrams the transport says were lost (socket overflow, recorder queue).
+  public var transportDrops: UInt64 = 0
+  public var requestTimeouts: UInt64 = 0
+  /// Streams removed because the kernel answered ENOENT for them.
+  public var lostRemovals: UInt64 = 0
+  /// Sources removed before their description ever arrived (never reported).
+  public var undescribedRemovals: UInt64 = 0
+  public var polls: UInt64 = 0
+  /// Polls skipped because the previous one had not finished.
+  public var pollOverruns: UInt64 = 0
+  public var liveSources: Int = 0
+
+  public init() {}
+}

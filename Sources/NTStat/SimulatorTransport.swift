@@ -1,0 +1,97 @@
+import NtstatSimulator
+import NtstatWire
+
+#if canImport(Darwin)
+  import Darwin
+#elseif canImport(Glibc)
+  import Glibc
+#endif
+
+/// Serves a ``SimulatedKernel`` to a client over a real `socketpair(AF_UNIX, SOCK_DGRAM)`:
+/// every request and every reply crosses the socket, so the client's socket code is what
+/// talks to the simulator.
+///
+/// Time is the simulator's: when the client waits and nothing is queued, the clock jumps to
+/// the next thing that happens (a flow event, or the client's deadline), so a simulated hour
+/// takes as long as its datagrams take to process. With `speed` set, each jump is paced
+/// against the wall clock (1 = real time).
+///
+/// The kernel's receive buffer is the model's ``ReceiveQueue``; a datagram moves onto the
+/// socket only when the client reads, so buffer accounting (and ENOBUFS) is the model's alone.
+public final class SimulatorTransport: ClientTransport {
+  public var family: LayoutFamily { kernel.family }
+  public private(set) var kernel: SimulatedKernel
+  public private(set) var now: MonotonicTime = .zero
+  public let end: MonotonicTime
+  let speed: Double?
+  let wallStart: MonotonicTime
+  let clientSocket: Int32
+  let kernelSocket: Int32
+  private var buffer = [UInt8](repeating: 0, count: 65_536)
+  private var closed = false
+
+  /// - Parameters:
+  ///   - receiveBufferSize: what the client sets with `SO_RCVBUF` (nil: the kernel default).
+  ///   - speed: nil runs as fast as possible; otherwise simulated seconds per wall second.
+  public init(kernel: SimulatedKernel, receiveBufferSize: Int? = nil, speed: Double? = nil) throws {
+    self.kernel = kernel
+    if let receiveBufferSize { self.kernel.setReceiveBufferSize(receiveBufferSize) }
+    end = kernel.workload.duration
+    self.speed = speed.flatMap { $0 > 0 ? $0 : nil }
+    wallStart = SystemCalls.monotonicNow()
+    (clientSocket, kernelSocket) = try SystemCalls.datagramPair()
+    // Room for the largest datagram in either direction.
+    SystemCalls.setSendBuffer(clientSocket, bytes: 1 << 17)
+    SystemCalls.setSendBuffer(kernelSocket, bytes: 1 << 17)
+    SystemCalls.setReceiveBuffer(clientSocket, bytes: 1 << 17)
+    SystemCalls.setReceiveBuffer(kernelSocket, bytes: 1 << 17)
+  }
+
+  deinit { close() }
+
+  public func send(_ datagram: [UInt8]) throws {
+    try SystemCalls.send(clientSocket, datagram)
+    // The kernel side reads it at once, as `ctl_send` runs in the sender's context.
+    guard let request = try SystemCalls.receive(kernelSocket, into: &buffer, wait: false) else {
+      throw TransportError(operation: "recv (simulator side)", errno: EAGAIN, detail: "request did not arrive")
+    }
+    kernel.handleRequest(request, at: now)
+  }
+
+  public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
+    while true {
+      if let datagram = kernel.receive() {
+        try SystemCalls.send(kernelSocket, datagram)
+        guard let bytes = try SystemCalls.receive(clientSocket, into: &buffer, wait: true) else { continue }
+        return .datagram(bytes, at: now)
+      }
+      if let deadline, deadline <= now { return .timeout(at: now) }
+      if now >= end { return .end(at: now) }
+      var target = end
+      if let deadline { target = min(target, deadline) }
+      if let next = kernel.nextEventTime { target = min(target, max(next, now)) }
+      pace(to: target)
+      now = target
+      kernel.advance(to: target)
+    }
+  }
+
+  /// Sleeps until the wall clock catches up with simulated `time` at `speed`.
+  private func pace(to time: MonotonicTime) {
+    guard let speed else { return }
+    let due = wallStart.adding(nanoseconds: UInt64(Double(time.nanoseconds) / speed))
+    let current = SystemCalls.monotonicNow()
+    guard due > current else { return }
+    var request = timespec(
+      tv_sec: Int(due.since(current) / 1_000_000_000), tv_nsec: Int(due.since(current) % 1_000_000_000))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
+  }
+
+  public func close() {
+    guard !closed else { return }
+    closed = true
+    _ = Glue.close(clientSocket)
+    _ = Glue.close(kernelSocket)
+  }
+}

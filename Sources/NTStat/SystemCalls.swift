@@ -1,0 +1,112 @@
+import NtstatWire
+
+#if canImport(Darwin)
+  import Darwin
+#elseif canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// The few system calls the transports make, wrapped so each failure is a ``TransportError``.
+enum SystemCalls {
+  static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+  static func monotonicNow() -> MonotonicTime {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return MonotonicTime(nanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
+  }
+
+  static func wallClockNow() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+  }
+
+  /// `socketpair(AF_UNIX, SOCK_DGRAM)`: datagram boundaries kept, as on a kernel control.
+  static func datagramPair() throws(TransportError) -> (Int32, Int32) {
+    var fds: [Int32] = [-1, -1]
+    #if canImport(Darwin)
+      let type = SOCK_DGRAM
+    #else
+      let type = Int32(SOCK_DGRAM.rawValue)
+    #endif
+    guard socketpair(AF_UNIX, type, 0, &fds) == 0 else {
+      throw TransportError(operation: "socketpair(AF_UNIX, SOCK_DGRAM)", errno: errno)
+    }
+    return (fds[0], fds[1])
+  }
+
+  static func setReceiveBuffer(_ fd: Int32, bytes: Int) {
+    var value = Int32(clamping: bytes)
+    _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, socklen_t(MemoryLayout<Int32>.size))
+  }
+
+  static func setSendBuffer(_ fd: Int32, bytes: Int) {
+    var value = Int32(clamping: bytes)
+    _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, socklen_t(MemoryLayout<Int32>.size))
+  }
+
+  static func send(_ fd: Int32, _ datagram: [UInt8]) throws(TransportError) {
+    while true {
+      let sent = datagram.withUnsafeBytes { Glue.send(fd, $0.baseAddress, $0.count, 0) }
+      if sent >= 0 { return }
+      if errno == EINTR { continue }
+      throw TransportError(operation: "send", errno: errno)
+    }
+  }
+
+  /// One datagram, or nil if none is waiting (`MSG_DONTWAIT`).
+  static func receive(_ fd: Int32, into buffer: inout [UInt8], wait: Bool) throws(TransportError) -> [UInt8]? {
+    while true {
+      let count = buffer.withUnsafeMutableBytes {
+        Glue.recv(fd, $0.baseAddress, $0.count, wait ? 0 : Int32(MSG_DONTWAIT))
+      }
+      if count > 0 { return Array(buffer[0..<count]) }
+      if count == 0 { return [] }
+      if errno == EINTR { continue }
+      if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
+      throw TransportError(operation: "recv", errno: errno)
+    }
+  }
+
+  /// Waits until `fd` is readable or `timeout` nanoseconds pass (nil: forever).
+  static func waitReadable(_ fd: Int32, timeout: UInt64?) throws(TransportError) -> Bool {
+    var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    let milliseconds = timeout.map { Int32(clamping: ($0 + 999_999) / 1_000_000) } ?? -1
+    while true {
+      let ready = poll(&entry, 1, milliseconds)
+      if ready >= 0 { return ready > 0 }
+      if errno == EINTR { continue }
+      throw TransportError(operation: "poll", errno: errno)
+    }
+  }
+}
+
+/// Unqualified libc names that collide with methods of the same name.
+enum Glue {
+  static func send(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int, _ flags: Int32) -> Int {
+    #if canImport(Darwin)
+      return Darwin.send(fd, pointer, count, flags)
+    #else
+      return Glibc.send(fd, pointer, count, flags)
+    #endif
+  }
+
+  static func recv(_ fd: Int32, _ pointer: UnsafeMutableRawPointer?, _ count: Int, _ flags: Int32) -> Int {
+    #if canImport(Darwin)
+      return Darwin.recv(fd, pointer, count, flags)
+    #else
+      return Glibc.recv(fd, pointer, count, flags)
+    #endif
+  }
+
+  static func close(_ fd: Int32) -> Int32 {
+    #if canImport(Darwin)
+      return Darwin.close(fd)
+    #else
+      return Glibc.close(fd)
+    #endif
+  }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// A mutex for the few flags shared across threads.
+final class NSLockLike: @unchecked Sendable {
+  private let lock = NSLock()
+  func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return try body()
+  }
+}
+
+/// A named thread running one closure: the client loop blocks in `poll`, so it gets a thread
+/// of its own rather than a slot in the cooperative pool.
+final class BackgroundThread: @unchecked Sendable {
+  private let thread: Thread
+
+  init(_ body: @escaping @Sendable () -> Void) {
+    thread = Thread(block: body)
+    thread.name = "ntstat client"
+  }
+
+  func start() { thread.start() }
+}

@@ -1,0 +1,195 @@
+import NtstatWire
+
+/// The messages the simulated kernel builds about a source, from the flow's state at `now`
+/// (`nstat_control_send_counts`, `_send_description`, `_send_update`).
+extension SimulatedKernel {
+  func flow(of source: KernelSource) -> FlowPlan? {
+    guard case .flow(let id) = source.object else { return nil }
+    return plans[id]
+  }
+
+  /// The provider's `nstat_counts`; interfaces and sysinfo sources report zeros.
+  func counts(of source: KernelSource) -> Counts {
+    guard let flow = flow(of: source) else { return Counts() }
+    // A detached flow's counters stop at its detach instant.
+    return flow.counts(at: min(now, detachTime(flow) ?? now))
+  }
+
+  /// `counts` as this family carries them (per-medium counters it lacks are nil).
+  func familyCounts(_ counts: Counts) -> Counts {
+    let message = Message(.sourceCounts(SourceCounts(sourceRef: SourceRef(1), eventFlags: eventFlags, counts: counts)))
+    guard let bytes = try? encoder.encode(message), let decoded = try? decoder.decode(bytes).first,
+      case .sourceCounts(let result) = decoded.body
+    else { return counts }
+    return result.counts
+  }
+
+  func countsMessage(_ source: KernelSource, context: UInt64, flags: MessageFlags = []) -> Message {
+    Message(
+      context: context, flags: flags,
+      .sourceCounts(SourceCounts(sourceRef: source.ref, eventFlags: eventFlags, counts: counts(of: source))))
+  }
+
+  /// nil when the provider cannot describe the source (`nstat_*_copy_descriptor` fails).
+  func descriptionMessage(_ source: KernelSource, context: UInt64, flags: MessageFlags = []) -> Message? {
+    guard let descriptor = descriptor(of: source) else { return nil }
+    return Message(
+      context: context, flags: flags,
+      .sourceDescription(
+        SourceDescription(
+          sourceRef: source.ref, eventFlags: eventFlags, provider: providerID(source.provider), descriptor: descriptor)
+      ))
+  }
+
+  func updateMessage(_ source: KernelSource, context: UInt64, flags: MessageFlags = []) -> Message {
+    let update = SourceUpdate(
+      sourceRef: source.ref, eventFlags: eventFlags, counts: counts(of: source), provider: providerID(source.provider),
+      descriptor: descriptor(of: source) ?? emptyDescriptor(source.provider))
+    return Message(context: context, flags: flags, .sourceUpdate(update))
+  }
+
+  /// `event_flags` exists from 3789; the simulator raises no provider events.
+  var eventFlags: UInt64? { family >= .xnu3789 ? 0 : nil }
+
+  func emptyDescriptor(_ provider: ProviderKind) -> Descriptor {
+    switch provider.descriptorKind {
+    case .tcp: return .tcp(TCPDescriptor())
+    case .udp: return .udp(UDPDescriptor())
+    case .route: return .route(RouteDescriptor())
+    case .ifnet: return .ifnet(InterfaceDescriptor())
+    case .sysinfo: return .sysinfo(flags: 0)
+    case .connection: return .connection(ConnectionDescriptor())
+    }
+  }
+
+  /// The descriptor the provider's `copy_descriptor` fills in at `now`.
+  func descriptor(of source: KernelSource) -> Descriptor? {
+    switch source.object {
+    case .sysinfo:
+      return .sysinfo(flags: 0)
+    case .interface(let index):
+      guard let interface = workload.interfaces.first(where: { $0.index == index }) else { return nil }
+      var d = InterfaceDescriptor()
+      d.ifindex = index
+      d.threshold = 1 << 20
+      d.type = interface.kind == .loopback ? 24 : interface.kind == .cellular ? 255 : 6  // IFT_LOOP, IFT_CELLULAR, IFT_ETHER
+      d.name = FixedCString(interface.name)
+      d.interfaceDescription = FixedCString(interface.name)
+      return .ifnet(d)
+    case .flow:
+      guard let flow = flow(of: source) else { return nil }
+      if isGone(source) { return nil }
+      let at = min(now, detachTime(flow) ?? now)
+      switch flow.provider.descriptorKind {
+      case .tcp: return .tcp(tcpDescriptor(flow, at: at))
+      case .udp: return .udp(udpDescriptor(flow, at: at))
+      case .connection: return .connection(connectionDescriptor(flow, at: at))
+      default: return nil
+      }
+    }
+  }
+
+  /// `ifnet_properties` (3247+): the interface kind, and from 10002 the listener/direction bits.
+  func interfaceProperties(_ flow: FlowPlan) -> InterfaceProperties? {
+    guard family >= .xnu3247 else { return nil }
+    var properties = flow.interface.kind.properties
+    if family >= .xnu10002, flow.provider.descriptorKind == .tcp {
+      switch flow.outcome {
+      case .listens: properties.insert(.sourceIsListener)
+      case .connects, .failsToConnect: properties.insert(.sourceIsOutbound)
+      case .datagrams: break
+      }
+    }
+    return properties
+  }
+
+  func flowUUID(_ flow: FlowPlan) -> UUIDBytes {
+    UUIDBytes(high: 0x4E54_5354_0000_0000 | UInt64(flow.id), low: flow.process.uuid.low ^ UInt64(flow.id))
+  }
+
+  func tcpDescriptor(_ flow: FlowPlan, at time: MonotonicTime) -> TCPDescriptor {
+    var d = TCPDescriptor()
+    let state = flow.state(at: time)
+    let (rx, tx) = flow.transferred(at: time)
+    d.upid = flow.process.upid
+    d.eupid = flow.process.upid
+    d.startTimestamp = flow.openAt.nanoseconds
+    d.timestamp = time.nanoseconds
+    d.rxTransferSize = rx
+    d.txTransferSize = tx
+    d.activityBitmap = ActivityBitmap(start: flow.openAt.nanoseconds / 1_000_000_000, bitmap: (rx + tx > 0 ? 1 : 0, 0))
+    d.ifindex = flow.outcome == .listens ? 0 : flow.interface.index
+    d.state = state
+    d.sendBufferSize = 131_072
+    d.sendBufferUsed = state == .established ? UInt32(truncatingIfNeeded: min(tx % 65_536, 131_072)) : 0
+    d.receiveBufferSize = 131_072
+    d.receiveBufferUsed = 0
+    d.txUnacked = state == .established ? UInt32(truncatingIfNeeded: tx % 14_480) : 0
+    d.txWindow = state == .listen ? 0 : 131_072
+    d.txCongestionWindow = state == .listen ? 0 : 14_480 + UInt32(truncatingIfNeeded: min(tx / 10, 1_000_000))
+    d.trafficClass = 0
+    d.trafficManagementFlags = 0
+    d.pid = flow.process.pid
+    d.epid = flow.process.pid
+    d.local = flow.local
+    d.remote = flow.remote
+    d.congestionAlgorithm = FixedCString("cubic")
+    d.processName = FixedCString(flow.process.name)
+    d.uuid = flow.process.uuid
+    d.euuid = flow.process.uuid
+    d.vuuid = .zero
+    d.fuuid = flowUUID(flow)
+    d.personaID = 0
+    d.uid = 501
+    d.connectionStatus = 0
+    d.interfaceProperties = interfaceProperties(flow)
+    d.fallbackMode = 0
+    return d
+  }
+
+  func udpDescriptor(_ flow: FlowPlan, at time: MonotonicTime) -> UDPDescriptor {
+    var d = UDPDescriptor()
+    let (rx, tx) = flow.transferred(at: time)
+    d.upid = flow.process.upid
+    d.eupid = flow.process.upid
+    d.startTimestamp = flow.openAt.nanoseconds
+    d.timestamp = time.nanoseconds
+    d.activityBitmap = ActivityBitmap(start: flow.openAt.nanoseconds / 1_000_000_000, bitmap: (rx + tx > 0 ? 1 : 0, 0))
+    d.local = flow.local
+    d.remote = flow.remote
+    d.ifindex = flow.interface.index
+    d.receiveBufferSize = 786_896
+    d.receiveBufferUsed = 0
+    d.trafficClass = 0
+    d.pid = flow.process.pid
+    d.processName = FixedCString(flow.process.name)
+    d.epid = flow.process.pid
+    d.uuid = flow.process.uuid
+    d.euuid = flow.process.uuid
+    d.vuuid = .zero
+    d.fuuid = flowUUID(flow)
+    d.personaID = 0
+    d.uid = 501
+    d.interfaceProperties = interfaceProperties(flow)
+    d.fallbackMode = 0
+    return d
+  }
+
+  func connectionDescriptor(_ flow: FlowPlan, at time: MonotonicTime) -> ConnectionDescriptor {
+    var d = ConnectionDescriptor()
+    d.startTimestamp = flow.openAt.nanoseconds
+    d.timestamp = time.nanoseconds
+    d.upid = flow.process.upid
+    d.eupid = flow.process.upid
+    d.pid = flow.process.pid
+    d.epid = flow.process.pid
+    d.interfaceProperties = interfaceProperties(flow) ?? []
+    d.processName = FixedCString(flow.process.name)
+    d.uuid = flow.process.uuid
+    d.euuid = flow.process.uuid
+    d.fuuid = flowUUID(flow)
+    d.personaID = 0
+    d.uid = 501
+    return d
+  }
+}
