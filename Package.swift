@@ -68,7 +68,8 @@ let package = Package(
     ),
     .testTarget(
       name: "NtstatSimulatorTests",
-      dependencies: ["NtstatSimulator", "NtstatWire"]
+      dependencies: ["NtstatSimulator", "NtstatWire"],
+      resources: [.copy("Scenarios")]
     ),
     .testTarget(
       name: "NTStatTests",
