@@ -36,6 +36,8 @@ public struct ClientEngine: Sendable {
   /// Providers whose SRC_UPDATE is larger than the kernel packs in an ALL poll.
   let unpackable: Set<ProviderKind>
   var subscriptionQueue: [ProviderKind]
+  /// After ERROR(ENOBUFS) on an ALL poll, poll source by source until then.
+  var perSourceUntil: MonotonicTime?
 
   public init(configuration: ClientConfiguration, family: LayoutFamily) {
     let family = configuration.family ?? family
@@ -191,6 +193,11 @@ public struct ClientEngine: Sendable {
 
   mutating func startPoll() {
     statistics.polls += 1
+    if let until = perSourceUntil, now < until {
+      pollEachSource()
+      return
+    }
+    perSourceUntil = nil
     let kinds: [PollKind] =
       family.hasLengthAndFlags ? (unpackable.isEmpty ? [.updates] : [.updates, .counts]) : [.counts]
     for kind in kinds {
@@ -205,6 +212,18 @@ public struct ClientEngine: Sendable {
       case .updates: request(.poll(kind), .getUpdate(.all), flags: flags)
       case .counts: request(.poll(kind), .querySource(.all), flags: flags)
       }
+    }
+  }
+
+  /// The degraded poll after an ALL poll overflowed the kernel's buffer: one specific request
+  /// per source, paced by the request window, so no answer is larger than one message.
+  mutating func pollEachSource() {
+    guard backlog.isEmpty else {
+      statistics.pollOverruns += 1
+      return
+    }
+    for ref in sources.keys.sorted() where sources[ref]?.removedAt == nil {
+      request(.refresh(ref), family.hasLengthAndFlags ? .getUpdate(ref) : .querySource(ref))
     }
   }
 
@@ -275,6 +294,7 @@ enum RequestKind: Hashable, Sendable, CustomStringConvertible {
   case addAll(ProviderKind)
   case describe(SourceRef)
   case probe(SourceRef)
+  case refresh(SourceRef)
   case poll(PollKind)
 
   var description: String {
@@ -282,6 +302,7 @@ enum RequestKind: Hashable, Sendable, CustomStringConvertible {
     case .addAll(let kind): return "ADD_ALL_SRCS \(kind)"
     case .describe(let ref): return "describe \(ref)"
     case .probe(let ref): return "probe \(ref)"
+    case .refresh(let ref): return "refresh \(ref)"
     case .poll(let kind): return kind == .updates ? "GET_UPDATE ALL" : "QUERY_SRC ALL"
     }
   }

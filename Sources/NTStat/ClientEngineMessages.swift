@@ -108,6 +108,12 @@ extension ClientEngine {
       if pending[context].map({ if case .addAll = $0.kind { return false } else { return true } }) ?? false {
         pending[context] = nil
       }
+      if let held = sources[added.sourceRef], held.removedAt == nil {
+        // Up to xnu-3248 the kernel reuses a ref once its source is gone: a SRC_ADDED for a ref
+        // we still hold means that source's SRC_REMOVED was lost.
+        statistics.lostRemovals += 1
+        removed(added.sourceRef, reason: .lost)
+      }
       track(added.sourceRef, provider: kind)
     case .sourceRemoved(let ref):
       removed(ref, reason: reason(for: flags))
@@ -173,7 +179,7 @@ extension ClientEngine {
   mutating func completeSpecific(_ context: UInt64, ref: SourceRef) {
     guard context != 0, let request = pending[context] else { return }
     switch request.kind {
-    case .describe(let r), .probe(let r):
+    case .describe(let r), .probe(let r), .refresh(let r):
       if r == ref { pending[context] = nil }
     default: break
     }
@@ -242,25 +248,41 @@ extension ClientEngine {
         notice(.providerUnavailable, "\(kind): \(errnoName(errno))")
       }
       subscribeNext()
-    case .describe(let ref), .probe(let ref):
-      if errno == DarwinErrno.enoent, sources[ref]?.removedAt == nil, sources[ref] != nil {
+    case .describe(let ref), .probe(let ref), .refresh(let ref):
+      guard let source = sources[ref], source.removedAt == nil else { return }
+      if errno == DarwinErrno.enoent {
         statistics.lostRemovals += 1
         removed(ref, reason: .lost)
+      } else if errno == DarwinErrno.enobufs || errno == DarwinErrno.enomem {
+        statistics.kernelDrops += 1
+        // The answer did not fit the kernel's buffer: ask again once the window frees.
+        if case .describe = request.kind, source.descriptor == nil { describe(ref) }
+      } else if errno == nil, case .describe = request.kind, source.descriptor == nil {
+        describe(ref)
       }
     case .poll(let kind):
       guard var poll = activePolls.removeValue(forKey: kind), poll.context == request.context else { return }
-      if let errno, errno != 0 {
+      guard let errno else {
+        // No SUCCESS: up to xnu-2422 there is no reserve for it once the answers fill the
+        // buffer, so a timed-out poll means the same as ENOBUFS.
+        statistics.kernelDrops += 1
+        perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
+        return
+      }
+      if errno != 0 {
         poll.failed = true
         if errno == DarwinErrno.enobufs || errno == DarwinErrno.enomem {
           statistics.kernelDrops += 1
-          notice(.kernelDropped, "\(request.kind) answered \(errnoName(errno)); polling again")
-          // Poll again soon rather than a full interval later.
+          notice(
+            .kernelDropped, "\(request.kind) answered \(errnoName(errno)); polling source by source for a while")
+          // The answers to one ALL poll do not fit the receive buffer: poll each source on its
+          // own for ten intervals, starting now, then try ALL again.
+          perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
           let soon = now.adding(nanoseconds: min(configuration.updateInterval, 50_000_000))
           nextPoll = min(nextPoll ?? soon, soon)
         }
         return
       }
-      guard errno == 0 else { return }
       sweep(after: poll, kind: kind)
     }
   }

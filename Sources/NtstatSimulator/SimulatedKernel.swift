@@ -110,6 +110,9 @@ public struct SimulatedKernel: Sendable {
   /// The next datagram for the client, as `recv()` returns it.
   public mutating func receive() -> [UInt8]? { queue.dequeue() }
 
+  /// The refs of the sources this client socket has now.
+  public var liveSourceRefs: [SourceRef] { sources.keys.sorted() }
+
   /// Datagrams waiting in the receive buffer.
   public var queuedDatagrams: Int { queue.count }
 
