@@ -30,6 +30,8 @@ let package = Package(
       dependencies: [
         "NtstatWire",
         "NtstatCapture",
+        "NtstatSimulator",
+        "NTStat",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

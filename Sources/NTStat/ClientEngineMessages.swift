@@ -229,6 +229,7 @@ extension ClientEngine {
   mutating func removed(_ ref: SourceRef, reason: RemovalReason) {
     guard var source = sources[ref], source.removedAt == nil else { return }
     source.removedAt = now
+    source.lastUpdated = now
     source.removal = reason
     if reason == .closedAfterDrop { statistics.kernelDrops += 1 }
     sources[ref] = source

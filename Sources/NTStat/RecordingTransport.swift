@@ -9,7 +9,12 @@ import NtstatWire
 /// they never go backwards, and a simulated run records simulated time.
 public final class RecordingTransport: ClientTransport {
   public let base: ClientTransport
-  public let writer: CaptureFileWriter
+  public private(set) var writer: CaptureFileWriter
+  /// Start a new file past a size or an age (nil: one file).
+  public var rotation: Rotation?
+  /// Every file written so far, in order (the current one last).
+  public private(set) var files: [String]
+  private var segmentStart: MonotonicTime
   let wallAnchor: UInt64
   let clockAnchor: MonotonicTime
   public private(set) var framesRecorded: UInt64 = 0
@@ -25,6 +30,41 @@ public final class RecordingTransport: ClientTransport {
     self.writer = writer
     wallAnchor = wallClockAnchor ?? SystemCalls.wallClockNow()
     clockAnchor = base.now
+    segmentStart = base.now
+    files = [writer.path]
+  }
+
+  /// When to start a new capture file, and how to open it. Each file is a complete capture
+  /// with its own metadata; requests sent before a rotation are only in earlier files.
+  public struct Rotation {
+    /// Compressed bytes written to the current file.
+    public var maxBytes: UInt64?
+    /// Transport time since the current file was opened.
+    public var maxDuration: UInt64?
+    /// Opens file number `index` (1 for the second file, …).
+    public var open: (Int) throws -> CaptureFileWriter
+
+    public init(maxBytes: UInt64? = nil, maxDuration: UInt64? = nil, open: @escaping (Int) throws -> CaptureFileWriter)
+    {
+      self.maxBytes = maxBytes
+      self.maxDuration = maxDuration
+      self.open = open
+    }
+  }
+
+  private func rotateIfDue(at time: MonotonicTime) throws {
+    guard let rotation else { return }
+    let bySize = rotation.maxBytes.map { writer.counters.written >= $0 } ?? false
+    let byAge = rotation.maxDuration.map { time.since(segmentStart) >= $0 } ?? false
+    guard bySize || byAge else { return }
+    let next = try rotation.open(files.count)
+    let finished = writer
+    let statistics = captureStatistics
+    writer = next
+    files.append(next.path)
+    segmentStart = time
+    (firstTimestamp, lastTimestamp, framesReceived, transportDrops) = (nil, nil, 0, 0)
+    try finished.close(statistics: [0: statistics])
   }
 
   public var family: LayoutFamily { base.family }
@@ -32,7 +72,9 @@ public final class RecordingTransport: ClientTransport {
 
   func timestamp(_ time: MonotonicTime) -> UInt64 { wallAnchor &+ time.since(clockAnchor) }
 
-  private func record(_ bytes: [UInt8], _ direction: Direction, at time: MonotonicTime) {
+  private func record(_ bytes: [UInt8], _ direction: Direction, at time: MonotonicTime) throws {
+    // Rotate before a frame, never after the last one: no file ends up empty.
+    try rotateIfDue(at: time)
     let stamp = timestamp(time)
     if firstTimestamp == nil { firstTimestamp = stamp }
     lastTimestamp = stamp
@@ -45,7 +87,7 @@ public final class RecordingTransport: ClientTransport {
 
   public func send(_ datagram: [UInt8]) throws {
     try base.send(datagram)
-    record(datagram, .toKernel, at: base.now)
+    try record(datagram, .toKernel, at: base.now)
   }
 
   public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
@@ -53,7 +95,7 @@ public final class RecordingTransport: ClientTransport {
     switch input {
     case .datagram(let bytes, let time):
       framesReceived += 1
-      record(bytes, .fromKernel, at: time)
+      try record(bytes, .fromKernel, at: time)
     case .dropped(let count, _):
       transportDrops += count
       pendingDrops += count

@@ -6,11 +6,12 @@ import Foundation
 public struct NtstatCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "ntstat",
-    abstract: "Decode macOS network statistics (com.apple.network.statistics) messages of every XNU layout family.",
+    abstract:
+      "Watch, record, simulate and decode macOS network statistics (com.apple.network.statistics) for every XNU layout family.",
     version: NtstatVersion.string,
     subcommands: [
-      DecodeCommand.self, InspectCommand.self, CatCommand.self, ConvertCommand.self, SliceCommand.self,
-      FamiliesCommand.self,
+      WatchCommand.self, RecordCommand.self, SimulateCommand.self, DecodeCommand.self, InspectCommand.self,
+      CatCommand.self, ConvertCommand.self, SliceCommand.self, FamiliesCommand.self,
     ]
   )
 

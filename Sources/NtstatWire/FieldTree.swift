@@ -21,10 +21,12 @@ public struct Field: Hashable, Sendable {
 }
 
 /// Builds an object, leaving out fields whose value is nil (a field the family lacks).
-struct FieldBuilder {
-  var fields: [Field] = []
-  mutating func add(_ name: String, _ value: FieldValue) { fields.append(Field(name, value)) }
-  mutating func add<T: BinaryInteger>(_ name: String, _ value: T?) {
+public struct FieldBuilder {
+  public var fields: [Field] = []
+
+  public init() {}
+  public mutating func add(_ name: String, _ value: FieldValue) { fields.append(Field(name, value)) }
+  public mutating func add<T: BinaryInteger>(_ name: String, _ value: T?) {
     guard let value else { return }
     if let unsigned = UInt64(exactly: value), T.isSigned == false || value >= 0 {
       fields.append(Field(name, .uint(unsigned)))
@@ -32,12 +34,12 @@ struct FieldBuilder {
       fields.append(Field(name, .int(Int64(truncatingIfNeeded: value))))
     }
   }
-  mutating func add(_ name: String, _ value: String?) {
+  public mutating func add(_ name: String, _ value: String?) {
     if let value { fields.append(Field(name, .string(value))) }
   }
-  mutating func add(_ name: String, _ value: UUIDBytes?) { add(name, value?.description) }
-  mutating func add(_ name: String, _ value: FixedCString?) { add(name, value?.string) }
-  mutating func add(_ name: String, _ value: SocketAddress?) {
+  public mutating func add(_ name: String, _ value: UUIDBytes?) { add(name, value?.description) }
+  public mutating func add(_ name: String, _ value: FixedCString?) { add(name, value?.string) }
+  public mutating func add(_ name: String, _ value: SocketAddress?) {
     if let value { add(name, value.fieldValue) }
   }
   /// The process and addresses a TCP or UDP descriptor starts with, in this order.
@@ -67,16 +69,16 @@ struct FieldBuilder {
     add("uid", uid)
   }
 
-  mutating func add(_ name: String, _ bitmap: ActivityBitmap?) {
+  public mutating func add(_ name: String, _ bitmap: ActivityBitmap?) {
     guard let a = bitmap else { return }
     add(
       name, .object([Field("start", .uint(a.start)), Field("bitmap", .array([.uint(a.bitmap.0), .uint(a.bitmap.1)]))]))
   }
 
-  mutating func addOpaque(_ bytes: [UInt8]) {
+  public mutating func addOpaque(_ bytes: [UInt8]) {
     if !bytes.isEmpty { add("opaque", hexString(bytes)) }
   }
-  var object: FieldValue { .object(fields) }
+  public var object: FieldValue { .object(fields) }
 }
 
 func hexString(_ bytes: [UInt8]) -> String { bytes.map { hex(UInt64($0), 2) }.joined().lowercased() }

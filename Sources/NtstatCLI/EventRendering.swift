@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import NTStat
+import NtstatWire
+
+/// Output formats for client events.
+enum EventFormat: String, ExpressibleByArgument, CaseIterable {
+  /// The classic libntstat demo lines.
+  case text
+  /// The canonical event stream (docs/events.md), one JSON object per line.
+  case jsonl
+  case csv
+}
+
+/// How event times are printed in text and CSV.
+enum TimeLabel {
+  /// Local wall-clock time: `origin` on the transport's clock was `wallAnchor` (ns since the epoch).
+  case wallClock(origin: MonotonicTime, wallAnchor: UInt64)
+  /// Time since the start of the run (simulations and replays).
+  case elapsed(origin: MonotonicTime)
+
+  func text(_ time: MonotonicTime) -> String {
+    switch self {
+    case .elapsed(let origin):
+      return Self.clock(time.since(origin), localOffset: 0)
+    case .wallClock(let origin, let anchor):
+      let wall = anchor &+ time.since(origin)
+      let seconds = time_t(wall / 1_000_000_000)
+      var parts = tm()
+      var copy = seconds
+      localtime_r(&copy, &parts)
+      return Self.clock(wall, localOffset: Int64(parts.tm_gmtoff))
+    }
+  }
+
+  /// `HH:MM:SS.mmm` of `nanoseconds` (modulo a day), shifted by `localOffset` seconds.
+  static func clock(_ nanoseconds: UInt64, localOffset: Int64) -> String {
+    let total = Int64(nanoseconds / 1_000_000) + localOffset * 1000
+    let day: Int64 = 86_400_000
+    let ms = ((total % day) + day) % day
+    func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : String(v) }
+    let millis = ms % 1000
+    let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : String(millis)
+    return "\(two(ms / 3_600_000)):\(two(ms / 60_000 % 60)):\(two(ms / 1000 % 60)).\(fraction)"
+  }
+}
+
+/// Writes events to standard output in one of the formats.
+struct EventPrinter {
+  let format: EventFormat
+  let time: TimeLabel
+  let origin: MonotonicTime
+  private var out = StandardOutput()
+
+  init(format: EventFormat, time: TimeLabel, origin: MonotonicTime) {
+    self.format = format
+    self.time = time
+    self.origin = origin
+  }
+
+  static let csvHeader =
+    "event,time,id,protocol,local,remote,pid,process,state,listener,failed,tx_bytes,rx_bytes,tx_packets,rx_packets,medium,removal"
+
+  mutating func begin(family: LayoutFamily, source: String) {
+    switch format {
+    case .jsonl: out.line(CanonicalEvent.header(family: family, source: source).jsonText)
+    case .csv: out.line(Self.csvHeader)
+    case .text: break
+    }
+  }
+
+  mutating func print(_ event: ClientEvent) {
+    switch format {
+    case .jsonl:
+      out.line(CanonicalEvent.fields(event, origin: origin).jsonText)
+    case .csv:
+      guard let (name, stream) = Self.split(event) else {
+        if case .notice(let notice) = event { printError("ntstat: \(notice)") }
+        return
+      }
+      let c = stream.counts
+      let cells: [String] = [
+        name, time.text(name == "added" ? stream.firstSeen : stream.lastUpdated), String(stream.id.rawValue),
+        stream.key.protocolName, stream.key.local.description, stream.key.remote.description,
+        String(stream.process.pid), stream.process.name, stream.tcpState?.description ?? "",
+        String(stream.isListener), String(stream.connectionFailed), String(c.txBytes), String(c.rxBytes),
+        String(c.txPackets), String(c.rxPackets), stream.interfaceClass.rawValue, stream.removal?.rawValue ?? "",
+      ]
+      out.line(cells.map(Self.csvCell).joined(separator: ","))
+    case .text:
+      for line in Self.classicLines(event, time: time) { out.line(line) }
+    }
+  }
+
+  mutating func flush() { out.flush() }
+
+  static func split(_ event: ClientEvent) -> (String, NetworkStream)? {
+    switch event {
+    case .streamAdded(let s): return ("added", s)
+    case .streamStatsUpdated(let s): return ("updated", s)
+    case .streamRemoved(let s): return ("removed", s)
+    case .notice: return nil
+    }
+  }
+
+  static func csvCell(_ text: String) -> String {
+    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
+    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+  }
+
+  /// The libntstat demo format: ` + time PROTO local port - remote port pid:N (name)`, then
+  /// the counters when any packet moved; listeners as ` @+ time pid:N (name) LISTEN TCP port:P`.
+  static func classicLines(_ event: ClientEvent, time: TimeLabel) -> [String] {
+    guard let (name, stream) = split(event) else {
+      if case .notice(let notice) = event { return [" ! \(time.text(notice.time)) \(notice)"] }
+      return []
+    }
+    let mark = name == "added" ? "+" : name == "removed" ? "-" : "#"
+    let when = time.text(name == "added" ? stream.firstSeen : stream.lastUpdated)
+    let process = "pid:\(stream.process.pid) (\(stream.process.name))"
+    if stream.isListener {
+      return [
+        " @\(mark) \(when) \(process) LISTEN \(stream.key.protocolName.uppercased()) port:\(stream.key.local.port ?? 0)"
+      ]
+    }
+    func endpoint(_ address: SocketAddress) -> String {
+      switch address {
+      case .ipv4(let a, let port): return "\(a) \(port)"
+      case .ipv6(let a, let port, _, _): return "\(a) \(port)"
+      default: return address.description
+      }
+    }
+    var first = " \(mark) \(when) \(stream.key.protocolName.uppercased()) "
+    if stream.provider == .connUserland {
+      first += "- "
+    } else {
+      first += "\(endpoint(stream.key.local)) - \(endpoint(stream.key.remote)) "
+    }
+    first += process
+    if stream.connectionFailed { first += " FAILED" }
+    let c = stream.counts
+    guard c.rxPackets > 0 || c.txPackets > 0 else { return [first] }
+    return [
+      first,
+      "   bytes (tx/rx):\(c.txBytes)/\(c.rxBytes)  packets:\(c.txPackets)/\(c.rxPackets)  medium:\(stream.interfaceClass.rawValue)",
+    ]
+  }
+}
+
+/// Buffered standard output: events can come thousands a second.
+struct StandardOutput {
+  private var buffer = ""
+
+  mutating func line(_ text: String) {
+    buffer += text
+    buffer += "\n"
+    if buffer.utf8.count >= 1 << 16 { flush() }
+  }
+
+  mutating func flush() {
+    guard !buffer.isEmpty else { return }
+    FileHandle.standardOutput.write(Data(buffer.utf8))
+    buffer = ""
+  }
+}

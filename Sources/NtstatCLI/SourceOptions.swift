@@ -1,0 +1,242 @@
+import ArgumentParser
+import Foundation
+import NTStat
+import NtstatCapture
+import NtstatSimulator
+import NtstatWire
+
+/// Where events come from: the macOS kernel, or the simulator (`--simulate`).
+struct SourceOptions: ParsableArguments {
+  @Flag(name: .long, help: "Read the ntstat simulator instead of the kernel (any OS).") var simulate = false
+  @Option(
+    name: .long,
+    help: "Layout family: with --simulate the kernel to simulate (default: newest); live, a decoding override.")
+  var family: String?
+  @Flag(name: .long, help: "Live: decode a kernel newer than every known family as the newest.")
+  var assumeNewest = false
+  @Option(name: .long, help: "Simulator seed.") var seed: UInt64 = 1
+  @Option(name: .long, help: "Run for this long (e.g. 30, 30s, 5m, 1h). Default with --simulate: 60s.")
+  var duration: String?
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Simulator workload rates, KEY=VALUE,…", discussion: "Keys: \(RateParser.keys.joined(separator: ", ")).")
+  )
+  var rate: String?
+  @Option(name: .long, help: "A scenario file (JSON) instead of a random workload (docs/simulator.md).")
+  var scenario: String?
+  @Option(name: .long, help: "Simulated seconds per wall second (default: as fast as possible).")
+  var speed: Double?
+  @Flag(name: .long, help: "Simulate in real time (same as --speed 1).") var realtime = false
+  @Flag(name: .long, help: "Simulate a client without PRIV_NET_PRIVILEGED_NETWORK_STATISTICS.")
+  var unprivileged = false
+
+  func durationNanoseconds() throws -> UInt64? {
+    guard let duration else { return simulate ? 60_000_000_000 : nil }
+    guard let value = DurationParser.nanoseconds(duration) else {
+      throw ValidationError("--duration: \"\(duration)\" is not a duration (try 30, 30s, 5m, 1h, 250ms)")
+    }
+    return value
+  }
+
+  /// How long the client runs: live, the duration; simulated, until the simulation ends (which
+  /// is after the kernel's last datagram, so nothing queued is left unread).
+  func clientDuration() throws -> UInt64? {
+    simulate ? nil : try durationNanoseconds()
+  }
+
+  func simulatedFamily() throws -> LayoutFamily {
+    guard let family else { return .newest }
+    do { return try LayoutFamily.parse(family, assumeNewest: true) } catch {
+      throw ValidationError("--family: \(error.description)")
+    }
+  }
+
+  /// The transport, plus what a capture's metadata should say about it.
+  func makeTransport(receiveBufferSize: Int) throws -> (ClientTransport, CaptureMetadata) {
+    var metadata = CaptureMetadata()
+    metadata.recorderVersion = NtstatVersion.string
+    metadata.receiveBufferSize = receiveBufferSize
+    if simulate {
+      let family = try simulatedFamily()
+      let duration = try durationNanoseconds() ?? 60_000_000_000
+      let workload: Workload
+      if let scenario {
+        do {
+          workload = try Scenario.load(Data(contentsOf: URL(fileURLWithPath: scenario))).workload()
+        } catch {
+          printError("ntstat: \(scenario): \(error)")
+          throw ExitCode(2)
+        }
+        metadata.extra["ntstat.simulator.scenario"] = (scenario as NSString).lastPathComponent
+      } else {
+        let rates = try RateParser.parse(rate)
+        workload = Workload.random(
+          seed: seed, duration: MonotonicTime(nanoseconds: duration), rates: rates, family: family)
+        metadata.extra["ntstat.simulator.seed"] = String(seed)
+        if let rate { metadata.extra["ntstat.simulator.rates"] = rate }
+      }
+      let kernel = SimulatedKernel(
+        family: family, workload: workload, configuration: KernelConfiguration(privileged: !unprivileged))
+      let transport = try SimulatorTransport(
+        kernel: kernel, receiveBufferSize: receiveBufferSize, speed: realtime ? 1 : speed)
+      metadata.simulated = true
+      metadata.family = family
+      metadata.kernelVersion = "ntstat simulator \(NtstatVersion.string) (\(family) layouts and behaviour)"
+      metadata.hardware = "simulated"
+      return (transport, metadata)
+    }
+    let override = try familyOverride(family, assumeNewest: assumeNewest)
+    let transport: DatagramSocketTransport
+    do {
+      transport = try DatagramSocketTransport.kernelControl(
+        family: override, receiveBufferSize: receiveBufferSize, assumeNewest: assumeNewest)
+    } catch {
+      printError("ntstat: \(error)")
+      throw ExitCode(2)
+    }
+    let host = HostDescription.current()
+    metadata.family = transport.family
+    metadata.kernelVersion = host.kernelVersion
+    metadata.darwinRelease = host.release
+    metadata.macOSVersion = host.productVersion
+    metadata.macOSBuild = host.productBuild
+    metadata.hardware = host.hardware
+    metadata.hostName = host.hostName
+    return (transport, metadata)
+  }
+}
+
+/// Which providers, how often, and what to show.
+struct ClientOptions: ParsableArguments {
+  @Option(
+    name: .customLong("provider"),
+    help: "Provider to subscribe to (repeatable): tcp, udp, tcp-userland, udp-userland, quic, conn, udp-subflow.")
+  var providers: [String] = []
+  @Option(name: .long, help: "Seconds between counter polls (sub-second allowed).") var interval: Double = 1
+  @Option(name: .long, help: "Only this pid (repeatable).") var pid: [UInt32] = []
+  @Option(name: .long, help: "Only this process name (repeatable).") var process: [String] = []
+  @Option(name: .customLong("protocol"), help: "Only tcp, udp, quic or conn (repeatable).") var protocols: [String] = []
+  @Option(name: .long, help: "Only flows with this local or remote port (repeatable).") var port: [UInt16] = []
+  @Option(name: .long, help: "Only this interface kind: wifi, wired, cellular, loopback, other (repeatable).")
+  var interface: [String] = []
+  @Flag(name: .long, help: "Hide loopback flows.") var skipLoopback = false
+  @Option(name: .long, help: "Receive buffer to ask for (SO_RCVBUF), bytes.") var rcvbuf: Int = 1 << 20
+
+  func configuration() throws -> ClientConfiguration {
+    var c = ClientConfiguration()
+    if !providers.isEmpty {
+      c.providers = try providers.map { name in
+        guard let kind = ProviderKind(rawValue: name) else {
+          throw ValidationError(
+            "--provider: unknown \"\(name)\" (have \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return kind
+      }
+    }
+    guard interval > 0, interval < 86_400 else {
+      throw ValidationError("--interval: must be between 0 and 86400 seconds")
+    }
+    c.updateInterval = UInt64(interval * 1e9)
+    c.filter.pids = Set(pid)
+    c.filter.processNames = Set(process)
+    c.filter.protocols = Set(protocols)
+    c.filter.ports = Set(port)
+    c.filter.interfaceClasses = Set(
+      try interface.map { name in
+        guard let kind = InterfaceClass(rawValue: name) else {
+          throw ValidationError("--interface: unknown \"\(name)\" (wifi, wired, cellular, loopback, other)")
+        }
+        return kind
+      })
+    c.filter.skipLoopback = skipLoopback
+    c.receiveBufferSize = rcvbuf
+    return c
+  }
+}
+
+/// `30`, `30s`, `250ms`, `5m`, `1h` → nanoseconds.
+enum DurationParser {
+  static func nanoseconds(_ text: String) -> UInt64? {
+    let units: [(String, Double)] = [("ms", 1e6), ("us", 1e3), ("ns", 1), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+    for (suffix, scale) in units where text.hasSuffix(suffix) {
+      guard let value = Double(text.dropLast(suffix.count)), value >= 0, value * scale < 1.8e19 else { return nil }
+      return UInt64(value * scale)
+    }
+    guard let value = Double(text), value >= 0, value < 1.8e10 else { return nil }
+    return UInt64(value * 1e9)
+  }
+}
+
+/// `--rate tcp=20,udp=5,burst=200,burst-interval=15` → ``WorkloadRates``.
+enum RateParser {
+  static let keys = [
+    "tcp", "udp", "quic", "conn", "failed", "ipv6", "initial", "listeners", "burst", "burst-interval", "lifetime",
+  ]
+
+  static func parse(_ text: String?) throws -> WorkloadRates {
+    var rates = WorkloadRates()
+    guard let text, !text.isEmpty else { return rates }
+    for item in text.split(separator: ",") {
+      let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+      guard parts.count == 2, let value = Double(parts[1]), value >= 0 else {
+        throw ValidationError("--rate: \"\(item)\" is not KEY=NUMBER")
+      }
+      switch parts[0] {
+      case "tcp": rates.connectionsPerSecond = value
+      case "udp": rates.udpFlowsPerSecond = value
+      case "quic": rates.quicFlowsPerSecond = value
+      case "conn": rates.connFlowsPerSecond = value
+      case "failed": rates.failedFraction = min(value, 1)
+      case "ipv6": rates.ipv6Fraction = min(value, 1)
+      case "initial": rates.initialFlows = Int(value)
+      case "listeners": rates.listeners = Int(value)
+      case "burst": rates.burstSize = Int(value)
+      case "burst-interval": rates.burstInterval = value
+      case "lifetime": rates.meanLifetime = value
+      default: throw ValidationError("--rate: unknown key \"\(parts[0])\" (have \(keys.joined(separator: ", ")))")
+      }
+    }
+    return rates
+  }
+}
+
+/// What the recorder says about the machine it runs on.
+struct HostDescription {
+  var kernelVersion: String?
+  var release: String?
+  var productVersion: String?
+  var productBuild: String?
+  var hardware: String?
+  var hostName: String?
+
+  static func current() -> HostDescription {
+    var names = utsname()
+    uname(&names)
+    func text<T>(_ field: inout T) -> String {
+      withUnsafeBytes(of: &field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+    var host = HostDescription()
+    host.kernelVersion = text(&names.version)
+    host.release = text(&names.release)
+    host.hardware = text(&names.machine)
+    host.hostName = ProcessInfo.processInfo.hostName
+    #if os(macOS)
+      let version = ProcessInfo.processInfo.operatingSystemVersion
+      host.productVersion = "\(version.majorVersion).\(version.minorVersion).\(version.patchVersion)"
+      host.productBuild = sysctlString("kern.osversion")
+      if let model = sysctlString("hw.model") { host.hardware = model + " " + (host.hardware ?? "") }
+    #endif
+    return host
+  }
+
+  #if os(macOS)
+    static func sysctlString(_ name: String) -> String? {
+      var size = 0
+      guard sysctlbyname(name, nil, &size, nil, 0) == 0, size > 0 else { return nil }
+      var buffer = [UInt8](repeating: 0, count: size)
+      guard sysctlbyname(name, &buffer, &size, nil, 0) == 0 else { return nil }
+      return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+    }
+  #endif
+}
