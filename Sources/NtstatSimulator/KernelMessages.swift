@@ -72,7 +72,8 @@ extension SimulatedKernel {
       var d = InterfaceDescriptor()
       d.ifindex = index
       d.threshold = 1 << 20
-      d.type = interface.kind == .loopback ? 24 : interface.kind == .cellular ? 255 : 6  // IFT_LOOP, IFT_CELLULAR, IFT_ETHER
+      // IFT_LOOP, IFT_CELLULAR, IFT_ETHER (`bsd/net/if_types.h`).
+      d.type = interface.kind == .loopback ? 24 : interface.kind == .cellular ? 255 : 6
       d.name = FixedCString(interface.name)
       d.interfaceDescription = FixedCString(interface.name)
       return .ifnet(d)
