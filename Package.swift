@@ -42,7 +42,9 @@ let package = Package(
     .target(name: "CAllocationCounter"),
     .executableTarget(
       name: "NtstatBenchmarks",
-      dependencies: ["NtstatWire", "NtstatCapture", "CDecodeBaseline", "CAllocationCounter"]
+      dependencies: [
+        "NtstatWire", "NtstatCapture", "NtstatSimulator", "NTStat", "CDecodeBaseline", "CAllocationCounter",
+      ]
     ),
     .executableTarget(
       name: "NtstatCaptureStress",

@@ -5,6 +5,7 @@
 
 #if defined(__linux__) && defined(__GLIBC__)
 #include <errno.h>
+#include <malloc.h>
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
@@ -27,7 +28,9 @@ int posix_memalign(void **out, size_t alignment, size_t size) {
 }
 uint64_t ntstat_allocation_count(void) { return __atomic_load_n(&allocations, __ATOMIC_RELAXED); }
 int ntstat_allocation_counting_available(void) { return 1; }
+uint64_t ntstat_heap_bytes_in_use(void) { return (uint64_t)mallinfo2().uordblks; }
 #else
+uint64_t ntstat_heap_bytes_in_use(void) { return 0; }
 uint64_t ntstat_allocation_count(void) { return 0; }
 int ntstat_allocation_counting_available(void) { return 0; }
 #endif

@@ -27,12 +27,14 @@ public struct ClientEngine: Sendable {
   var backlog = FIFO<PendingRequest>()
   var transmitQueue = FIFO<[UInt8]>()
   var eventQueue = FIFO<ClientEvent>()
-  var sources: [SourceRef: TrackedSource] = [:]
+  var sources = SourceTable()
   var purgeQueue = FIFO<(time: MonotonicTime, ref: SourceRef)>()
   var started = false
   var now = MonotonicTime.zero
   var nextPoll: MonotonicTime?
   var activePolls: [PollKind: ActivePoll] = [:]
+  /// Provider kinds by id (the family's table is a computed list; this is read per message).
+  let providerKinds: [ProviderKind?]
   /// Providers whose SRC_UPDATE is larger than the kernel packs in an ALL poll.
   let unpackable: Set<ProviderKind>
   var subscriptionQueue: [ProviderKind]
@@ -47,6 +49,9 @@ public struct ClientEngine: Sendable {
     encoder = MessageEncoder(family: family)
     var seen = Set<ProviderKind>()
     subscriptionQueue = configuration.providers.filter { family.providerID(for: $0) != nil && seen.insert($0).inserted }
+    var kinds = [ProviderKind?](repeating: nil, count: 16)
+    for (id, kind) in family.providers where id.rawValue < 16 { kinds[Int(id.rawValue)] = kind }
+    providerKinds = kinds
     unpackable = Self.unpackableProviders(family: family, encoder: encoder, providers: subscriptionQueue)
   }
 
@@ -79,6 +84,10 @@ public struct ClientEngine: Sendable {
 
   // MARK: Driving the engine
 
+  func providerKind(for id: ProviderID) -> ProviderKind? {
+    id.rawValue < 16 ? providerKinds[Int(id.rawValue)] : nil
+  }
+
   /// Subscribes to the configured providers and schedules the first poll.
   public mutating func start(at time: MonotonicTime) {
     guard !started else { return }
@@ -93,18 +102,17 @@ public struct ClientEngine: Sendable {
   public mutating func handleDatagram(_ datagram: [UInt8], at time: MonotonicTime) {
     now = max(now, time)
     statistics.datagramsReceived += 1
-    // Messages before a malformed one in a packed datagram are still handled.
-    var messages: [Message] = []
+    // Each message is handled as it is decoded, so those before a malformed one in a packed
+    // datagram still count.
     do {
       try datagram.withUnsafeBytes { buffer in
-        try decoder.forEachMessage(in: buffer, direction: .fromKernel) { messages.append($0) }
+        try decoder.forEachMessage(in: buffer, direction: .fromKernel) { message in
+          statistics.messagesReceived += 1
+          handle(message)
+        }
       }
     } catch {
       statistics.malformedDatagrams += 1
-    }
-    for message in messages {
-      statistics.messagesReceived += 1
-      handle(message)
     }
     pump()
   }
@@ -151,7 +159,7 @@ public struct ClientEngine: Sendable {
 
   /// The streams currently known and reported.
   public var liveStreams: [NetworkStream] {
-    sources.values.compactMap { $0.announced && $0.removedAt == nil ? $0.stream : nil }.sorted { $0.id < $1.id }
+    sources.records.compactMap { $0.announced && $0.removedAt == nil ? $0.stream : nil }.sorted { $0.id < $1.id }
   }
 
   // MARK: Requests
@@ -222,7 +230,7 @@ public struct ClientEngine: Sendable {
       statistics.pollOverruns += 1
       return
     }
-    for ref in sources.keys.sorted() where sources[ref]?.removedAt == nil {
+    for ref in sources.refs.sorted() where sources[ref]?.removedAt == nil {
       request(.refresh(ref), family.hasLengthAndFlags ? .getUpdate(ref) : .querySource(ref))
     }
   }

@@ -1,25 +1,18 @@
 import NtstatWire
 
-/// What the engine holds about one source ref.
-struct TrackedSource: Sendable {
-  var ref: SourceRef
-  var provider: ProviderKind?
-  var descriptor: Descriptor?
-  var counts = Counts()
-  var hasCounts = false
-  var announced = false
-  /// Filtered out: tracked, never reported.
-  var ignored = false
-  var firstSeen: MonotonicTime
-  var lastUpdated: MonotonicTime
-  var createdAt: MonotonicTime
-  var removedAt: MonotonicTime?
-  var removal: RemovalReason?
-  var sawConnectAttempt = false
-  var sawEstablished = false
+/// A descriptor as received, with the stream fields derived from it once (descriptors are
+/// hundreds of bytes; sources and events share this box instead of copying them).
+final class DescribedSource: Sendable {
+  let descriptor: Descriptor
+  let key: StreamKey
+  let process: StreamProcess
+  let tcpState: TCPState?
+  let tcpWindows: TCPWindows?
+  let interfaceProperties: InterfaceProperties?
+  let isListener: Bool
 
-  var stream: NetworkStream? {
-    guard let descriptor, let provider else { return nil }
+  init(_ descriptor: Descriptor, provider: ProviderKind) {
+    self.descriptor = descriptor
     var key = StreamKey(
       protocolName: provider.protocolName, local: .unspecified, remote: .unspecified, interfaceIndex: 0)
     var process = StreamProcess(pid: 0, upid: 0, name: "")
@@ -53,13 +46,46 @@ struct TrackedSource: Sendable {
     default:
       break
     }
-    let listener = state == .listen || (properties?.contains(.sourceIsListener) ?? false)
+    self.key = key
+    self.process = process
+    tcpState = state
+    tcpWindows = windows
+    interfaceProperties = properties
+    isListener = state == .listen || (properties?.contains(.sourceIsListener) ?? false)
+  }
+}
+
+/// What the engine holds about one source ref.
+struct TrackedSource: Sendable {
+  var ref: SourceRef
+  var provider: ProviderKind?
+  var described: DescribedSource?
+  var counts = Counts()
+  var hasCounts = false
+  var announced = false
+  /// Filtered out: tracked, never reported.
+  var ignored = false
+  var firstSeen: MonotonicTime
+  var lastUpdated: MonotonicTime
+  var createdAt: MonotonicTime
+  var removedAt: MonotonicTime?
+  var removal: RemovalReason?
+  var sawConnectAttempt = false
+  var sawEstablished = false
+
+  var stream: NetworkStream? {
+    guard let described, let provider else { return nil }
     let failed =
-      removedAt != nil && provider == .tcpKernel && !listener && sawConnectAttempt && !sawEstablished
+      removedAt != nil && provider == .tcpKernel && !described.isListener && sawConnectAttempt && !sawEstablished
     return NetworkStream(
-      id: ref, provider: provider, key: key, process: process, counts: counts, tcpState: state, tcpWindows: windows,
-      interfaceProperties: properties, isListener: listener, connectionFailed: failed, removal: removal,
-      firstSeen: firstSeen, lastUpdated: lastUpdated, descriptor: descriptor)
+      id: ref, provider: provider, counts: counts, connectionFailed: failed, removal: removal, firstSeen: firstSeen,
+      lastUpdated: lastUpdated, described: described)
+  }
+
+  mutating func describe(_ descriptor: Descriptor) {
+    guard let provider else { return }
+    described = DescribedSource(descriptor, provider: provider)
+    if let state = described?.tcpState { observe(state: state) }
   }
 
   /// Connection progress, from the state and from the connect counters (which the kernel
@@ -104,7 +130,7 @@ extension ClientEngine {
       }
       finish(request, errno: reply.errno)
     case .sourceAdded(let added):
-      let kind = family.providerKind(for: added.provider)
+      let kind = providerKind(for: added.provider)
       if pending[context].map({ if case .addAll = $0.kind { return false } else { return true } }) ?? false {
         pending[context] = nil
       }
@@ -119,43 +145,39 @@ extension ClientEngine {
       removed(ref, reason: reason(for: flags))
     case .sourceDescription(let description):
       completeSpecific(context, ref: description.sourceRef)
-      var source = track(description.sourceRef, provider: family.providerKind(for: description.provider))
-      source.descriptor = description.descriptor
-      if case .tcp(let d) = description.descriptor { source.observe(state: d.state) }
-      source.lastUpdated = now
-      sources[source.ref] = source
-      announceIfReady(source.ref)
+      let slot = track(description.sourceRef, provider: providerKind(for: description.provider))
+      sources[slot: slot].describe(description.descriptor)
+      sources[slot: slot].lastUpdated = now
+      announceIfReady(slot: slot)
     case .sourceCounts(let counts):
       completeSpecific(context, ref: counts.sourceRef)
       let poll = pollKind(for: context, packed: context == 0)
-      guard var source = sources[counts.sourceRef] else {
+      guard let slot = sources.slot(of: counts.sourceRef), sources[slot: slot].removedAt == nil else {
         // Counts for a source we do not hold (its SRC_ADDED was lost on our side): describe it.
-        if flags.contains(.closing) { return }
+        if flags.contains(.closing) || sources[counts.sourceRef] != nil { return }
         track(counts.sourceRef, provider: nil)
         return
       }
-      if let poll, !polled(by: poll, source) { return }
+      if let poll, !polled(by: poll, sources[slot: slot]) { return }
       activePolls[.counts]?.seen.insert(counts.sourceRef)
-      source.counts = counts.counts
-      source.hasCounts = true
-      source.observe(counts: counts.counts)
-      source.lastUpdated = now
-      sources[source.ref] = source
-      if !flags.contains(.closing) { reportUpdate(source.ref) }
+      sources[slot: slot].counts = counts.counts
+      sources[slot: slot].hasCounts = true
+      sources[slot: slot].observe(counts: counts.counts)
+      sources[slot: slot].lastUpdated = now
+      if !flags.contains(.closing) { reportUpdate(slot: slot) }
     case .sourceUpdate(let update), .sourceExtendedUpdate(let update):
       completeSpecific(context, ref: update.sourceRef)
-      if context == 0 { activePolls[.updates]?.seen.insert(update.sourceRef) }
-      var source = track(update.sourceRef, provider: family.providerKind(for: update.provider))
-      let wasAnnounced = source.announced
-      source.descriptor = update.descriptor
-      source.counts = update.counts
-      source.hasCounts = true
-      if case .tcp(let d) = update.descriptor { source.observe(state: d.state) }
-      source.observe(counts: update.counts)
-      source.lastUpdated = now
-      sources[source.ref] = source
-      announceIfReady(source.ref)
-      if wasAnnounced, !flags.contains(.closing) { reportUpdate(source.ref) }
+      let ref = update.sourceRef
+      if context == 0 { activePolls[.updates]?.seen.insert(ref) }
+      let slot = track(ref, provider: providerKind(for: update.provider))
+      let wasAnnounced = sources[slot: slot].announced
+      sources[slot: slot].describe(update.descriptor)
+      sources[slot: slot].counts = update.counts
+      sources[slot: slot].hasCounts = true
+      sources[slot: slot].observe(counts: update.counts)
+      sources[slot: slot].lastUpdated = now
+      announceIfReady(slot: slot)
+      if wasAnnounced, !flags.contains(.closing) { reportUpdate(slot: slot) }
     case .sysinfoCounts, .unknown:
       break
     default:
@@ -185,44 +207,41 @@ extension ClientEngine {
     }
   }
 
-  /// The source for `ref`, created (and described) if new.
+  /// The slot of the source for `ref`, created (and described) if new.
   @discardableResult
-  mutating func track(_ ref: SourceRef, provider: ProviderKind?) -> TrackedSource {
-    if var existing = sources[ref], existing.removedAt == nil {
-      if existing.provider == nil, let provider {
-        existing.provider = provider
-        sources[ref] = existing
+  mutating func track(_ ref: SourceRef, provider: ProviderKind?) -> Int {
+    if let slot = sources.slot(of: ref) {
+      if sources[slot: slot].removedAt == nil {
+        if sources[slot: slot].provider == nil, let provider { sources[slot: slot].provider = provider }
+        return slot
       }
-      return existing
-    }
-    if sources[ref]?.removedAt != nil {
       // ≤3248 reuses refs: the old source is over, this is a new one.
       sources[ref] = nil
     }
-    let source = TrackedSource(ref: ref, provider: provider, firstSeen: now, lastUpdated: now, createdAt: now)
-    sources[ref] = source
+    sources[ref] = TrackedSource(ref: ref, provider: provider, firstSeen: now, lastUpdated: now, createdAt: now)
     statistics.liveSources = sources.count
     describe(ref)
-    return source
+    return sources.slot(of: ref)!
   }
 
-  mutating func announceIfReady(_ ref: SourceRef) {
-    guard var source = sources[ref], !source.announced, !source.ignored, let stream = source.stream else { return }
+  mutating func announceIfReady(slot: Int) {
+    guard !sources[slot: slot].announced, !sources[slot: slot].ignored, let stream = sources[slot: slot].stream else {
+      return
+    }
     if !configuration.filter.matches(stream) {
-      source.ignored = true
-      sources[ref] = source
+      sources[slot: slot].ignored = true
       return
     }
-    source.announced = true
-    source.firstSeen = now
-    sources[ref] = source
-    eventQueue.push(.streamAdded(stream))
+    sources[slot: slot].announced = true
+    sources[slot: slot].firstSeen = now
+    var added = stream
+    added.firstSeen = now
+    eventQueue.push(.streamAdded(added))
   }
 
-  mutating func reportUpdate(_ ref: SourceRef) {
-    guard let source = sources[ref], source.announced, source.removedAt == nil, let stream = source.stream else {
-      return
-    }
+  mutating func reportUpdate(slot: Int) {
+    let source = sources[slot: slot]
+    guard source.announced, source.removedAt == nil, let stream = source.stream else { return }
     eventQueue.push(.streamStatsUpdated(stream))
   }
 
@@ -235,7 +254,7 @@ extension ClientEngine {
     sources[ref] = source
     if source.announced, let stream = source.stream {
       eventQueue.push(.streamRemoved(stream))
-    } else if source.descriptor == nil {
+    } else if source.described == nil {
       statistics.undescribedRemovals += 1
     }
     purgeQueue.push((now.adding(nanoseconds: configuration.removedRetention), ref))
@@ -257,8 +276,8 @@ extension ClientEngine {
       } else if errno == DarwinErrno.enobufs || errno == DarwinErrno.enomem {
         statistics.kernelDrops += 1
         // The answer did not fit the kernel's buffer: ask again once the window frees.
-        if case .describe = request.kind, source.descriptor == nil { describe(ref) }
-      } else if errno == nil, case .describe = request.kind, source.descriptor == nil {
+        if case .describe = request.kind, source.described == nil { describe(ref) }
+      } else if errno == nil, case .describe = request.kind, source.described == nil {
         describe(ref)
       }
     case .poll(let kind):
@@ -292,11 +311,11 @@ extension ClientEngine {
   /// SRC_REMOVED was lost: probe it, and ENOENT removes it.
   mutating func sweep(after poll: ActivePoll, kind: PollKind) {
     var probes: [SourceRef] = []
-    for (ref, source) in sources
-    where source.removedAt == nil && source.createdAt < poll.startedAt && !poll.seen.contains(ref)
+    for source in sources.records
+    where source.removedAt == nil && source.createdAt < poll.startedAt && !poll.seen.contains(source.ref)
       && polled(by: kind, source)
     {
-      probes.append(ref)
+      probes.append(source.ref)
     }
     guard !probes.isEmpty else { return }
     for ref in probes.sorted() {

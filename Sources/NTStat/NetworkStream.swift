@@ -5,28 +5,43 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   /// The kernel's source ref, unique per client connection.
   public var id: SourceRef
   public var provider: ProviderKind
-  public var key: StreamKey
-  public var process: StreamProcess
   /// Cumulative counters as last reported.
   public var counts: Counts
-  /// TCP and QUIC: `t_state`.
-  public var tcpState: TCPState?
-  public var tcpWindows: TCPWindows?
-  /// `ifnet_properties` (xnu-3247+).
-  public var interfaceProperties: InterfaceProperties?
-  /// A listening socket (state LISTEN, or NSTAT_SOURCE_IS_LISTENER from xnu-10002).
-  public var isListener: Bool
   /// A TCP connection seen attempting to connect (SYN_SENT, or connect-attempt counter) that
   /// never reached ESTABLISHED. Set on removal.
   public var connectionFailed: Bool
-  /// Flags of the SRC_REMOVED (CLOSED_AFTER_DROP/FILTER), or the client's own mark when the
-  /// kernel no longer knew the source (see ``RemovalReason``).
+  /// Why the stream was removed (set on removal).
   public var removal: RemovalReason?
   /// When the stream was first described and when it last changed, on the transport's clock.
   public var firstSeen: MonotonicTime
   public var lastUpdated: MonotonicTime
+  // The descriptor and what is derived from it, shared rather than copied.
+  let described: DescribedSource
+
+  public var key: StreamKey { described.key }
+  public var process: StreamProcess { described.process }
+  /// TCP and QUIC: `t_state`.
+  public var tcpState: TCPState? { described.tcpState }
+  public var tcpWindows: TCPWindows? { described.tcpWindows }
+  /// `ifnet_properties` (xnu-3247+).
+  public var interfaceProperties: InterfaceProperties? { described.interfaceProperties }
+  /// A listening socket (state LISTEN, or NSTAT_SOURCE_IS_LISTENER from xnu-10002).
+  public var isListener: Bool { described.isListener }
   /// The last descriptor the kernel sent, for fields not lifted out above.
-  public var descriptor: Descriptor?
+  public var descriptor: Descriptor { described.descriptor }
+
+  public static func == (lhs: NetworkStream, rhs: NetworkStream) -> Bool {
+    lhs.id == rhs.id && lhs.provider == rhs.provider && lhs.counts == rhs.counts
+      && lhs.connectionFailed == rhs.connectionFailed && lhs.removal == rhs.removal && lhs.firstSeen == rhs.firstSeen
+      && lhs.lastUpdated == rhs.lastUpdated
+      && (lhs.described === rhs.described || lhs.described.descriptor == rhs.described.descriptor)
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(id)
+    hasher.combine(lastUpdated)
+    hasher.combine(counts)
+  }
 
   /// The interface class from the kernel's interface properties; before xnu-3247, only
   /// loopback is recognised (from the addresses).

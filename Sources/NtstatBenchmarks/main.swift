@@ -1,4 +1,4 @@
-// Release-mode benchmarks: `swift run -c release NtstatBenchmarks [decode] [--frames N]`.
+// Release-mode benchmarks: `swift run -c release NtstatBenchmarks [decode|capture|simulator|engine|sizes] [--frames N]`.
 // Figures and the commands that produced them are kept in docs/performance.md.
 #if canImport(Glibc)
   import Glibc
@@ -20,4 +20,10 @@ if selected.contains("decode") {
 }
 if selected.contains("capture") {
   CaptureBenchmark.run(frames: frameCount)
+}
+if selected.contains("simulator") {
+  SimulatorBenchmark.run()
+}
+if selected.contains("engine") {
+  EngineBenchmark.run()
 }

@@ -6,4 +6,6 @@
 uint64_t ntstat_allocation_count(void);
 /// 1 when the interposer is active on this platform.
 int ntstat_allocation_counting_available(void);
+/// Heap bytes in use (glibc `mallinfo2`), 0 where unavailable.
+uint64_t ntstat_heap_bytes_in_use(void);
 #endif
