@@ -32,7 +32,7 @@ public struct ClientEngine: Sendable {
   var started = false
   var now = MonotonicTime.zero
   var nextPoll: MonotonicTime?
-  var activePolls: [PollKind: ActivePoll] = [:]
+  var activePolls = ActivePolls()
   /// Provider kinds by id (the family's table is a computed list; this is read per message).
   let providerKinds: [ProviderKind?]
   /// Providers whose SRC_UPDATE is larger than the kernel packs in an ALL poll.
@@ -291,10 +291,33 @@ struct FIFO<Element: Sendable>: Sendable {
 
 enum PollKind: Hashable, Sendable { case updates, counts }
 
+/// The poll in progress of each kind (two slots, read on every message: no hashing).
+struct ActivePolls: Sendable {
+  private var updates: ActivePoll?
+  private var counts: ActivePoll?
+
+  subscript(kind: PollKind) -> ActivePoll? {
+    get { kind == .updates ? updates : counts }
+    set {
+      if kind == .updates { updates = newValue } else { counts = newValue }
+    }
+  }
+
+  mutating func removeValue(forKey kind: PollKind) -> ActivePoll? {
+    defer { self[kind] = nil }
+    return self[kind]
+  }
+
+  func kind(forContext context: UInt64) -> PollKind? {
+    if updates?.context == context { return .updates }
+    if counts?.context == context { return .counts }
+    return nil
+  }
+}
+
 struct ActivePoll: Sendable {
   var context: UInt64
   var startedAt: MonotonicTime
-  var seen: Set<SourceRef> = []
   var failed = false
 }
 

@@ -4,54 +4,72 @@ import NtstatWire
 /// hundreds of bytes; sources and events share this box instead of copying them).
 final class DescribedSource: Sendable {
   let descriptor: Descriptor
-  let key: StreamKey
-  let process: StreamProcess
-  let tcpState: TCPState?
-  let tcpWindows: TCPWindows?
-  let interfaceProperties: InterfaceProperties?
-  let isListener: Bool
+  let provider: ProviderKind
 
   init(_ descriptor: Descriptor, provider: ProviderKind) {
     self.descriptor = descriptor
+    self.provider = provider
+  }
+
+  // Derived on access: a client that ignores most fields of most updates pays for none.
+  var key: StreamKey {
     var key = StreamKey(
       protocolName: provider.protocolName, local: .unspecified, remote: .unspecified, interfaceIndex: 0)
-    var process = StreamProcess(pid: 0, upid: 0, name: "")
-    var state: TCPState?
-    var windows: TCPWindows?
-    var properties: InterfaceProperties?
     switch descriptor {
     case .tcp(let d):
       key.local = d.local
       key.remote = d.remote
       key.interfaceIndex = d.ifindex
-      process = StreamProcess(
-        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
-      state = d.state
-      windows = TCPWindows(
-        txWindow: d.txWindow, txCongestionWindow: d.txCongestionWindow, txUnacked: d.txUnacked,
-        sendBufferSize: d.sendBufferSize, sendBufferUsed: d.sendBufferUsed, receiveBufferSize: d.receiveBufferSize,
-        receiveBufferUsed: d.receiveBufferUsed)
-      properties = d.interfaceProperties
     case .udp(let d):
       key.local = d.local
       key.remote = d.remote
       key.interfaceIndex = d.ifindex
-      process = StreamProcess(
-        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
-      properties = d.interfaceProperties
-    case .connection(let d):
-      process = StreamProcess(
-        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
-      properties = d.interfaceProperties
     default:
       break
     }
-    self.key = key
-    self.process = process
-    tcpState = state
-    tcpWindows = windows
-    interfaceProperties = properties
-    isListener = state == .listen || (properties?.contains(.sourceIsListener) ?? false)
+    return key
+  }
+
+  var process: StreamProcess {
+    switch descriptor {
+    case .tcp(let d):
+      return StreamProcess(
+        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
+    case .udp(let d):
+      return StreamProcess(
+        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
+    case .connection(let d):
+      return StreamProcess(
+        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
+    default:
+      return StreamProcess(pid: 0, upid: 0, name: "")
+    }
+  }
+
+  var tcpState: TCPState? {
+    if case .tcp(let d) = descriptor { return d.state }
+    return nil
+  }
+
+  var tcpWindows: TCPWindows? {
+    guard case .tcp(let d) = descriptor else { return nil }
+    return TCPWindows(
+      txWindow: d.txWindow, txCongestionWindow: d.txCongestionWindow, txUnacked: d.txUnacked,
+      sendBufferSize: d.sendBufferSize, sendBufferUsed: d.sendBufferUsed, receiveBufferSize: d.receiveBufferSize,
+      receiveBufferUsed: d.receiveBufferUsed)
+  }
+
+  var interfaceProperties: InterfaceProperties? {
+    switch descriptor {
+    case .tcp(let d): return d.interfaceProperties
+    case .udp(let d): return d.interfaceProperties
+    case .connection(let d): return d.interfaceProperties
+    default: return nil
+    }
+  }
+
+  var isListener: Bool {
+    tcpState == .listen || (interfaceProperties?.contains(.sourceIsListener) ?? false)
   }
 }
 
@@ -72,6 +90,8 @@ struct TrackedSource: Sendable {
   var removal: RemovalReason?
   var sawConnectAttempt = false
   var sawEstablished = false
+  /// The context of the last ALL poll that reported this source (for the sweep).
+  var seenInPoll: UInt64 = 0
 
   var stream: NetworkStream? {
     guard let described, let provider else { return nil }
@@ -159,7 +179,7 @@ extension ClientEngine {
         return
       }
       if let poll, !polled(by: poll, sources[slot: slot]) { return }
-      activePolls[.counts]?.seen.insert(counts.sourceRef)
+      if let poll = activePolls[.counts] { sources[slot: slot].seenInPoll = poll.context }
       sources[slot: slot].counts = counts.counts
       sources[slot: slot].hasCounts = true
       sources[slot: slot].observe(counts: counts.counts)
@@ -168,8 +188,8 @@ extension ClientEngine {
     case .sourceUpdate(let update), .sourceExtendedUpdate(let update):
       completeSpecific(context, ref: update.sourceRef)
       let ref = update.sourceRef
-      if context == 0 { activePolls[.updates]?.seen.insert(ref) }
       let slot = track(ref, provider: providerKind(for: update.provider))
+      if context == 0, let poll = activePolls[.updates] { sources[slot: slot].seenInPoll = poll.context }
       let wasAnnounced = sources[slot: slot].announced
       sources[slot: slot].describe(update.descriptor)
       sources[slot: slot].counts = update.counts
@@ -194,7 +214,7 @@ extension ClientEngine {
 
   func pollKind(for context: UInt64, packed: Bool) -> PollKind? {
     if packed { return activePolls[.counts] != nil ? .counts : nil }
-    return activePolls.first { $0.value.context == context }?.key
+    return activePolls.kind(forContext: context)
   }
 
   /// A per-source answer with our context ends that specific request (no SUCCESS follows).
@@ -312,7 +332,7 @@ extension ClientEngine {
   mutating func sweep(after poll: ActivePoll, kind: PollKind) {
     var probes: [SourceRef] = []
     for source in sources.records
-    where source.removedAt == nil && source.createdAt < poll.startedAt && !poll.seen.contains(source.ref)
+    where source.removedAt == nil && source.createdAt < poll.startedAt && source.seenInPoll != poll.context
       && polled(by: kind, source)
     {
       probes.append(source.ref)

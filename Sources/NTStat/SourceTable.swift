@@ -5,10 +5,10 @@ import NtstatWire
 /// message was the engine's largest cost).
 struct SourceTable: Sendable {
   private(set) var records: [TrackedSource] = []
-  private var slots: [SourceRef: Int] = [:]
+  private var slots = RefIndex()
 
   var count: Int { records.count }
-  var refs: Dictionary<SourceRef, Int>.Keys { slots.keys }
+  var refs: [SourceRef] { records.map(\.ref) }
 
   func slot(of ref: SourceRef) -> Int? { slots[ref] }
 
@@ -43,5 +43,87 @@ struct SourceTable: Sendable {
     }
     records.removeLast()
     slots[ref] = nil
+  }
+}
+
+/// Source ref → record slot, open addressing with linear probing. A `Dictionary` hashes every
+/// key with seeded SipHash, which showed up in profiles at one lookup per message; refs are
+/// small integers, so a multiplicative mix spreads them well enough.
+struct RefIndex: Sendable {
+  private var keys: [UInt64] = []
+  private var values: [Int32] = []  // -1: empty
+  private var count = 0
+  private var mask = 0
+
+  @inline(__always) private func home(_ key: UInt64) -> Int {
+    Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+  }
+
+  subscript(ref: SourceRef) -> Int? {
+    get {
+      guard count > 0 else { return nil }
+      var index = home(ref.rawValue)
+      while values[index] >= 0 {
+        if keys[index] == ref.rawValue { return Int(values[index]) }
+        index = (index + 1) & mask
+      }
+      return nil
+    }
+    set {
+      if let newValue { insert(ref.rawValue, Int32(newValue)) } else { remove(ref.rawValue) }
+    }
+  }
+
+  private mutating func insert(_ key: UInt64, _ value: Int32) {
+    if (count + 1) * 4 > keys.count * 3 { grow() }
+    var index = home(key)
+    while values[index] >= 0 {
+      if keys[index] == key {
+        values[index] = value
+        return
+      }
+      index = (index + 1) & mask
+    }
+    keys[index] = key
+    values[index] = value
+    count += 1
+  }
+
+  private mutating func remove(_ key: UInt64) {
+    guard count > 0 else { return }
+    var index = home(key)
+    while values[index] >= 0 {
+      if keys[index] == key { break }
+      index = (index + 1) & mask
+    }
+    guard values[index] >= 0 else { return }
+    values[index] = -1
+    count -= 1
+    // Backward-shift the entries after it, so lookups never need tombstones.
+    var hole = index
+    var next = (index + 1) & mask
+    while values[next] >= 0 {
+      let want = home(keys[next])
+      let distanceToHole = (hole - want) & mask
+      let distanceToNext = (next - want) & mask
+      if distanceToHole < distanceToNext {
+        keys[hole] = keys[next]
+        values[hole] = values[next]
+        values[next] = -1
+        hole = next
+      }
+      next = (next + 1) & mask
+    }
+  }
+
+  private mutating func grow() {
+    let oldKeys = keys
+    let oldValues = values
+    let capacity = max(16, keys.count * 2)
+    keys = [UInt64](repeating: 0, count: capacity)
+    values = [Int32](repeating: -1, count: capacity)
+    mask = capacity - 1
+    count = 0
+    for (key, value) in zip(oldKeys, oldValues) where value >= 0 { insert(key, value) }
   }
 }

@@ -28,7 +28,11 @@ func steadyWorkload(flows: Int, family: LayoutFamily, seconds: Double) -> Worklo
 enum SimulatorBenchmark {
   static func run() {
     print("simulator: datagrams generated per second (2,000 sources, ALL polls, no socket)")
-    for (family, aggregate) in [(LayoutFamily.xnu2422, false), (.xnu4570, false), (.xnu11215, true)] {
+    let cases: [(LayoutFamily, MessageType, Bool)] = [
+      (.xnu2422, .querySource, false), (.xnu4570, .querySource, false), (.xnu4570, .getUpdate, true),
+      (.xnu11215, .querySource, true), (.xnu11215, .getUpdate, true),
+    ]
+    for (family, type, aggregate) in cases {
       var kernel = SimulatedKernel(
         family: family, workload: steadyWorkload(flows: 2000, family: family, seconds: 1e6),
         configuration: KernelConfiguration(receiveBufferSize: 64 << 20))
@@ -39,14 +43,17 @@ enum SimulatorBenchmark {
       }
       while kernel.receive() != nil {}
       let flags: MessageFlags = aggregate ? [.supportsAggregate] : []
-      let kind: MessageBody = family.hasLengthAndFlags ? .getUpdate(.all) : .querySource(.all)
+      let kind: MessageBody = type == .getUpdate ? .getUpdate(.all) : .querySource(.all)
       let poll = try! encoder.encode(Message(context: 2, flags: flags, kind), settingLength: true)
       var datagrams = 0
       var bytes = 0
+      var messages: UInt64 = 0
       var second = 1.0
       let elapsed = DecodeBenchmark.best(3) {
         datagrams = 0
         bytes = 0
+        let before = kernel.statistics.messagesQueued
+        defer { messages = kernel.statistics.messagesQueued - before }
         for _ in 0..<100 {
           kernel.handleRequest(poll, at: .seconds(second))
           second += 1
@@ -56,10 +63,9 @@ enum SimulatorBenchmark {
           }
         }
       }
-      let messages = Int(kernel.statistics.messagesQueued)
-      _ = messages
+      let perPoll = datagrams / 100
       print(
-        "  \(family.name.padding(8)) \(kind.messageType.name.padding(14)) \(format(Double(datagrams) / elapsed)) datagrams/s, \(format(Double(bytes) / elapsed / 1e6)) MB/s, \(datagrams / 100) datagrams per poll"
+        "  \(family.name.padding(10)) \(kind.messageType.name.padding(11)) \(aggregate ? "packed  " : "unpacked") \(format(Double(datagrams) / elapsed)) datagrams/s, \(format(Double(messages) / elapsed)) messages/s, \(format(Double(bytes) / elapsed / 1e6)) MB/s (\(perPoll) datagrams per poll)"
       )
     }
   }

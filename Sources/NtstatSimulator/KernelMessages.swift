@@ -5,7 +5,7 @@ import NtstatWire
 extension SimulatedKernel {
   func flow(of source: KernelSource) -> FlowPlan? {
     guard case .flow(let id) = source.object else { return nil }
-    return plans[id]
+    return plans[id]?.plan
   }
 
   /// The provider's `nstat_counts`; interfaces and sysinfo sources report zeros.
@@ -77,14 +77,18 @@ extension SimulatedKernel {
       d.name = FixedCString(interface.name)
       d.interfaceDescription = FixedCString(interface.name)
       return .ifnet(d)
-    case .flow:
-      guard let flow = flow(of: source) else { return nil }
+    case .flow(let id):
+      guard let record = plans[id] else { return nil }
       if isGone(source) { return nil }
+      let flow = record.plan
       let at = min(now, detachTime(flow) ?? now)
-      switch flow.provider.descriptorKind {
-      case .tcp: return .tcp(tcpDescriptor(flow, at: at))
-      case .udp: return .udp(udpDescriptor(flow, at: at))
-      case .connection: return .connection(connectionDescriptor(flow, at: at))
+      let template = record.template { staticDescriptor(flow) }
+      switch template {
+      case .tcp(let d): return .tcp(tcpDescriptor(flow, at: at, template: d))
+      case .udp(let d): return .udp(udpDescriptor(flow, at: at, template: d))
+      case .connection(var d):
+        d.timestamp = at.nanoseconds
+        return .connection(d)
       default: return nil
       }
     }
@@ -108,89 +112,118 @@ extension SimulatedKernel {
     UUIDBytes(high: 0x4E54_5354_0000_0000 | UInt64(flow.id), low: flow.process.uuid.low ^ UInt64(flow.id))
   }
 
-  func tcpDescriptor(_ flow: FlowPlan, at time: MonotonicTime) -> TCPDescriptor {
-    var d = TCPDescriptor()
+  /// The parts of a flow's descriptor that never change, built once per flow.
+  func staticDescriptor(_ flow: FlowPlan) -> Descriptor? {
+    switch flow.provider.descriptorKind {
+    case .tcp:
+      var d = TCPDescriptor()
+      d.upid = flow.process.upid
+      d.eupid = flow.process.upid
+      d.startTimestamp = flow.openAt.nanoseconds
+      d.ifindex = flow.outcome == .listens ? 0 : flow.interface.index
+      d.sendBufferSize = 131_072
+      d.receiveBufferSize = 131_072
+      d.receiveBufferUsed = 0
+      d.trafficClass = 0
+      d.trafficManagementFlags = 0
+      d.pid = flow.process.pid
+      d.epid = flow.process.pid
+      d.local = flow.local
+      d.remote = flow.remote
+      d.congestionAlgorithm = FixedCString("cubic")
+      d.processName = FixedCString(flow.process.name)
+      d.uuid = flow.process.uuid
+      d.euuid = flow.process.uuid
+      d.vuuid = .zero
+      d.fuuid = flowUUID(flow)
+      d.personaID = 0
+      d.uid = 501
+      d.connectionStatus = 0
+      d.interfaceProperties = interfaceProperties(flow)
+      d.fallbackMode = 0
+      return .tcp(d)
+    case .udp:
+      var d = UDPDescriptor()
+      d.upid = flow.process.upid
+      d.eupid = flow.process.upid
+      d.startTimestamp = flow.openAt.nanoseconds
+      d.local = flow.local
+      d.remote = flow.remote
+      d.ifindex = flow.interface.index
+      d.receiveBufferSize = 786_896
+      d.receiveBufferUsed = 0
+      d.trafficClass = 0
+      d.pid = flow.process.pid
+      d.processName = FixedCString(flow.process.name)
+      d.epid = flow.process.pid
+      d.uuid = flow.process.uuid
+      d.euuid = flow.process.uuid
+      d.vuuid = .zero
+      d.fuuid = flowUUID(flow)
+      d.personaID = 0
+      d.uid = 501
+      d.interfaceProperties = interfaceProperties(flow)
+      d.fallbackMode = 0
+      return .udp(d)
+    case .connection:
+      var d = ConnectionDescriptor()
+      d.startTimestamp = flow.openAt.nanoseconds
+      d.upid = flow.process.upid
+      d.eupid = flow.process.upid
+      d.pid = flow.process.pid
+      d.epid = flow.process.pid
+      d.interfaceProperties = interfaceProperties(flow) ?? []
+      d.processName = FixedCString(flow.process.name)
+      d.uuid = flow.process.uuid
+      d.euuid = flow.process.uuid
+      d.fuuid = flowUUID(flow)
+      d.personaID = 0
+      d.uid = 501
+      return .connection(d)
+    default:
+      return nil
+    }
+  }
+
+  /// `nstat_tcp_copy_descriptor` at `time`: the template plus what moves.
+  func tcpDescriptor(_ flow: FlowPlan, at time: MonotonicTime, template: TCPDescriptor) -> TCPDescriptor {
+    var d = template
     let state = flow.state(at: time)
     let (rx, tx) = flow.transferred(at: time)
-    d.upid = flow.process.upid
-    d.eupid = flow.process.upid
-    d.startTimestamp = flow.openAt.nanoseconds
     d.timestamp = time.nanoseconds
     d.rxTransferSize = rx
     d.txTransferSize = tx
     d.activityBitmap = ActivityBitmap(start: flow.openAt.nanoseconds / 1_000_000_000, bitmap: (rx + tx > 0 ? 1 : 0, 0))
-    d.ifindex = flow.outcome == .listens ? 0 : flow.interface.index
     d.state = state
-    d.sendBufferSize = 131_072
     d.sendBufferUsed = state == .established ? UInt32(truncatingIfNeeded: min(tx % 65_536, 131_072)) : 0
-    d.receiveBufferSize = 131_072
-    d.receiveBufferUsed = 0
     d.txUnacked = state == .established ? UInt32(truncatingIfNeeded: tx % 14_480) : 0
     d.txWindow = state == .listen ? 0 : 131_072
     d.txCongestionWindow = state == .listen ? 0 : 14_480 + UInt32(truncatingIfNeeded: min(tx / 10, 1_000_000))
-    d.trafficClass = 0
-    d.trafficManagementFlags = 0
-    d.pid = flow.process.pid
-    d.epid = flow.process.pid
-    d.local = flow.local
-    d.remote = flow.remote
-    d.congestionAlgorithm = FixedCString("cubic")
-    d.processName = FixedCString(flow.process.name)
-    d.uuid = flow.process.uuid
-    d.euuid = flow.process.uuid
-    d.vuuid = .zero
-    d.fuuid = flowUUID(flow)
-    d.personaID = 0
-    d.uid = 501
-    d.connectionStatus = 0
-    d.interfaceProperties = interfaceProperties(flow)
-    d.fallbackMode = 0
     return d
   }
 
-  func udpDescriptor(_ flow: FlowPlan, at time: MonotonicTime) -> UDPDescriptor {
-    var d = UDPDescriptor()
+  /// `nstat_udp_copy_descriptor` at `time`.
+  func udpDescriptor(_ flow: FlowPlan, at time: MonotonicTime, template: UDPDescriptor) -> UDPDescriptor {
+    var d = template
     let (rx, tx) = flow.transferred(at: time)
-    d.upid = flow.process.upid
-    d.eupid = flow.process.upid
-    d.startTimestamp = flow.openAt.nanoseconds
     d.timestamp = time.nanoseconds
     d.activityBitmap = ActivityBitmap(start: flow.openAt.nanoseconds / 1_000_000_000, bitmap: (rx + tx > 0 ? 1 : 0, 0))
-    d.local = flow.local
-    d.remote = flow.remote
-    d.ifindex = flow.interface.index
-    d.receiveBufferSize = 786_896
-    d.receiveBufferUsed = 0
-    d.trafficClass = 0
-    d.pid = flow.process.pid
-    d.processName = FixedCString(flow.process.name)
-    d.epid = flow.process.pid
-    d.uuid = flow.process.uuid
-    d.euuid = flow.process.uuid
-    d.vuuid = .zero
-    d.fuuid = flowUUID(flow)
-    d.personaID = 0
-    d.uid = 501
-    d.interfaceProperties = interfaceProperties(flow)
-    d.fallbackMode = 0
     return d
   }
+}
 
-  func connectionDescriptor(_ flow: FlowPlan, at time: MonotonicTime) -> ConnectionDescriptor {
-    var d = ConnectionDescriptor()
-    d.startTimestamp = flow.openAt.nanoseconds
-    d.timestamp = time.nanoseconds
-    d.upid = flow.process.upid
-    d.eupid = flow.process.upid
-    d.pid = flow.process.pid
-    d.epid = flow.process.pid
-    d.interfaceProperties = interfaceProperties(flow) ?? []
-    d.processName = FixedCString(flow.process.name)
-    d.uuid = flow.process.uuid
-    d.euuid = flow.process.uuid
-    d.fuuid = flowUUID(flow)
-    d.personaID = 0
-    d.uid = 501
-    return d
+/// A flow of the workload with its descriptor template, built on first use. Shared by copies
+/// of a kernel (the template is a pure function of the plan, so sharing is harmless).
+final class FlowRecord: @unchecked Sendable {
+  let plan: FlowPlan
+  private var cached: Descriptor??
+
+  init(_ plan: FlowPlan) { self.plan = plan }
+
+  func template(_ build: () -> Descriptor?) -> Descriptor? {
+    if let cached { return cached }
+    let built = build()
+    cached = .some(built)
+    return built
   }
 }

@@ -43,7 +43,7 @@ public struct SimulatedKernel: Sendable {
   let encoder: MessageEncoder
   let decoder: MessageDecoder
   /// Every flow of the workload by id, dead or alive (a goodbye describes a dead one).
-  let plans: [Int: FlowPlan]
+  let plans: [Int: FlowRecord]
 
   public internal(set) var now = MonotonicTime.zero
   public internal(set) var statistics = KernelStatistics()
@@ -101,7 +101,7 @@ public struct SimulatedKernel: Sendable {
     decoder = MessageDecoder(family: family)
     queue = ReceiveQueue(capacity: configuration.receiveBufferSize, criticalReserve: behaviour.criticalReserve)
     truth = GroundTruthLedger()
-    plans = Dictionary(workload.flows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    plans = Dictionary(workload.flows.map { ($0.id, FlowRecord($0)) }, uniquingKeysWith: { first, _ in first })
     events.push(.idleCheck, at: .seconds(60))
   }
 
@@ -277,7 +277,7 @@ public struct SimulatedKernel: Sendable {
   /// `nstat_control_reporting_allowed`: the provider's interface filter (3247+).
   func reportingAllowed(_ source: KernelSource) -> Bool {
     guard let subscription = subscriptions[source.provider], case .flow(let id) = source.object,
-      let flow = plans[id]
+      let flow = plans[id]?.plan
     else { return true }
     let accept = subscription.filter & behaviour.interfaceFilterMask
     guard accept != 0 else { return true }

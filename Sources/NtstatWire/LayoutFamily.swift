@@ -168,10 +168,39 @@ public enum LayoutFamily: String, CaseIterable, Hashable, Sendable, Comparable, 
 
   /// Descriptor size for a provider kind in this family (`nstat_*_descriptor`), nil if absent.
   public func descriptorSize(for kind: DescriptorKind) -> Int? {
-    MessageDecoder(family: self).descriptorSize(kind)
+    let l = layouts
+    switch kind {
+    case .tcp: return l.tcpDescriptor.size
+    case .udp: return l.udpDescriptor.size
+    case .route: return l.routeDescriptor.size
+    case .ifnet: return l.interfaceDescriptor?.size
+    case .sysinfo: return l.sysinfoDescriptor?.size
+    case .connection: return l.connectionDescriptor?.size
+    }
+  }
+
+  /// Position in release order. Comparisons run on every message in the simulator and the
+  /// client, so they must not build version values; a test checks this order against
+  /// ``lowestXNU``.
+  var ordinal: Int {
+    switch self {
+    case .xnu1699: return 0
+    case .xnu2050: return 1
+    case .xnu2422: return 2
+    case .xnu2782: return 3
+    case .xnu3247: return 4
+    case .xnu3789: return 5
+    case .xnu4570: return 6
+    case .xnu6153: return 7
+    case .xnu7195: return 8
+    case .xnu8019_41: return 9
+    case .xnu8019_61: return 10
+    case .xnu10002: return 11
+    case .xnu11215: return 12
+    }
   }
 
   public static func < (lhs: LayoutFamily, rhs: LayoutFamily) -> Bool {
-    lhs.lowestXNU < rhs.lowestXNU
+    lhs.ordinal < rhs.ordinal
   }
 }

@@ -31,16 +31,7 @@ public struct MessageDecoder: Sendable {
     id.rawValue < providerKinds.count ? providerKinds[Int(id.rawValue)] : nil
   }
 
-  func descriptorSize(_ kind: DescriptorKind) -> Int? {
-    switch kind {
-    case .tcp: return layouts.tcpDescriptor.size
-    case .udp: return layouts.udpDescriptor.size
-    case .route: return layouts.routeDescriptor.size
-    case .ifnet: return layouts.interfaceDescriptor?.size
-    case .sysinfo: return layouts.sysinfoDescriptor?.size
-    case .connection: return layouts.connectionDescriptor?.size
-    }
-  }
+  func descriptorSize(_ kind: DescriptorKind) -> Int? { family.descriptorSize(for: kind) }
 
   /// Decodes every message of a datagram.
   public func decode(_ datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Message] {

@@ -2,6 +2,12 @@ import NtstatWire
 import Testing
 
 @Suite struct FamilySelectionTests {
+  @Test func orderFollowsTheLowestXNUVersion() {
+    let byVersion = LayoutFamily.allCases.sorted { $0.lowestXNU < $1.lowestXNU }
+    #expect(LayoutFamily.allCases.sorted() == byVersion)
+    for (a, b) in zip(byVersion, byVersion.dropFirst()) { #expect(a < b && !(b < a)) }
+  }
+
   @Test(arguments: [
     ("xnu-1699.32.7", LayoutFamily.xnu1699), ("xnu-2050.48.11", .xnu2050), ("xnu-2422.1.72", .xnu2422),
     ("xnu-2782.40.9", .xnu2782), ("xnu-3247.1.106", .xnu3247), ("xnu-3248.60.10", .xnu3247),
