@@ -24,6 +24,31 @@ public struct ClientConfiguration: Hashable, Sendable {
 
   public init() {}
 
+  /// Reads back ``summary`` (as stored in a capture's `ntstat.configuration`), so a replay runs
+  /// the client the way it was recorded. Unknown keys and values are ignored.
+  public init(summary: String) {
+    self.init()
+    for part in summary.split(separator: " ") {
+      let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
+      guard pair.count == 2 else { continue }
+      switch pair[0] {
+      case "providers":
+        let kinds = pair[1].split(separator: ",").compactMap { ProviderKind(rawValue: String($0)) }
+        if !kinds.isEmpty { providers = kinds }
+      case "interval_ms":
+        if let ms = UInt64(pair[1]), ms > 0 { updateInterval = ms * 1_000_000 }
+      case "rcvbuf":
+        if let bytes = Int(pair[1]) { receiveBufferSize = bytes }
+      case "filter":
+        filter = StreamFilter(summary: pair[1])
+      case "family":
+        family = LayoutFamily(rawValue: pair[1])
+      default:
+        break
+      }
+    }
+  }
+
   /// The configuration as `key=value` text for capture metadata.
   public var summary: String {
     var parts = [
@@ -66,6 +91,23 @@ public struct StreamFilter: Hashable, Sendable {
     if skipLoopback, interfaceClass == .loopback { return false }
     if !interfaceClasses.isEmpty, !interfaceClasses.contains(interfaceClass) { return false }
     return true
+  }
+
+  init(summary: String) {
+    self.init()
+    for part in summary.split(separator: ",") {
+      let pair = part.split(separator: ":", maxSplits: 1).map(String.init)
+      let values = pair.count == 2 ? pair[1].split(separator: "|").map(String.init) : []
+      switch pair[0] {
+      case "pid": pids = Set(values.compactMap { UInt32($0) })
+      case "process": processNames = Set(values)
+      case "protocol": protocols = Set(values)
+      case "port": ports = Set(values.compactMap { UInt16($0) })
+      case "interface": interfaceClasses = Set(values.compactMap { InterfaceClass(rawValue: $0) })
+      case "skip-loopback": skipLoopback = true
+      default: break
+      }
+    }
   }
 
   var summary: String {

@@ -277,6 +277,16 @@ struct FIFO<Element: Sendable>: Sendable {
 
   mutating func push(_ element: Element) { items.append(element) }
 
+  /// Puts an element back at the head.
+  mutating func pushFront(_ element: Element) {
+    if head > 0 {
+      head -= 1
+      items[head] = element
+    } else {
+      items.insert(element, at: 0)
+    }
+  }
+
   mutating func pop() -> Element? {
     guard head < items.count else { return nil }
     let element = items[head]

@@ -38,6 +38,16 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
     engine = ClientEngine(configuration: configuration, family: transport.family)
   }
 
+  /// A client replaying a capture, configured as the recording was (providers, interval,
+  /// filters from its metadata).
+  public static func replaying(
+    _ path: String, speed: ReplaySpeed = .topSpeed, family: LayoutFamily? = nil
+  ) throws -> NetworkStatisticsClient {
+    let transport = try ReplayTransport(path: path, speed: speed, family: family)
+    return NetworkStatisticsClient(
+      transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
+  }
+
   public var family: LayoutFamily { engine.family }
   public var statistics: ClientStatistics { engine.statistics }
   /// Streams currently live (added and not removed).

@@ -60,12 +60,14 @@ public final class SimulatorTransport: ClientTransport {
 
   public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
     while true {
+      // The client's timers run before datagrams of the same instant (the replayer keeps the
+      // same order, so a replay reproduces a simulated session exactly).
+      if let deadline, deadline <= now { return .timeout(at: now) }
       if let datagram = kernel.receive() {
         try SystemCalls.send(kernelSocket, datagram)
         guard let bytes = try SystemCalls.receive(clientSocket, into: &buffer, wait: true) else { continue }
         return .datagram(bytes, at: now)
       }
-      if let deadline, deadline <= now { return .timeout(at: now) }
       if now >= end { return .end(at: now) }
       var target = end
       if let deadline { target = min(target, deadline) }

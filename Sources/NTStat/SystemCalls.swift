@@ -18,6 +18,18 @@ enum SystemCalls {
     return MonotonicTime(nanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
   }
 
+  /// Sleeps until the monotonic clock reaches `due` (at once if it has).
+  static func sleep(until due: MonotonicTime) {
+    while true {
+      let current = monotonicNow()
+      guard due > current else { return }
+      let remaining = due.since(current)
+      var request = timespec(tv_sec: Int(remaining / 1_000_000_000), tv_nsec: Int(remaining % 1_000_000_000))
+      var left = timespec()
+      _ = nanosleep(&request, &left)
+    }
+  }
+
   static func wallClockNow() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)

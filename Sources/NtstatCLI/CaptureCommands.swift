@@ -236,18 +236,10 @@ struct SliceCommand: ParsableCommand {
   @Option(name: .long, help: "zstd level.") var level: Int32 = 3
 
   static func nanoseconds(_ text: String) throws -> UInt64 {
-    var number = Substring(text)
-    var scale = 1e9
-    if number.hasSuffix("ms") {
-      number = number.dropLast(2)
-      scale = 1e6
-    } else if number.hasSuffix("s") {
-      number = number.dropLast()
+    guard let value = DurationParser.nanoseconds(text) else {
+      throw ValidationError("'\(text)' is not a time (seconds, or with an s/ms/m/h suffix)")
     }
-    guard let value = Double(number), value >= 0, value < 1e9 else {
-      throw ValidationError("'\(text)' is not a time (seconds, or with an s/ms suffix)")
-    }
-    return UInt64(value * scale)
+    return value
   }
 
   func run() throws {

@@ -1,0 +1,454 @@
+import NtstatCapture
+import NtstatWire
+
+/// How fast a replay runs, against the capture's own timestamps.
+public enum ReplaySpeed: Hashable, Sendable, CustomStringConvertible {
+  /// As recorded.
+  case realtime
+  /// `factor` times faster than recorded (any positive value).
+  case factor(Double)
+  /// As fast as the client consumes frames.
+  case topSpeed
+
+  var factor: Double? {
+    switch self {
+    case .realtime: return 1
+    case .factor(let value): return value > 0 ? value : nil
+    case .topSpeed: return nil
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .realtime: return "real time"
+    case .factor(let value): return "×\(value)"
+    case .topSpeed: return "top speed"
+    }
+  }
+}
+
+/// A request that did not match the recording.
+public struct ReplayDivergence: Hashable, Sendable, CustomStringConvertible {
+  public enum Kind: String, Hashable, Sendable {
+    /// The client sent a request the recording does not have.
+    case unexpectedRequest = "unexpected-request"
+    /// The recording has a request the client never sent.
+    case missingRequest = "missing-request"
+  }
+
+  public var kind: Kind
+  /// The capture frame (1-based, as `ntstat cat` numbers them): the recorded request, or for an
+  /// unexpected one the next frame the replay had not yet delivered.
+  public var frame: UInt64
+  /// Replay time (since the capture's first frame).
+  public var time: MonotonicTime
+  /// What the recording had at that point, and what the client did.
+  public var expected: String
+  public var actual: String
+
+  public var description: String {
+    "\(kind.rawValue) at frame \(frame), \(time) s: expected \(expected), got \(actual)"
+  }
+}
+
+/// Replays a capture's kernel frames to a client, on a virtual clock that follows the
+/// capture's timestamps, and matches the client's requests against the recorded ones.
+///
+/// The client runs exactly as live: its timers fire at the same capture times at any speed,
+/// because the clock is the capture's. Requests are matched like a cassette: by type,
+/// provider, source ref and pacing flags, in order, within `matchWindow` of the recorded time;
+/// each matched request's recorded context is mapped to the client's, and recorded replies are
+/// rewritten to carry the client's contexts. Whatever does not match is a ``ReplayDivergence``;
+/// recorded replies are fed either way.
+public final class ReplayTransport: ClientTransport {
+  public let family: LayoutFamily
+  /// Why that family: the capture's metadata, the caller, or detection from struct sizes.
+  public let familyReason: String
+  public let metadata: CaptureMetadata
+  public let speed: ReplaySpeed
+  public private(set) var now: MonotonicTime = .zero
+  public private(set) var divergences: [ReplayDivergence] = []
+  public private(set) var framesDelivered: UInt64 = 0
+  public private(set) var requestsMatched: UInt64 = 0
+  /// How far (in capture time) a request may be from its recorded twin and still match.
+  public var matchWindow: UInt64 = 2_000_000_000
+  /// Stop after this capture time or frame (nil: the end).
+  public var endTime: MonotonicTime?
+  public var endFrame: UInt64?
+  /// Pace only from this capture time on (earlier frames go at top speed).
+  public var paceFrom: MonotonicTime = .zero
+
+  private var source: FrameSource
+  private var lookahead = FIFO<(index: UInt64, frame: CapturedFrame)>()
+  private var nextIndex: UInt64 = 0
+  private var expected: [RecordedRequest] = []
+  private var contextMap: [UInt64: UInt64] = [:]
+  private var origin: UInt64?
+  private var lastFrameTime = MonotonicTime.zero
+  private var wallStart: MonotonicTime?
+  private var pendingDrop: (count: UInt64, index: UInt64, frame: CapturedFrame)?
+  private var lastHeld: UInt64?
+  private let decoder: MessageDecoder
+  private var exhausted = false
+  private let interfaceID: UInt32
+  private let hasRecordedRequests: Bool
+
+  struct RecordedRequest {
+    var index: UInt64
+    var time: MonotonicTime
+    var key: RequestKey
+    var context: UInt64
+  }
+
+  /// Opens `path` (a `.pcapng.zst` or `.pcapng`). The family is `family` if given, else the
+  /// capture's, else detected from the sizes of the first kernel datagrams.
+  public convenience init(path: String, speed: ReplaySpeed = .topSpeed, family: LayoutFamily? = nil) throws {
+    try self.init(source: FrameSource(reader: CaptureFileReader(path: path)), speed: speed, family: family)
+  }
+
+  /// Replays frames held in memory (tests, tools).
+  public convenience init(
+    frames: [CapturedFrame], metadata: CaptureMetadata, speed: ReplaySpeed = .topSpeed, family: LayoutFamily? = nil
+  ) throws {
+    try self.init(source: FrameSource(frames: frames, metadata: metadata), speed: speed, family: family)
+  }
+
+  private init(source: FrameSource, speed: ReplaySpeed, family override: LayoutFamily?) throws {
+    var source = source
+    self.speed = speed
+    // Read ahead to the first frame: the section header and interfaces come first.
+    var buffered: [(UInt64, CapturedFrame)] = []
+    var index: UInt64 = 0
+    var kernelSample: [[UInt8]] = []
+    var sawRequest = false
+    while buffered.count < 2048, let frame = try source.next() {
+      index += 1
+      if let first = buffered.first, frame.interfaceID != first.1.interfaceID { continue }
+      buffered.append((index, frame))
+      if frame.direction == .fromKernel, kernelSample.count < 512 { kernelSample.append(frame.bytes) }
+      if frame.direction == .toKernel { sawRequest = true }
+    }
+    metadata = source.metadata ?? CaptureMetadata()
+    interfaceID = buffered.first?.1.interfaceID ?? 0
+    if let override {
+      family = override
+      familyReason = "given"
+    } else if let recorded = metadata.family {
+      family = recorded
+      familyReason = "from the capture's metadata"
+    } else if let detected = FamilyDetection.detect(kernelDatagrams: kernelSample) {
+      family = detected.family
+      familyReason = "detected: " + detected.description
+    } else {
+      throw ReplayError(message: "the capture has no family in its metadata and no kernel frames to detect it from")
+    }
+    decoder = MessageDecoder(family: family)
+    self.source = source
+    nextIndex = index
+    hasRecordedRequests = sawRequest || index >= 2048
+    origin = buffered.first?.1.timestamp
+    for (i, frame) in buffered { lookahead.push((i, frame)) }
+  }
+
+  /// The configuration the capture was recorded with (providers, interval, filters).
+  public var recordedConfiguration: ClientConfiguration? {
+    metadata.configuration.map { ClientConfiguration(summary: $0) }
+  }
+
+  // MARK: Frames
+
+  private func pullFrame() throws -> (index: UInt64, frame: CapturedFrame)? {
+    if let next = lookahead.pop() { return next }
+    guard !exhausted else { return nil }
+    while let frame = try source.next() {
+      nextIndex += 1
+      if frame.interfaceID != interfaceID { continue }
+      return (nextIndex, frame)
+    }
+    exhausted = true
+    return nil
+  }
+
+  private func time(of frame: CapturedFrame) -> MonotonicTime {
+    if origin == nil { origin = frame.timestamp }
+    return MonotonicTime(nanoseconds: frame.timestamp &- origin!)
+  }
+
+  private func beyondEnd(_ index: UInt64, _ time: MonotonicTime) -> Bool {
+    if let endFrame, index > endFrame { return true }
+    if let endTime, time > endTime { return true }
+    return false
+  }
+
+  // MARK: ClientTransport
+
+  public func send(_ datagram: [UInt8]) throws {
+    guard hasRecordedRequests else { return }
+    guard let message = try? decoder.decode(datagram, direction: .toKernel).first else {
+      divergences.append(
+        ReplayDivergence(
+          kind: .unexpectedRequest, frame: nextIndex + 1, time: now, expected: "a request", actual: "undecodable bytes")
+      )
+      return
+    }
+    let key = RequestKey(message, family: family)
+    if let position = try findExpected(key) {
+      let recorded = expected.remove(at: position)
+      contextMap[recorded.context] = message.header.context
+      requestsMatched += 1
+      return
+    }
+    let next = expected.first.map { "\($0.key) (frame \($0.index))" } ?? "no request"
+    divergences.append(
+      ReplayDivergence(
+        kind: .unexpectedRequest, frame: expected.first?.index ?? (nextIndex + 1), time: now, expected: next,
+        actual: key.description))
+  }
+
+  /// The first recorded request with `key`, reading ahead (within the match window) if needed.
+  private func findExpected(_ key: RequestKey) throws -> Int? {
+    if let position = expected.firstIndex(where: { $0.key == key }) { return position }
+    var held: [(UInt64, CapturedFrame)] = []
+    defer {
+      // Put back what was read ahead, in order, before anything still queued.
+      var rest: [(index: UInt64, frame: CapturedFrame)] = []
+      while let item = lookahead.pop() { rest.append(item) }
+      for item in held { lookahead.push((item.0, item.1)) }
+      for item in rest { lookahead.push(item) }
+    }
+    var queued: [(index: UInt64, frame: CapturedFrame)] = []
+    while let item = lookahead.pop() { queued.append(item) }
+    var found: Int?
+    var cursor = 0
+    while found == nil {
+      let item: (index: UInt64, frame: CapturedFrame)
+      if cursor < queued.count {
+        item = queued[cursor]
+        cursor += 1
+      } else if !exhausted, let frame = try source.next() {
+        nextIndex += 1
+        if frame.interfaceID != interfaceID { continue }
+        item = (nextIndex, frame)
+      } else {
+        exhausted = exhausted || cursor >= queued.count
+        break
+      }
+      let t = time(of: item.frame)
+      if t.since(now) > matchWindow, t > now {
+        held.append((item.index, item.frame))
+        break
+      }
+      if item.frame.direction == .toKernel {
+        let recorded = record(item.index, item.frame, at: t)
+        expected.append(recorded)
+        if recorded.key == key { found = expected.count - 1 }
+      } else {
+        held.append((item.index, item.frame))
+      }
+    }
+    for item in queued[cursor...] { held.append((item.index, item.frame)) }
+    return found
+  }
+
+  private func record(_ index: UInt64, _ frame: CapturedFrame, at time: MonotonicTime) -> RecordedRequest {
+    let message = try? decoder.decode(frame.bytes, direction: .toKernel).first
+    var context: UInt64 = 0
+    for i in 0..<min(8, frame.bytes.count) { context |= UInt64(frame.bytes[i]) << (8 * UInt64(i)) }
+    let key = message.map { RequestKey($0, family: family) } ?? RequestKey(undecodable: frame.bytes)
+    return RecordedRequest(index: index, time: time, key: key, context: context)
+  }
+
+  public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
+    if let drop = pendingDrop {
+      pendingDrop = nil
+      return deliver(drop.index, drop.frame)
+    }
+    while true {
+      guard let (index, frame) = try pullFrame() else {
+        // Let timers due before the capture's end run, then stop.
+        if let deadline, deadline <= lastFrameTime, deadline > now {
+          advance(to: deadline)
+          return .timeout(at: now)
+        }
+        reportUnmatched(before: nil)
+        return .end(at: now)
+      }
+      let t = time(of: frame)
+      if beyondEnd(index, t) {
+        exhausted = true
+        lookahead = FIFO()
+        reportUnmatched(before: nil)
+        return .end(at: now)
+      }
+      lastFrameTime = max(lastFrameTime, t)
+      // The client's timer first when it is due no later than the frame: live, a timer due at
+      // the same instant ran before the frame was read.
+      if let deadline, deadline < t || (deadline == t && lastHeld != index) {
+        if deadline == t { lastHeld = index }
+        lookahead.pushFront((index, frame))
+        if deadline > now { advance(to: deadline) }
+        return .timeout(at: now)
+      }
+      if frame.direction == .toKernel {
+        expected.append(record(index, frame, at: t))
+        reportUnmatched(before: t)
+        continue
+      }
+      // A reply to a recorded request the client has not sent yet, while the client has a
+      // timer due about now: let the timer run first (the client sends, the context is
+      // mapped), then deliver. Recorded replies can trail their request by microseconds, less
+      // than the client's own start-up offset.
+      if let deadline, deadline.since(t) <= matchWindow, lastHeld != index,
+        answersUnsentRequest(frame)
+      {
+        lastHeld = index
+        lookahead.pushFront((index, frame))
+        advance(to: deadline)
+        return .timeout(at: now)
+      }
+      advance(to: t)
+      reportUnmatched(before: t)
+      if frame.dropsBefore > 0 {
+        pendingDrop = (frame.dropsBefore, index, frame)
+        return .dropped(count: frame.dropsBefore, at: now)
+      }
+      return deliver(index, frame)
+    }
+  }
+
+  /// True when a message of `frame` carries the context of a recorded request still unmatched.
+  private func answersUnsentRequest(_ frame: CapturedFrame) -> Bool {
+    guard !expected.isEmpty, let ranges = try? decoder.messageRanges(in: frame.bytes) else { return false }
+    for range in ranges where range.count >= 8 {
+      var context: UInt64 = 0
+      for i in 0..<8 { context |= UInt64(frame.bytes[range.lowerBound + i]) << (8 * UInt64(i)) }
+      if context != 0, contextMap[context] == nil, expected.contains(where: { $0.context == context }) { return true }
+    }
+    return false
+  }
+
+  /// The capture frame number of the last datagram delivered.
+  public private(set) var lastFrameIndex: UInt64 = 0
+
+  private func deliver(_ index: UInt64, _ frame: CapturedFrame) -> TransportInput {
+    framesDelivered += 1
+    lastFrameIndex = index
+    return .datagram(remapContexts(frame.bytes), at: now)
+  }
+
+  /// Recorded requests left unmatched for longer than the window are missing.
+  private func reportUnmatched(before time: MonotonicTime?) {
+    var kept: [RecordedRequest] = []
+    for request in expected {
+      if let time, time.since(request.time) <= matchWindow {
+        kept.append(request)
+      } else {
+        divergences.append(
+          ReplayDivergence(
+            kind: .missingRequest, frame: request.index, time: request.time, expected: request.key.description,
+            actual: "nothing"))
+      }
+    }
+    expected = kept
+  }
+
+  private func advance(to time: MonotonicTime) {
+    guard time > now else { return }
+    now = time
+    guard let factor = speed.factor, now >= paceFrom else { return }
+    let start = wallStart ?? SystemCalls.monotonicNow().adding(nanoseconds: 0)
+    if wallStart == nil { wallStart = start }
+    let due = start.adding(nanoseconds: UInt64(Double(now.since(paceFrom)) / factor))
+    SystemCalls.sleep(until: due)
+  }
+
+  /// Recorded contexts → the client's, in every message of the datagram.
+  private func remapContexts(_ datagram: [UInt8]) -> [UInt8] {
+    guard !contextMap.isEmpty, let ranges = try? decoder.messageRanges(in: datagram) else { return datagram }
+    var bytes = datagram
+    for range in ranges where range.count >= 8 {
+      var context: UInt64 = 0
+      for i in 0..<8 { context |= UInt64(bytes[range.lowerBound + i]) << (8 * UInt64(i)) }
+      guard context != 0, let mapped = contextMap[context], mapped != context else { continue }
+      for i in 0..<8 { bytes[range.lowerBound + i] = UInt8(truncatingIfNeeded: mapped >> (8 * UInt64(i))) }
+    }
+    return bytes
+  }
+
+  public func close() {}
+}
+
+/// What identifies a request for matching: contexts are left out (a new client may number
+/// them differently).
+struct RequestKey: Hashable, Sendable, CustomStringConvertible {
+  var type: MessageType
+  var provider: UInt32?
+  var sourceRef: SourceRef?
+  var flags: MessageFlags
+  var raw: [UInt8]?
+
+  init(_ message: Message, family: LayoutFamily) {
+    type = message.header.type
+    // Only the flags that change what the kernel does.
+    flags = family.hasLengthAndFlags ? message.header.flags.intersection([.continuation, .supportsAggregate]) : []
+    switch message.body {
+    case .addAllSources(let r): provider = r.provider.rawValue
+    case .addSource(let r): provider = r.provider.rawValue
+    case .removeSource(let ref), .querySource(let ref), .getSourceDescription(let ref), .getUpdate(let ref):
+      sourceRef = ref
+    case .setFilter(let r): sourceRef = r.sourceRef
+    case .unknown(_, let payload): raw = payload
+    default: break
+    }
+  }
+
+  init(undecodable bytes: [UInt8]) {
+    type = MessageType(rawValue: 0xFFFF_FFFF)
+    flags = []
+    raw = bytes
+  }
+
+  var description: String {
+    var text = type.name
+    if let provider { text += " provider \(provider)" }
+    if let sourceRef { text += " ref \(sourceRef)" }
+    if !flags.isEmpty { text += " [\(flags)]" }
+    return text
+  }
+}
+
+/// Frames from a capture file or from memory.
+struct FrameSource {
+  private var reader: CaptureFileReader?
+  private var frames: [CapturedFrame] = []
+  private var position = 0
+  private(set) var metadata: CaptureMetadata?
+
+  init(reader: CaptureFileReader) { self.reader = reader }
+
+  init(frames: [CapturedFrame], metadata: CaptureMetadata) {
+    self.frames = frames
+    self.metadata = metadata
+  }
+
+  mutating func next() throws -> CapturedFrame? {
+    guard let reader else {
+      guard position < frames.count else { return nil }
+      position += 1
+      return frames[position - 1]
+    }
+    while let record = try reader.next() {
+      switch record {
+      case .section(let section): if metadata == nil { metadata = section }
+      case .frame(let frame): return frame
+      case .interface, .statistics: continue
+      }
+    }
+    return nil
+  }
+}
+
+public struct ReplayError: Error, CustomStringConvertible {
+  public var message: String
+  public var description: String { message }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import NTStat
+import NtstatCapture
+import NtstatWire
+
+/// `ntstat replay`: a capture through the same client a live run uses, on the capture's clock.
+struct ReplayCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "replay",
+    abstract: "Replay a capture through the client, at recorded speed, faster, or as fast as possible.",
+    discussion: """
+      The capture's kernel frames are fed to the client (configured as the recording was) on a \
+      virtual clock that follows the capture's timestamps, so its timers fire at the same capture \
+      times at any speed and the output is the same. The client's requests are matched against the \
+      recorded ones (type, provider, source ref, pacing flags; contexts remapped); mismatches are \
+      divergences, listed at the end (--strict: exit 1). Default speed: real time for text on a \
+      terminal, top speed otherwise. Exit status: 0 clean; 1 divergences under --strict, or a \
+      damaged capture (everything before the damage is replayed); 2 trouble.
+      """)
+
+  @Argument(help: "A .pcapng.zst or .pcapng capture.") var file: String
+  @Option(name: .long, help: "text (the watch format with recorded times), jsonl or csv.") var format: EventFormat =
+    .text
+  @Option(name: .long, help: "Replay N times faster than recorded.") var speed: Double?
+  @Flag(name: .long, help: "Replay at recorded speed.") var realtime = false
+  @Flag(name: .long, help: "Replay as fast as possible.") var topSpeed = false
+  @Option(name: .long, help: "Print events from this capture time on (e.g. 30s); earlier frames still run.")
+  var from: String?
+  @Option(name: .long, help: "Stop after this capture time.") var to: String?
+  @Option(name: .long, help: "Print events from this frame on.") var fromFrame: UInt64?
+  @Option(name: .long, help: "Stop after this frame.") var toFrame: UInt64?
+  @Flag(name: .long, help: "Start over at the end, until interrupted.") var loop = false
+  @Flag(name: .long, help: "Exit 1 if the client's requests diverge from the recording.") var strict = false
+  @Option(name: .long, help: "Decode with this layout family instead of the capture's.") var family: String?
+  @Flag(name: .long, help: "No summary on standard error.") var quiet = false
+
+  func replaySpeed() throws -> ReplaySpeed {
+    let chosen = [speed != nil, realtime, topSpeed].filter { $0 }.count
+    guard chosen <= 1 else { throw ValidationError("choose one of --speed, --realtime, --top-speed") }
+    if let speed {
+      guard speed > 0, speed.isFinite else { throw ValidationError("--speed must be a positive number") }
+      return .factor(speed)
+    }
+    if realtime { return .realtime }
+    if topSpeed { return .topSpeed }
+    return format == .text && isatty(1) == 1 ? .realtime : .topSpeed
+  }
+
+  func run() throws {
+    let speed = try replaySpeed()
+    let override = try familyOverride(family, assumeNewest: true)
+    let fromTime = try from.map { try SliceCommand.nanoseconds($0) }.map { MonotonicTime(nanoseconds: $0) }
+    let toTime = try to.map { try SliceCommand.nanoseconds($0) }.map { MonotonicTime(nanoseconds: $0) }
+    var clean = true
+    repeat {
+      clean = try replayOnce(speed: speed, override: override, from: fromTime, to: toTime) && clean
+    } while loop
+    if !clean { throw ExitCode(1) }
+  }
+
+  /// One pass over the capture; false if it diverged under --strict or was damaged.
+  func replayOnce(speed: ReplaySpeed, override: LayoutFamily?, from: MonotonicTime?, to: MonotonicTime?) throws -> Bool
+  {
+    let transport: ReplayTransport
+    do {
+      transport = try ReplayTransport(path: file, speed: speed, family: override)
+    } catch {
+      printError("ntstat: \(error)")
+      throw ExitCode(2)
+    }
+    transport.endTime = to
+    transport.endFrame = toFrame
+    transport.paceFrom = from ?? .zero
+    let configuration = transport.recordedConfiguration ?? ClientConfiguration()
+    let client = NetworkStatisticsClient(transport: transport, configuration: configuration)
+    var printer = EventPrinter(format: format, time: .elapsed(origin: .zero), origin: .zero)
+    printer.begin(family: transport.family, source: (file as NSString).lastPathComponent)
+    var damage: Error?
+    do {
+      try client.run { event in
+        if let from, Self.time(of: event) < from { return }
+        if let fromFrame, transport.lastFrameIndex < fromFrame { return }
+        printer.print(event)
+      }
+    } catch let error as CaptureError {
+      damage = error
+    } catch {
+      printer.flush()
+      printError("ntstat: \(error)")
+      throw ExitCode(2)
+    }
+    printer.flush()
+    let divergences = transport.divergences
+    if !quiet {
+      var lines = [
+        "replayed \(transport.framesDelivered) kernel frames of \(file) (\(transport.family), \(transport.familyReason)) at \(speed): \(transport.requestsMatched) requests matched, \(divergences.count) divergences"
+      ]
+      for divergence in divergences.prefix(20) { lines.append("  " + divergence.description) }
+      if divergences.count > 20 { lines.append("  … and \(divergences.count - 20) more") }
+      printError(lines.joined(separator: "\n"))
+    }
+    if let damage {
+      printError("ntstat: \(damage)")
+      return false
+    }
+    return !(strict && !divergences.isEmpty)
+  }
+
+  static func time(of event: ClientEvent) -> MonotonicTime {
+    switch event {
+    case .streamAdded(let s): return s.firstSeen
+    case .streamStatsUpdated(let s), .streamRemoved(let s): return s.lastUpdated
+    case .notice(let n): return n.time
+    }
+  }
+}
