@@ -1,0 +1,148 @@
+import Foundation
+import NTStat
+import NtstatCapture
+import NtstatSimulator
+import NtstatWire
+import Testing
+
+/// Replay drives the same engine a live run does: a simulated session recorded through the
+/// real socket path replays to the same canonical events at any speed.
+@Suite struct ReplayTests {
+  struct Session {
+    var path: String
+    var events: [String]
+  }
+
+  static func temporaryPath(_ name: String) -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-replay-\(getpid())")
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent(name).path
+  }
+
+  /// Records a simulated session (client + recorder + simulator over a socketpair).
+  static func record(
+    _ name: String, family: LayoutFamily, seconds: Double, seed: UInt64 = 6, rates: WorkloadRates = WorkloadRates(),
+    receiveBufferSize: Int = 1 << 20
+  ) throws -> Session {
+    let path = temporaryPath(name)
+    let workload = Workload.random(seed: seed, duration: .seconds(seconds), rates: rates, family: family)
+    let simulator = try SimulatorTransport(
+      kernel: SimulatedKernel(family: family, workload: workload), receiveBufferSize: receiveBufferSize)
+    var configuration = ClientConfiguration()
+    configuration.receiveBufferSize = receiveBufferSize
+    var metadata = CaptureMetadata()
+    metadata.family = family
+    metadata.simulated = true
+    metadata.configuration = configuration.summary
+    let writer = try CaptureFileWriter(path: path, metadata: metadata, interfaces: ["com.apple.network.statistics"])
+    let recorder = RecordingTransport(wrapping: simulator, writer: writer, wallClockAnchor: 1_800_000_000_000_000_000)
+    let client = NetworkStatisticsClient(transport: recorder, configuration: configuration)
+    var events: [String] = []
+    let origin = recorder.now
+    try client.run { events.append(CanonicalEvent.fields($0, origin: origin).jsonText) }
+    try writer.close(statistics: [0: recorder.captureStatistics])
+    return Session(path: path, events: events)
+  }
+
+  static func replay(
+    _ path: String, speed: ReplaySpeed, configuration: ClientConfiguration? = nil
+  ) throws -> (events: [String], transport: ReplayTransport) {
+    let transport = try ReplayTransport(path: path, speed: speed)
+    let client = NetworkStatisticsClient(
+      transport: transport, configuration: configuration ?? transport.recordedConfiguration ?? ClientConfiguration())
+    var events: [String] = []
+    try client.run { events.append(CanonicalEvent.fields($0, origin: .zero).jsonText) }
+    return (events, transport)
+  }
+
+  @Test(arguments: [LayoutFamily.xnu2050, .xnu3789, .xnu7195, .xnu11215])
+  func replayAtTopSpeedReproducesTheLiveSession(family: LayoutFamily) throws {
+    let session = try Self.record("live-\(family).pcapng.zst", family: family, seconds: 30)
+    #expect(session.events.count > 500)
+    let (events, transport) = try Self.replay(session.path, speed: .topSpeed)
+    #expect(transport.divergences.isEmpty, "\(transport.divergences.prefix(3))")
+    #expect(transport.requestsMatched > 100)
+    #expect(events == session.events)
+  }
+
+  @Test func outputIsTheSameAtRealTimeHundredfoldAndTopSpeed() throws {
+    let session = try Self.record("speeds.pcapng.zst", family: .xnu10002, seconds: 2.5)
+    let clock = ContinuousClock()
+    var results: [ReplaySpeed: [String]] = [:]
+    var elapsed: [ReplaySpeed: Duration] = [:]
+    for speed in [ReplaySpeed.topSpeed, .factor(100), .realtime] {
+      var events: [String] = []
+      elapsed[speed] = try clock.measure { events = try Self.replay(session.path, speed: speed).events }
+      results[speed] = events
+    }
+    #expect(results[.topSpeed] == session.events)
+    #expect(results[.factor(100)] == session.events)
+    #expect(results[.realtime] == session.events)
+    // Real time takes about the capture's length (2.5 s); the others far less.
+    #expect(elapsed[.realtime]! >= .seconds(2.3))
+    #expect(elapsed[.topSpeed]! < .seconds(2))
+  }
+
+  @Test func aChangedClientDiverges() throws {
+    let session = try Self.record("diverge.pcapng.zst", family: .xnu8019_61, seconds: 10)
+    // Deliberately different client: polls every 2 s instead of 1 s, and no UDP.
+    var changed = ClientConfiguration()
+    changed.updateInterval = 2_000_000_000
+    changed.providers = [.tcpKernel, .tcpUserland, .udpUserland, .quicUserland, .connUserland, .udpSubflow]
+    let (events, transport) = try Self.replay(session.path, speed: .topSpeed, configuration: changed)
+    let kinds = Set(transport.divergences.map(\.kind))
+    #expect(kinds == [.missingRequest, .unexpectedRequest])
+    let missingUDP = transport.divergences.first {
+      $0.kind == .missingRequest && $0.expected.hasPrefix("ADD_ALL_SRCS provider 4")
+    }
+    #expect(missingUDP != nil, "the recorded UDP subscription is reported missing")
+    #expect(transport.divergences.allSatisfy { $0.frame > 0 })
+    // Recorded replies are still fed: the changed client still sees streams.
+    #expect(events.contains { $0.hasPrefix(#"{"event":"added""#) })
+  }
+
+  @Test func recordedContextsAreRemappedToTheClients() throws {
+    // A recording whose client numbered its requests from 5000: every recorded context is
+    // shifted, in the requests and in the replies that echo them.
+    let session = try Self.record("contexts.pcapng.zst", family: .xnu4570, seconds: 8)
+    let reader = try CaptureFileReader(path: session.path)
+    var frames: [CapturedFrame] = []
+    var metadata = CaptureMetadata()
+    let decoder = MessageDecoder(family: .xnu4570)
+    while let record = try reader.next() {
+      switch record {
+      case .section(let m): metadata = m
+      case .frame(var frame):
+        for range in try decoder.messageRanges(in: frame.bytes, direction: frame.direction) {
+          var context: UInt64 = 0
+          for i in 0..<8 { context |= UInt64(frame.bytes[range.lowerBound + i]) << (8 * UInt64(i)) }
+          guard context != 0 else { continue }
+          context += 5000
+          for i in 0..<8 { frame.bytes[range.lowerBound + i] = UInt8(truncatingIfNeeded: context >> (8 * UInt64(i))) }
+        }
+        frames.append(frame)
+      default: break
+      }
+    }
+    let transport = try ReplayTransport(frames: frames, metadata: metadata)
+    let client = NetworkStatisticsClient(transport: transport, configuration: transport.recordedConfiguration!)
+    var events: [String] = []
+    try client.run { events.append(CanonicalEvent.fields($0, origin: .zero).jsonText) }
+    #expect(transport.divergences.isEmpty)
+    #expect(events == session.events)
+  }
+
+  @Test func familyIsDetectedWhenTheCaptureDoesNotSayIt() throws {
+    for family in [LayoutFamily.xnu2422, .xnu3247, .xnu6153, .xnu11215] {
+      let session = try Self.record("detect-\(family).pcapng.zst", family: family, seconds: 5)
+      let reader = try CaptureFileReader(path: session.path)
+      var frames: [CapturedFrame] = []
+      while let record = try reader.next() { if case .frame(let f) = record { frames.append(f) } }
+      let transport = try ReplayTransport(frames: frames, metadata: CaptureMetadata())
+      #expect(transport.familyReason.hasPrefix("detected: "))
+      // Families with identical structs for everything seen cannot be told apart; the chosen
+      // one must decode the session the same way.
+      #expect(transport.family == family || transport.familyReason.contains(family.name), "\(transport.familyReason)")
+    }
+  }
+}
