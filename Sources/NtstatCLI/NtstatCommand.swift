@@ -10,7 +10,8 @@ public struct NtstatCommand: ParsableCommand {
       "Watch, record, simulate and decode macOS network statistics (com.apple.network.statistics) for every XNU layout family.",
     version: NtstatVersion.string,
     subcommands: [
-      WatchCommand.self, RecordCommand.self, ReplayCommand.self, SimulateCommand.self, DecodeCommand.self,
+      WatchCommand.self, RecordCommand.self, ReplayCommand.self, DiffCommand.self, SimulateCommand.self,
+      DecodeCommand.self,
       InspectCommand.self,
       CatCommand.self, ConvertCommand.self, SliceCommand.self, FamiliesCommand.self,
     ]
