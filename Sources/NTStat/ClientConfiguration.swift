@@ -21,6 +21,17 @@ public struct ClientConfiguration: Hashable, Sendable {
   public var requestTimeout: UInt64 = 5_000_000_000
   /// The receive buffer a live transport asks for (`SO_RCVBUF`); the kernel's default is 8 KiB.
   public var receiveBufferSize = 1 << 20
+  /// How counters are asked for.
+  public var polling = Polling.automatic
+
+  public enum Polling: String, Hashable, Sendable, CaseIterable {
+    /// GET_UPDATE (paced, packed) where the family has it, QUERY_SRC ALL before.
+    case automatic
+    /// As libntstat did in every family: GET_SRC_DESC for each new source and a plain,
+    /// unpaced QUERY_SRC ALL each interval. For replaying libntstat recordings with matching
+    /// requests.
+    case plainCounts = "plain-counts"
+  }
 
   public init() {}
 
@@ -43,6 +54,8 @@ public struct ClientConfiguration: Hashable, Sendable {
         filter = StreamFilter(summary: pair[1])
       case "family":
         family = LayoutFamily(rawValue: pair[1])
+      case "polling":
+        polling = Polling(rawValue: pair[1]) ?? .automatic
       default:
         break
       }
@@ -58,6 +71,7 @@ public struct ClientConfiguration: Hashable, Sendable {
     ]
     if !filter.isEmpty { parts.append("filter=" + filter.summary) }
     if let family { parts.append("family=\(family)") }
+    if polling != .automatic { parts.append("polling=\(polling.rawValue)") }
     return parts.joined(separator: " ")
   }
 }

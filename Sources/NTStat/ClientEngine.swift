@@ -191,8 +191,11 @@ public struct ClientEngine: Sendable {
     request(.addAll(kind), .addAllSources(AddAllSourcesRequest(provider: id, filter: filter, events: events)))
   }
 
+  /// GET_UPDATE polls (and describes) only in automatic polling from xnu-3247.
+  var usesUpdates: Bool { family.hasLengthAndFlags && configuration.polling == .automatic }
+
   mutating func describe(_ ref: SourceRef) {
-    if family.hasLengthAndFlags {
+    if usesUpdates {
       request(.describe(ref), .getUpdate(ref))
     } else {
       request(.describe(ref), .getSourceDescription(ref))
@@ -206,16 +209,25 @@ public struct ClientEngine: Sendable {
       return
     }
     perSourceUntil = nil
-    let kinds: [PollKind] =
-      family.hasLengthAndFlags ? (unpackable.isEmpty ? [.updates] : [.updates, .counts]) : [.counts]
+    let kinds: [PollKind] = usesUpdates ? (unpackable.isEmpty ? [.updates] : [.updates, .counts]) : [.counts]
     for kind in kinds {
-      if activePolls[kind] != nil {
+      if let stale = activePolls.removeValue(forKey: kind) {
+        // Still unanswered a whole interval later: the kernel answers an ALL poll at once, so
+        // its SUCCESS was lost with the answers (up to xnu-2422 a full buffer drops it too).
         statistics.pollOverruns += 1
+        statistics.kernelDrops += 1
+        pending[stale.context] = nil
+        notice(
+          .kernelDropped,
+          "\(RequestKind.poll(kind)) unanswered after one interval; polling source by source for a while")
+        perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
+        pollEachSource()
         continue
       }
       let context = nextContext
       activePolls[kind] = ActivePoll(context: context, startedAt: now)
-      let flags: MessageFlags = [.supportsAggregate, .continuation]
+      // Plain polling sends what libntstat sent: no pacing, no packing.
+      let flags: MessageFlags = configuration.polling == .automatic ? [.supportsAggregate, .continuation] : []
       switch kind {
       case .updates: request(.poll(kind), .getUpdate(.all), flags: flags)
       case .counts: request(.poll(kind), .querySource(.all), flags: flags)
@@ -231,13 +243,13 @@ public struct ClientEngine: Sendable {
       return
     }
     for ref in sources.refs.sorted() where sources[ref]?.removedAt == nil {
-      request(.refresh(ref), family.hasLengthAndFlags ? .getUpdate(ref) : .querySource(ref))
+      request(.refresh(ref), usesUpdates ? .getUpdate(ref) : .querySource(ref))
     }
   }
 
   /// Sources a poll kind is responsible for.
   func polled(by kind: PollKind, _ source: TrackedSource) -> Bool {
-    guard family.hasLengthAndFlags else { return true }
+    guard usesUpdates else { return true }
     let heavy = source.provider.map(unpackable.contains) ?? false
     return kind == .counts ? heavy : !heavy
   }

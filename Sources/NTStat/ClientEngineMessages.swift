@@ -338,12 +338,13 @@ extension ClientEngine {
       probes.append(source.ref)
     }
     guard !probes.isEmpty else { return }
+    // Up to xnu-2782 a full buffer drops answers silently (SUCCESS still comes): this is the
+    // only sign of it. Later kernels also land here after a lost SRC_REMOVED.
+    notice(
+      .resynchronised,
+      "\(probes.count) stream(s) missing from \(kind == .updates ? "GET_UPDATE ALL" : "QUERY_SRC ALL"); probing each")
     for ref in probes.sorted() {
-      if family.hasLengthAndFlags {
-        request(.probe(ref), kind == .updates ? .getUpdate(ref) : .querySource(ref))
-      } else {
-        request(.probe(ref), .querySource(ref))
-      }
+      request(.probe(ref), kind == .updates ? .getUpdate(ref) : .querySource(ref))
     }
   }
 }

@@ -90,6 +90,7 @@ public final class ReplayTransport: ClientTransport {
   private var lastHeld: UInt64?
   private let decoder: MessageDecoder
   private var exhausted = false
+  private var deferredError: Error?
   private let interfaceID: UInt32
   private let hasRecordedRequests: Bool
 
@@ -121,7 +122,17 @@ public final class ReplayTransport: ClientTransport {
     var index: UInt64 = 0
     var kernelSample: [[UInt8]] = []
     var sawRequest = false
-    while buffered.count < 2048, let frame = try source.next() {
+    var damage: Error?
+    while buffered.count < 2048 {
+      let frame: CapturedFrame
+      do {
+        guard let next = try source.next() else { break }
+        frame = next
+      } catch let error as CaptureError where error.kind == .truncated || error.kind == .corrupt {
+        // Replay what came before the damage; the error is raised after those frames.
+        damage = error
+        break
+      }
       index += 1
       if let first = buffered.first, frame.interfaceID != first.1.interfaceID { continue }
       buffered.append((index, frame))
@@ -148,6 +159,8 @@ public final class ReplayTransport: ClientTransport {
     hasRecordedRequests = sawRequest || index >= 2048
     origin = buffered.first?.1.timestamp
     for (i, frame) in buffered { lookahead.push((i, frame)) }
+    deferredError = damage
+    exhausted = damage != nil
   }
 
   /// The configuration the capture was recorded with (providers, interval, filters).
@@ -159,6 +172,10 @@ public final class ReplayTransport: ClientTransport {
 
   private func pullFrame() throws -> (index: UInt64, frame: CapturedFrame)? {
     if let next = lookahead.pop() { return next }
+    if let error = deferredError {
+      deferredError = nil
+      throw error
+    }
     guard !exhausted else { return nil }
     while let frame = try source.next() {
       nextIndex += 1

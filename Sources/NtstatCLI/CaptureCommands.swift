@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NTStat
 import NtstatCapture
 import NtstatWire
 
@@ -194,6 +195,14 @@ struct ConvertCommand: ParsableCommand {
     metadata.family = try? LayoutFamily.select(for: KernelVersion(xnu: version))
     metadata.recorderName = "libntstat (imported by ntstat \(NtstatVersion.string))"
     metadata.extra["ntstat.imported_from"] = (input as NSString).lastPathComponent
+    // What libntstat did, so that a replay asks the same questions: kernel TCP and UDP,
+    // GET_SRC_DESC per source, plain QUERY_SRC ALL once a second (its update interval), and
+    // the kernel's default receive buffer (it never raised SO_RCVBUF).
+    var client = ClientConfiguration()
+    client.providers = [.tcpKernel, .udpKernel]
+    client.polling = .plainCounts
+    client.receiveBufferSize = 8192
+    metadata.configuration = client.summary
     var decoder = LegacyRecordingDecoder()
     var frames: [CapturedFrame] = []
     var damage: CaptureError?

@@ -122,6 +122,8 @@ struct ClientOptions: ParsableArguments {
   var interface: [String] = []
   @Flag(name: .long, help: "Hide loopback flows.") var skipLoopback = false
   @Option(name: .long, help: "Receive buffer to ask for (SO_RCVBUF), bytes.") var rcvbuf: Int = 1 << 20
+  @Flag(name: .long, help: "Poll as libntstat did: GET_SRC_DESC per source, plain QUERY_SRC ALL.")
+  var plainCounts = false
 
   func configuration() throws -> ClientConfiguration {
     var c = ClientConfiguration()
@@ -151,6 +153,7 @@ struct ClientOptions: ParsableArguments {
       })
     c.filter.skipLoopback = skipLoopback
     c.receiveBufferSize = rcvbuf
+    if plainCounts { c.polling = .plainCounts }
     return c
   }
 }
