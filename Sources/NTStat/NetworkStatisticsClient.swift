@@ -49,9 +49,11 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   }
 
   public var family: LayoutFamily { engine.family }
-  public var statistics: ClientStatistics { engine.statistics }
-  /// Streams currently live (added and not removed).
+  /// The client's counters; while ``run(for:checkInterval:_:)`` runs, as of the last input.
+  public var statistics: ClientStatistics { stopLock.withLock { latestStatistics } }
+  /// Streams live at the end of the last run (added and not removed).
   public var liveStreams: [NetworkStream] { engine.liveStreams }
+  private var latestStatistics = ClientStatistics()
 
   /// Asks a running loop to return (thread-safe); it notices within `checkInterval`.
   public func stop() {
@@ -65,14 +67,19 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   public func run(
     for duration: UInt64? = nil, checkInterval: UInt64 = 200_000_000, _ handler: (ClientEvent) throws -> Void
   ) throws {
+    // The engine lives in a local for the run: a struct in a class property would be copied on
+    // every call (measured), and nothing else touches it meanwhile.
+    var engine = self.engine
+    defer { self.engine = engine }
     let start = transport.now
     let end = duration.map { start.adding(nanoseconds: $0) }
+    let live = transport is DatagramSocketTransport
     engine.start(at: start)
-    try flush(handler)
+    try flush(&engine, handler)
     while !shouldStop {
       var deadline = engine.nextDeadline()
       if let end { deadline = deadline.map { min($0, end) } ?? end }
-      if transport is DatagramSocketTransport {
+      if live {
         // Live sockets: wake up now and then to notice stop().
         let wake = transport.now.adding(nanoseconds: checkInterval)
         deadline = deadline.map { min($0, wake) } ?? wake
@@ -94,7 +101,7 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
         finished = true
       }
       if let due = engine.nextDeadline(), due <= time { engine.handleTimeout(at: time) }
-      try flush(handler)
+      try flush(&engine, handler)
       if finished { break }
       if let end, time >= end { break }
     }
@@ -129,7 +136,7 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
     }
   }
 
-  private func flush(_ handler: (ClientEvent) throws -> Void) throws {
+  private func flush(_ engine: inout ClientEngine, _ handler: (ClientEvent) throws -> Void) throws {
     while true {
       var progressed = false
       while let request = engine.pollTransmit() {
@@ -140,6 +147,7 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
         try handler(event)
         progressed = true
       }
+      stopLock.withLock { latestStatistics = engine.statistics }
       if !progressed { return }
     }
   }

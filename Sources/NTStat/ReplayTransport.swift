@@ -67,7 +67,9 @@ public final class ReplayTransport: ClientTransport {
   public let metadata: CaptureMetadata
   public let speed: ReplaySpeed
   public private(set) var now: MonotonicTime = .zero
+  /// The first 1,000 divergences (``divergenceCount`` has them all).
   public private(set) var divergences: [ReplayDivergence] = []
+  public private(set) var divergenceCount = 0
   public private(set) var framesDelivered: UInt64 = 0
   public private(set) var requestsMatched: UInt64 = 0
   /// How far (in capture time) a request may be from its recorded twin and still match.
@@ -91,6 +93,8 @@ public final class ReplayTransport: ClientTransport {
   private let decoder: MessageDecoder
   private var exhausted = false
   private var deferredError: Error?
+  /// Capture time of the last frame read from the source.
+  private var horizon = MonotonicTime.zero
   private let interfaceID: UInt32
   private let hasRecordedRequests: Bool
 
@@ -156,11 +160,22 @@ public final class ReplayTransport: ClientTransport {
     decoder = MessageDecoder(family: family)
     self.source = source
     nextIndex = index
-    hasRecordedRequests = sawRequest || index >= 2048
+    // A capture whose first frames hold no request (a kernel-only export) is replayed without
+    // matching: whatever the client asks, nothing was recorded to compare with.
+    hasRecordedRequests = sawRequest
     origin = buffered.first?.1.timestamp
-    for (i, frame) in buffered { lookahead.push((i, frame)) }
     deferredError = damage
     exhausted = damage != nil
+    // Recorded requests read so far are expected; kernel frames wait to be delivered.
+    for (i, frame) in buffered {
+      let t = time(of: frame)
+      horizon = t
+      if frame.direction == .toKernel {
+        expected.append(record(i, frame, at: t))
+      } else {
+        lookahead.push((i, frame))
+      }
+    }
   }
 
   /// The configuration the capture was recorded with (providers, interval, filters).
@@ -180,6 +195,7 @@ public final class ReplayTransport: ClientTransport {
     while let frame = try source.next() {
       nextIndex += 1
       if frame.interfaceID != interfaceID { continue }
+      horizon = time(of: frame)
       return (nextIndex, frame)
     }
     exhausted = true
@@ -202,7 +218,7 @@ public final class ReplayTransport: ClientTransport {
   public func send(_ datagram: [UInt8]) throws {
     guard hasRecordedRequests else { return }
     guard let message = try? decoder.decode(datagram, direction: .toKernel).first else {
-      divergences.append(
+      appendDivergence(
         ReplayDivergence(
           kind: .unexpectedRequest, frame: nextIndex + 1, time: now, expected: "a request", actual: "undecodable bytes")
       )
@@ -216,7 +232,7 @@ public final class ReplayTransport: ClientTransport {
       return
     }
     let next = expected.first.map { "\($0.key) (frame \($0.index))" } ?? "no request"
-    divergences.append(
+    appendDivergence(
       ReplayDivergence(
         kind: .unexpectedRequest, frame: expected.first?.index ?? (nextIndex + 1), time: now, expected: next,
         actual: key.description))
@@ -225,47 +241,42 @@ public final class ReplayTransport: ClientTransport {
   /// The first recorded request with `key`, reading ahead (within the match window) if needed.
   private func findExpected(_ key: RequestKey) throws -> Int? {
     if let position = expected.firstIndex(where: { $0.key == key }) { return position }
-    var held: [(UInt64, CapturedFrame)] = []
-    defer {
-      // Put back what was read ahead, in order, before anything still queued.
-      var rest: [(index: UInt64, frame: CapturedFrame)] = []
-      while let item = lookahead.pop() { rest.append(item) }
-      for item in held { lookahead.push((item.0, item.1)) }
-      for item in rest { lookahead.push(item) }
-    }
-    var queued: [(index: UInt64, frame: CapturedFrame)] = []
-    while let item = lookahead.pop() { queued.append(item) }
-    var found: Int?
-    var cursor = 0
-    while found == nil {
-      let item: (index: UInt64, frame: CapturedFrame)
-      if cursor < queued.count {
-        item = queued[cursor]
-        cursor += 1
-      } else if !exhausted, let frame = try source.next() {
-        nextIndex += 1
-        if frame.interfaceID != interfaceID { continue }
-        item = (nextIndex, frame)
-      } else {
-        exhausted = exhausted || cursor >= queued.count
-        break
-      }
-      let t = time(of: item.frame)
-      if t.since(now) > matchWindow, t > now {
-        held.append((item.index, item.frame))
-        break
-      }
-      if item.frame.direction == .toKernel {
-        let recorded = record(item.index, item.frame, at: t)
-        expected.append(recorded)
-        if recorded.key == key { found = expected.count - 1 }
-      } else {
-        held.append((item.index, item.frame))
-      }
-    }
-    for item in queued[cursor...] { held.append((item.index, item.frame)) }
-    return found
+    return try readAhead(until: now.adding(nanoseconds: matchWindow), lookingFor: key)
   }
+
+  /// Reads frames past the lookahead, never re-reading one: kernel frames join the lookahead,
+  /// recorded requests join `expected`. Stops at `limit` (capture time), at `maxLookahead`
+  /// frames, at the end, or when a request with `key` turns up (its position is returned).
+  private func readAhead(until limit: MonotonicTime, lookingFor key: RequestKey) throws -> Int? {
+    while !exhausted, horizon <= limit, lookahead.count < Self.maxLookahead {
+      let frame: CapturedFrame
+      do {
+        guard let next = try source.next() else {
+          exhausted = true
+          break
+        }
+        frame = next
+      } catch let error as CaptureError where error.kind == .truncated || error.kind == .corrupt {
+        deferredError = error
+        exhausted = true
+        break
+      }
+      nextIndex += 1
+      if frame.interfaceID != interfaceID { continue }
+      let t = time(of: frame)
+      horizon = t
+      if frame.direction == .toKernel {
+        expected.append(record(nextIndex, frame, at: t))
+        if expected[expected.count - 1].key == key { return expected.count - 1 }
+      } else {
+        lookahead.push((nextIndex, frame))
+      }
+    }
+    return nil
+  }
+
+  /// How many undelivered frames a read-ahead may hold (bounds memory on dense captures).
+  static let maxLookahead = 8192
 
   private func record(_ index: UInt64, _ frame: CapturedFrame, at time: MonotonicTime) -> RecordedRequest {
     let message = try? decoder.decode(frame.bytes, direction: .toKernel).first
@@ -298,6 +309,12 @@ public final class ReplayTransport: ClientTransport {
         return .end(at: now)
       }
       lastFrameTime = max(lastFrameTime, t)
+      // A recorded request is never delivered, only expected: it goes straight to the list
+      // (holding it back behind a timer would hide it from the request it should match).
+      if frame.direction == .toKernel {
+        expected.append(record(index, frame, at: t))
+        continue
+      }
       // The client's timer first when it is due no later than the frame: live, a timer due at
       // the same instant ran before the frame was read.
       if let deadline, deadline < t || (deadline == t && lastHeld != index) {
@@ -305,11 +322,6 @@ public final class ReplayTransport: ClientTransport {
         lookahead.pushFront((index, frame))
         if deadline > now { advance(to: deadline) }
         return .timeout(at: now)
-      }
-      if frame.direction == .toKernel {
-        expected.append(record(index, frame, at: t))
-        reportUnmatched(before: t)
-        continue
       }
       // A reply to a recorded request the client has not sent yet, while the client has a
       // timer due about now: let the timer run first (the client sends, the context is
@@ -353,14 +365,20 @@ public final class ReplayTransport: ClientTransport {
     return .datagram(remapContexts(frame.bytes), at: now)
   }
 
+  private func appendDivergence(_ divergence: ReplayDivergence) {
+    divergenceCount += 1
+    if divergences.count < 1000 { divergences.append(divergence) }
+  }
+
   /// Recorded requests left unmatched for longer than the window are missing.
   private func reportUnmatched(before time: MonotonicTime?) {
     var kept: [RecordedRequest] = []
-    for request in expected {
+    // Requests past a --to/--to-frame end were read ahead but are not part of this replay.
+    for request in expected where !beyondEnd(request.index, request.time) {
       if let time, time.since(request.time) <= matchWindow {
         kept.append(request)
       } else {
-        divergences.append(
+        appendDivergence(
           ReplayDivergence(
             kind: .missingRequest, frame: request.index, time: request.time, expected: request.key.description,
             actual: "nothing"))

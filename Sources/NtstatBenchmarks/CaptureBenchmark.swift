@@ -6,58 +6,62 @@ import NtstatWire
 enum CaptureBenchmark {
   /// Modern (xnu-11215) SRC_UPDATE frames for TCP sources: 496 bytes each, counters growing.
   static func frames(_ count: Int) -> [CapturedFrame] {
-    let family = LayoutFamily.xnu11215
-    let encoder = MessageEncoder(family: family)
+    let encoder = MessageEncoder(family: .xnu11215)
     var frames: [CapturedFrame] = []
     frames.reserveCapacity(count)
     var time: UInt64 = 1_764_403_200_000_000_000
     for i in 0..<count {
-      var d = TCPDescriptor()
-      d.upid = UInt64(i % 2_000)
-      d.eupid = d.upid
-      d.pid = UInt32(400 + i % 2_000)
-      d.epid = d.pid
-      d.state = .established
-      d.startTimestamp = 1
-      d.timestamp = UInt64(i)
-      d.rxTransferSize = 0
-      d.txTransferSize = 0
-      d.activityBitmap = ActivityBitmap(start: 1, bitmap: (UInt64(i & 0xff), 0))
-      d.trafficClass = 0
-      d.trafficManagementFlags = 0
-      d.local = .ipv4(IPv4Address(192, 168, 1, 20), port: UInt16(truncatingIfNeeded: 49_152 + i % 2_000))
-      d.remote = .ipv4(IPv4Address(17, 253, 144, UInt8(i % 200)), port: 443)
-      d.congestionAlgorithm = "cubic"
-      d.processName = FixedCString(["Safari", "mDNSResponder", "Mail", "nsurlsessiond"][i % 4])
-      d.uuid = UUIDBytes(high: UInt64(i % 4), low: 7)
-      d.euuid = d.uuid
-      d.vuuid = .zero
-      d.fuuid = UUIDBytes(high: UInt64(i % 2_000), low: 9)
-      d.personaID = 0
-      d.uid = 501
-      d.connectionStatus = 0
-      d.interfaceProperties = [.wifi, .nonLocal]
-      d.fallbackMode = 0
-      var c = Counts()
-      c.rxPackets = UInt64(i * 3)
-      c.rxBytes = UInt64(i) * 1_400
-      c.txPackets = UInt64(i)
-      c.txBytes = UInt64(i) * 90
-      (c.cellRxBytes, c.cellTxBytes, c.wifiRxBytes, c.wifiTxBytes, c.wiredRxBytes, c.wiredTxBytes) = (
-        0, 0, c.rxBytes, c.txBytes, 0, 0
-      )
-      c.avgRTT = UInt32(600 + i % 300)
-      let message = Message(
-        .sourceUpdate(
-          SourceUpdate(
-            sourceRef: SourceRef(UInt64(i % 2_000 + 1)), eventFlags: 0, counts: c,
-            provider: family.providerID(for: .tcpKernel)!, reserved: 0, descriptor: .tcp(d))))
       time += 50_000 + UInt64(i % 7) * 1_000
-      frames.append(
-        CapturedFrame(
-          timestamp: time, direction: .fromKernel, bytes: try! encoder.encode(message, settingLength: true)))
+      frames.append(frame(i, timestamp: time, encoder: encoder))
     }
     return frames
+  }
+
+  /// Frame `i` of the benchmark stream: a SRC_UPDATE for one of 2,000 TCP sources.
+  static func frame(_ i: Int, timestamp: UInt64, encoder: MessageEncoder) -> CapturedFrame {
+    let family = LayoutFamily.xnu11215
+    var d = TCPDescriptor()
+    d.upid = UInt64(i % 2_000)
+    d.eupid = d.upid
+    d.pid = UInt32(400 + i % 2_000)
+    d.epid = d.pid
+    d.state = .established
+    d.startTimestamp = 1
+    d.timestamp = UInt64(i)
+    d.rxTransferSize = 0
+    d.txTransferSize = 0
+    d.activityBitmap = ActivityBitmap(start: 1, bitmap: (UInt64(i & 0xff), 0))
+    d.trafficClass = 0
+    d.trafficManagementFlags = 0
+    d.local = .ipv4(IPv4Address(192, 168, 1, 20), port: UInt16(truncatingIfNeeded: 49_152 + i % 2_000))
+    d.remote = .ipv4(IPv4Address(17, 253, 144, UInt8(i % 200)), port: 443)
+    d.congestionAlgorithm = "cubic"
+    d.processName = FixedCString(["Safari", "mDNSResponder", "Mail", "nsurlsessiond"][i % 4])
+    d.uuid = UUIDBytes(high: UInt64(i % 4), low: 7)
+    d.euuid = d.uuid
+    d.vuuid = .zero
+    d.fuuid = UUIDBytes(high: UInt64(i % 2_000), low: 9)
+    d.personaID = 0
+    d.uid = 501
+    d.connectionStatus = 0
+    d.interfaceProperties = [.wifi, .nonLocal]
+    d.fallbackMode = 0
+    var c = Counts()
+    c.rxPackets = UInt64(i * 3)
+    c.rxBytes = UInt64(i) * 1_400
+    c.txPackets = UInt64(i)
+    c.txBytes = UInt64(i) * 90
+    (c.cellRxBytes, c.cellTxBytes, c.wifiRxBytes, c.wifiTxBytes, c.wiredRxBytes, c.wiredTxBytes) = (
+      0, 0, c.rxBytes, c.txBytes, 0, 0
+    )
+    c.avgRTT = UInt32(600 + i % 300)
+    let message = Message(
+      .sourceUpdate(
+        SourceUpdate(
+          sourceRef: SourceRef(UInt64(i % 2_000 + 1)), eventFlags: 0, counts: c,
+          provider: family.providerID(for: .tcpKernel)!, reserved: 0, descriptor: .tcp(d))))
+    return CapturedFrame(
+      timestamp: timestamp, direction: .fromKernel, bytes: try! encoder.encode(message, settingLength: true))
   }
 
   static func time(_ body: () throws -> Void) rethrows -> Double {

@@ -12,7 +12,8 @@ if let index = arguments.firstIndex(of: "--frames"), index + 1 < arguments.count
   frameCount = n
   arguments.removeSubrange(index...(index + 1))
 }
-let selected = Set(arguments.isEmpty ? ["decode"] : arguments)
+let selected = Set(
+  arguments.isEmpty ? ["decode"] : ["replay-only", "write-replay-capture"].contains(arguments[0]) ? [] : arguments)
 
 if selected.contains("sizes") { printSizes() }
 if selected.contains("decode") {
@@ -26,4 +27,13 @@ if selected.contains("simulator") {
 }
 if selected.contains("engine") {
   EngineBenchmark.run()
+}
+if selected.contains("replay") {
+  try! ReplayBenchmark.run(frames: frameCount)
+}
+if arguments.first == "write-replay-capture", arguments.count == 2 {
+  try! ReplayBenchmark.writeCapture(arguments[1], frames: frameCount, spacing: 50_000)
+}
+if arguments.first == "replay-only", arguments.count == 2 {
+  try! ReplayBenchmark.replayOnly(arguments[1])
 }

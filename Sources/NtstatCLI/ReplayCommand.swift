@@ -94,10 +94,10 @@ struct ReplayCommand: ParsableCommand {
     let divergences = transport.divergences
     if !quiet {
       var lines = [
-        "replayed \(transport.framesDelivered) kernel frames of \(file) (\(transport.family), \(transport.familyReason)) at \(speed): \(transport.requestsMatched) requests matched, \(divergences.count) divergences"
+        "replayed \(transport.framesDelivered) kernel frames of \(file) (\(transport.family), \(transport.familyReason)) at \(speed): \(transport.requestsMatched) requests matched, \(transport.divergenceCount) divergences"
       ]
       for divergence in divergences.prefix(20) { lines.append("  " + divergence.description) }
-      if divergences.count > 20 { lines.append("  … and \(divergences.count - 20) more") }
+      if transport.divergenceCount > 20 { lines.append("  … and \(transport.divergenceCount - 20) more") }
       printError(lines.joined(separator: "\n"))
     }
     if let damage {
