@@ -20,19 +20,15 @@ public enum CanonicalEvent {
   /// One event; times are nanoseconds since `origin` (the start of the run).
   public static func fields(_ event: ClientEvent, origin: MonotonicTime) -> FieldValue {
     var b = FieldBuilder()
+    func stream(_ name: String, _ stream: NetworkStream, at time: MonotonicTime) {
+      b.add("event", name)
+      b.add("time_ns", time.since(origin))
+      add(stream, to: &b)
+    }
     switch event {
-    case .streamAdded(let stream):
-      b.add("event", "added")
-      b.add("time_ns", stream.firstSeen.since(origin))
-      add(stream, to: &b)
-    case .streamStatsUpdated(let stream):
-      b.add("event", "updated")
-      b.add("time_ns", stream.lastUpdated.since(origin))
-      add(stream, to: &b)
-    case .streamRemoved(let stream):
-      b.add("event", "removed")
-      b.add("time_ns", stream.lastUpdated.since(origin))
-      add(stream, to: &b)
+    case .streamAdded(let s): stream("added", s, at: s.firstSeen)
+    case .streamStatsUpdated(let s): stream("updated", s, at: s.lastUpdated)
+    case .streamRemoved(let s): stream("removed", s, at: s.lastUpdated)
     case .notice(let notice):
       b.add("event", "notice")
       b.add("time_ns", notice.time.since(origin))
