@@ -188,18 +188,62 @@ extension SimulatedKernel {
   /// `nstat_tcp_copy_descriptor` at `time`: the template plus what moves.
   func tcpDescriptor(_ flow: FlowPlan, at time: MonotonicTime, template: TCPDescriptor) -> TCPDescriptor {
     var d = template
+    let m = tcpMoving(flow, at: time)
+    d.timestamp = m.timestamp
+    d.rxTransferSize = m.rxTransferSize
+    d.txTransferSize = m.txTransferSize
+    d.activityBitmap = m.activityBitmap
+    d.state = m.state
+    d.sendBufferUsed = m.sendBufferUsed
+    d.txUnacked = m.txUnacked
+    d.txWindow = m.txWindow
+    d.txCongestionWindow = m.txCongestionWindow
+    return d
+  }
+
+  /// The TCP descriptor fields that change over a flow's life.
+  func tcpMoving(_ flow: FlowPlan, at time: MonotonicTime) -> UpdatePatcher.TCPMoving {
     let state = flow.state(at: time)
     let (rx, tx) = flow.transferred(at: time)
-    d.timestamp = time.nanoseconds
-    d.rxTransferSize = rx
-    d.txTransferSize = tx
-    d.activityBitmap = ActivityBitmap(start: flow.openAt.nanoseconds / 1_000_000_000, bitmap: (rx + tx > 0 ? 1 : 0, 0))
-    d.state = state
-    d.sendBufferUsed = state == .established ? UInt32(truncatingIfNeeded: min(tx % 65_536, 131_072)) : 0
-    d.txUnacked = state == .established ? UInt32(truncatingIfNeeded: tx % 14_480) : 0
-    d.txWindow = state == .listen ? 0 : 131_072
-    d.txCongestionWindow = state == .listen ? 0 : 14_480 + UInt32(truncatingIfNeeded: min(tx / 10, 1_000_000))
-    return d
+    return UpdatePatcher.TCPMoving(
+      timestamp: time.nanoseconds, rxTransferSize: rx, txTransferSize: tx,
+      activityBitmap: activityBitmap(flow, rx: rx, tx: tx), state: state,
+      sendBufferUsed: state == .established ? UInt32(truncatingIfNeeded: min(tx % 65_536, 131_072)) : 0,
+      txUnacked: state == .established ? UInt32(truncatingIfNeeded: tx % 14_480) : 0,
+      txWindow: state == .listen ? 0 : 131_072,
+      txCongestionWindow: state == .listen ? 0 : 14_480 + UInt32(truncatingIfNeeded: min(tx / 10, 1_000_000)))
+  }
+
+  func activityBitmap(_ flow: FlowPlan, rx: UInt64, tx: UInt64) -> ActivityBitmap {
+    ActivityBitmap(start: flow.openAt.nanoseconds / 1_000_000_000, bitmap: (rx + tx > 0 ? 1 : 0, 0))
+  }
+
+  /// A flow source's SRC_UPDATE as encoded once (nil where the slow path applies: conn flows,
+  /// gone sources, families without updates).
+  func updateTemplate(_ source: KernelSource) -> [UInt8]? {
+    guard patcher != nil, case .flow(let id) = source.object, let record = plans[id], !isGone(source) else {
+      return nil
+    }
+    let kind = record.plan.provider.descriptorKind
+    guard kind == .tcp || kind == .udp else { return nil }
+    return record.updateTemplate(ref: source.ref) {
+      try? encoder.encode(updateMessage(source, context: 0), settingLength: true)
+    }
+  }
+
+  /// Writes the source's current counters and moving descriptor fields over its template.
+  func patchUpdate(_ source: KernelSource, in bytes: inout [UInt8], at base: Int) {
+    guard let patcher, let flow = flow(of: source) else { return }
+    let at = min(now, detachTime(flow) ?? now)
+    let counts = counts(of: source)
+    if flow.provider.descriptorKind == .tcp {
+      patcher.patch(&bytes, at: base, context: 0, flags: [], counts: counts, tcp: tcpMoving(flow, at: at))
+    } else {
+      let (rx, tx) = flow.transferred(at: at)
+      patcher.patch(
+        &bytes, at: base, context: 0, flags: [], counts: counts,
+        udp: (at.nanoseconds, activityBitmap(flow, rx: rx, tx: tx)))
+    }
   }
 
   /// `nstat_udp_copy_descriptor` at `time`.
@@ -207,7 +251,7 @@ extension SimulatedKernel {
     var d = template
     let (rx, tx) = flow.transferred(at: time)
     d.timestamp = time.nanoseconds
-    d.activityBitmap = ActivityBitmap(start: flow.openAt.nanoseconds / 1_000_000_000, bitmap: (rx + tx > 0 ? 1 : 0, 0))
+    d.activityBitmap = activityBitmap(flow, rx: rx, tx: tx)
     return d
   }
 }
@@ -217,6 +261,15 @@ extension SimulatedKernel {
 final class FlowRecord: @unchecked Sendable {
   let plan: FlowPlan
   private var cached: Descriptor??
+  private var update: (ref: SourceRef, bytes: [UInt8])?
+
+  /// The flow's encoded SRC_UPDATE for source `ref`, built on first use.
+  func updateTemplate(ref: SourceRef, _ build: () -> [UInt8]?) -> [UInt8]? {
+    if let update, update.ref == ref { return update.bytes }
+    guard let bytes = build() else { return nil }
+    update = (ref, bytes)
+    return bytes
+  }
 
   init(_ plan: FlowPlan) { self.plan = plan }
 

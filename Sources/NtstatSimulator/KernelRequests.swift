@@ -167,20 +167,19 @@ extension SimulatedKernel {
       guard var source = sources[ref] else { continue }
       if behaviour.modernHeader, !reportingAllowed(source) { continue }
       if partial, source.sequence == querySequence { continue }
-      let message: Message?
-      switch kind {
-      case .counts:
-        if source.filter & 1 != 0, counts(of: source).rxBytes == 0, counts(of: source).txBytes == 0 {
-          message = nil
-        } else {
-          message = countsMessage(source, context: packs ? 0 : context)
+      // The common case, a packed update of a socket flow, is written from the flow's encoded
+      // template straight into the datagram being packed.
+      if kind == .update, packs, let template = updateTemplate(source) {
+        if template.count <= behaviour.updatePackLimit {
+          guard let base = packer.reserve(template, into: &self) else {
+            result = DarwinErrno.enobufs
+            break
+          }
+          patchUpdate(source, in: &packer.buffer, at: base)
         }
-      case .description:
-        message = descriptionMessage(source, context: packs ? 0 : context)
-      case .update:
-        message = updateMessage(source, context: 0)
-      }
-      if let message, let bytes = try? encoder.encode(message, settingLength: true) {
+      } else if let message = message(kind, for: source, context: packs ? 0 : context),
+        let bytes = try? encoder.encode(message, settingLength: true)
+      {
         let limit = kind == .update ? behaviour.updatePackLimit : behaviour.descriptionPackLimit
         if packs, kind != .counts, bytes.count > limit {
           // EOPNOTSUPP from nstat_control_append_*: skipped, silently.
@@ -222,6 +221,19 @@ extension SimulatedKernel {
     }
     if behaviour.modernHeader { removeGone(gone) }
     return result
+  }
+
+  /// The answer to a query about one source (nil: nothing to send for it).
+  func message(_ kind: QueryKind, for source: KernelSource, context: UInt64) -> Message? {
+    switch kind {
+    case .counts:
+      if source.filter & 1 != 0, counts(of: source).rxBytes == 0, counts(of: source).txBytes == 0 { return nil }
+      return countsMessage(source, context: context)
+    case .description:
+      return descriptionMessage(source, context: context)
+    case .update:
+      return updateMessage(source, context: context)
+    }
   }
 
   /// Sources a query found gone (≤2422 TIME_WAIT): their last description fails (the pcb is
@@ -282,13 +294,20 @@ struct Packer {
   var messages = 0
 
   mutating func append(_ message: [UInt8], into kernel: inout SimulatedKernel) -> Bool {
+    reserve(message, into: &kernel) != nil
+  }
+
+  /// Appends `message` and returns where it starts in ``buffer`` (nil: ENOBUFS on the flush
+  /// that had to come first), so the caller can patch it in place.
+  mutating func reserve(_ message: [UInt8], into kernel: inout SimulatedKernel) -> Int? {
     if !buffer.isEmpty, buffer.count + message.count > Self.maximum {
-      guard flush(into: &kernel) else { return false }
+      guard flush(into: &kernel) else { return nil }
     }
     if buffer.isEmpty { buffer.reserveCapacity(Self.maximum) }
+    let base = buffer.count
     buffer += message
     messages += 1
-    return true
+    return base
   }
 
   @discardableResult

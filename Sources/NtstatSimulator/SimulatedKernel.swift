@@ -42,6 +42,7 @@ public struct SimulatedKernel: Sendable {
   public let workload: Workload
   let encoder: MessageEncoder
   let decoder: MessageDecoder
+  let patcher: UpdatePatcher?
   /// Every flow of the workload by id, dead or alive (a goodbye describes a dead one).
   let plans: [Int: FlowRecord]
 
@@ -99,6 +100,7 @@ public struct SimulatedKernel: Sendable {
     self.workload = workload
     encoder = MessageEncoder(family: family)
     decoder = MessageDecoder(family: family)
+    patcher = UpdatePatcher(family: family)
     queue = ReceiveQueue(capacity: configuration.receiveBufferSize, criticalReserve: behaviour.criticalReserve)
     truth = GroundTruthLedger()
     plans = Dictionary(workload.flows.map { ($0.id, FlowRecord($0)) }, uniquingKeysWith: { first, _ in first })

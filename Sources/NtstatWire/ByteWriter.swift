@@ -12,6 +12,11 @@ struct ByteWriter {
     bytes = [UInt8](repeating: 0, count: count)
   }
 
+  /// Writes into existing bytes (moved in and out by the caller, so nothing is copied).
+  init(bytes: [UInt8]) {
+    self.bytes = bytes
+  }
+
   mutating func set(_ value: UInt8, at offset: Int) { bytes[base + offset] = value }
 
   mutating func set(_ value: UInt16, at offset: Int) {
