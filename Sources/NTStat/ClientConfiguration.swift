@@ -101,9 +101,11 @@ public struct StreamFilter: Hashable, Sendable {
     {
       return false
     }
-    let interfaceClass = stream.interfaceClass
-    if skipLoopback, interfaceClass == .loopback { return false }
-    if !interfaceClasses.isEmpty, !interfaceClasses.contains(interfaceClass) { return false }
+    if skipLoopback || !interfaceClasses.isEmpty {
+      let interfaceClass = stream.interfaceClass
+      if skipLoopback, interfaceClass == .loopback { return false }
+      if !interfaceClasses.isEmpty, !interfaceClasses.contains(interfaceClass) { return false }
+    }
     return true
   }
 

@@ -102,13 +102,14 @@ public struct ClientEngine: Sendable {
   public mutating func handleDatagram(_ datagram: [UInt8], at time: MonotonicTime) {
     now = max(now, time)
     statistics.datagramsReceived += 1
-    // Each message is handled as it is decoded, so those before a malformed one in a packed
-    // datagram still count.
+    // Each message is handled as it is read, so those before a malformed one in a packed
+    // datagram still count. Updates, nearly all of the traffic, are read in place.
     do {
       try datagram.withUnsafeBytes { buffer in
-        try decoder.forEachMessage(in: buffer, direction: .fromKernel) { message in
+        try decoder.forEachView(in: buffer, direction: .fromKernel) { view in
           statistics.messagesReceived += 1
-          handle(message)
+          if try handleUpdateInPlace(view) { return }
+          handle(try view.decode())
         }
       }
     } catch {

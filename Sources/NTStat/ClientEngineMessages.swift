@@ -2,13 +2,52 @@ import NtstatWire
 
 /// A descriptor as received, with the stream fields derived from it once (descriptors are
 /// hundreds of bytes; sources and events share this box instead of copying them).
-final class DescribedSource: Sendable {
-  let descriptor: Descriptor
+final class DescribedSource: @unchecked Sendable {
   let provider: ProviderKind
+  // Either decoded at once, or kept as bytes and decoded on first use: most updates are never
+  // looked at field by field (a poll's worth of counters), so their descriptors stay bytes.
+  private var decoded: Descriptor?
+  private let raw: [UInt8]
+  private let rawProvider: ProviderID
+  private let decoder: MessageDecoder?
+  /// Lazy decodes can happen on any thread that holds an event; one lock for all is enough.
+  private static let lock = NSLockLike()
 
   init(_ descriptor: Descriptor, provider: ProviderKind) {
-    self.descriptor = descriptor
+    decoded = descriptor
     self.provider = provider
+    raw = []
+    rawProvider = ProviderID(rawValue: 0)
+    decoder = nil
+  }
+
+  init(bytes: [UInt8], providerID: ProviderID, provider: ProviderKind, decoder: MessageDecoder) {
+    raw = bytes
+    rawProvider = providerID
+    self.provider = provider
+    self.decoder = decoder
+  }
+
+  var descriptor: Descriptor {
+    Self.lock.withLock {
+      if let decoded { return decoded }
+      // The view checked the size for this provider, so decoding cannot fail; an empty
+      // descriptor of the right kind is the fallback all the same.
+      let value = (try? decoder?.decodeDescriptor(raw, provider: rawProvider)) ?? Self.empty(provider)
+      decoded = value
+      return value
+    }
+  }
+
+  static func empty(_ provider: ProviderKind) -> Descriptor {
+    switch provider.descriptorKind {
+    case .tcp: return .tcp(TCPDescriptor())
+    case .udp: return .udp(UDPDescriptor())
+    case .connection: return .connection(ConnectionDescriptor())
+    case .route: return .route(RouteDescriptor())
+    case .ifnet: return .ifnet(InterfaceDescriptor())
+    case .sysinfo: return .sysinfo(flags: 0)
+    }
   }
 
   // Derived on access: a client that ignores most fields of most updates pays for none.
@@ -108,6 +147,13 @@ struct TrackedSource: Sendable {
     if let state = described?.tcpState { observe(state: state) }
   }
 
+  /// A descriptor kept as bytes; `state` is read in place by the caller.
+  mutating func describe(bytes: [UInt8], providerID: ProviderID, state: TCPState?, decoder: MessageDecoder) {
+    guard let provider else { return }
+    described = DescribedSource(bytes: bytes, providerID: providerID, provider: provider, decoder: decoder)
+    if let state { observe(state: state) }
+  }
+
   /// Connection progress, from the state and from the connect counters (which the kernel
   /// derives from the state at report time, so both read 0 once the pcb is CLOSED).
   mutating func observe(state: TCPState) {
@@ -186,24 +232,49 @@ extension ClientEngine {
       sources[slot: slot].lastUpdated = now
       if !flags.contains(.closing) { reportUpdate(slot: slot) }
     case .sourceUpdate(let update), .sourceExtendedUpdate(let update):
-      completeSpecific(context, ref: update.sourceRef)
-      let ref = update.sourceRef
-      let slot = track(ref, provider: providerKind(for: update.provider))
-      if context == 0, let poll = activePolls[.updates] { sources[slot: slot].seenInPoll = poll.context }
-      let wasAnnounced = sources[slot: slot].announced
-      sources[slot: slot].describe(update.descriptor)
-      sources[slot: slot].counts = update.counts
-      sources[slot: slot].hasCounts = true
-      sources[slot: slot].observe(counts: update.counts)
-      sources[slot: slot].lastUpdated = now
-      announceIfReady(slot: slot)
-      if wasAnnounced, !flags.contains(.closing) { reportUpdate(slot: slot) }
+      handleUpdate(
+        ref: update.sourceRef, providerID: update.provider, counts: update.counts, context: context, flags: flags
+      ) { $0.describe(update.descriptor) }
     case .sysinfoCounts, .unknown:
       break
     default:
       // Requests echoed to the client are not expected; ignore.
       break
     }
+  }
+
+  /// SRC_UPDATE / SRC_EXTENDED_UPDATE, decoded or read in place (`describe` stores the
+  /// descriptor either way).
+  mutating func handleUpdate(
+    ref: SourceRef, providerID: ProviderID, counts: Counts, context: UInt64, flags: MessageFlags,
+    describe: (inout TrackedSource) -> Void
+  ) {
+    completeSpecific(context, ref: ref)
+    let slot = track(ref, provider: providerKind(for: providerID))
+    if context == 0, let poll = activePolls[.updates] { sources[slot: slot].seenInPoll = poll.context }
+    let wasAnnounced = sources[slot: slot].announced
+    describe(&sources[slot: slot])
+    sources[slot: slot].counts = counts
+    sources[slot: slot].hasCounts = true
+    sources[slot: slot].observe(counts: counts)
+    sources[slot: slot].lastUpdated = now
+    announceIfReady(slot: slot)
+    if wasAnnounced, !flags.contains(.closing) { reportUpdate(slot: slot) }
+  }
+
+  /// The hot path: an update read in place, its descriptor kept as bytes. Nil when the message
+  /// is not an update this path can take (the caller decodes it fully instead).
+  mutating func handleUpdateInPlace(_ view: MessageView) throws(WireError) -> Bool {
+    guard view.type == .sourceUpdate || view.type == .sourceExtendedUpdate, let ref = try view.sourceRef(),
+      let counts = try view.counts(), let (providerID, bytes) = try view.descriptorBytes()
+    else { return false }
+    let state = try view.socketDescriptorView()?.state
+    let flags = family.hasLengthAndFlags ? view.header.flags : []
+    let decoder = self.decoder
+    handleUpdate(ref: ref, providerID: providerID, counts: counts, context: view.header.context, flags: flags) {
+      $0.describe(bytes: bytes, providerID: providerID, state: state, decoder: decoder)
+    }
+    return true
   }
 
   func reason(for flags: MessageFlags) -> RemovalReason {

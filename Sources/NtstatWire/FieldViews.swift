@@ -173,3 +173,30 @@ extension MessageView {
     }
   }
 }
+
+extension MessageView {
+  /// The provider and a copy of the descriptor bytes of SRC_DESC, SRC_UPDATE or
+  /// SRC_EXTENDED_UPDATE, for decoding later (``MessageDecoder/decodeDescriptor(_:provider:)``)
+  /// only if someone asks; nil for other messages or a provider the family lacks.
+  public func descriptorBytes() throws(WireError) -> (provider: ProviderID, bytes: [UInt8])? {
+    let h = hot
+    let data: Int
+    let providerOffset: Int
+    switch header.type.rawValue {
+    case 10003: (data, providerOffset) = (h.pointee.descriptionData, h.pointee.descriptionProvider)
+    case 10006, 10007:
+      guard h.pointee.updateData >= 0 else { return nil }
+      (data, providerOffset) = (h.pointee.updateData, h.pointee.updateProvider)
+    default: return nil
+    }
+    try need(data)
+    let provider = ProviderID(rawValue: reader.u32(checked: providerOffset))
+    let decoder = MessageDecoder(tables: tables)
+    guard let kind = decoder.providerKind(provider)?.descriptorKind, let size = decoder.descriptorSize(kind) else {
+      return nil
+    }
+    try need(data + size)
+    let from = start + data
+    return (provider, Array(buffer[from..<(from + size)]))
+  }
+}

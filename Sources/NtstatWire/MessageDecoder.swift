@@ -33,6 +33,14 @@ public struct MessageDecoder: Sendable {
 
   func descriptorSize(_ kind: DescriptorKind) -> Int? { family.descriptorSize(for: kind) }
 
+  /// Decodes descriptor bytes taken from a message by ``MessageView/descriptorBytes()``.
+  public func decodeDescriptor(_ bytes: [UInt8], provider: ProviderID) throws(WireError) -> Descriptor {
+    try withBytes(bytes) { (buffer) throws(WireError) in
+      let r = StructReader(buffer: buffer, start: 0, end: buffer.count, messageType: nil)
+      return try decodeDescriptor(r, at: 0, end: buffer.count, provider: provider).0
+    }
+  }
+
   /// Decodes every message of a datagram.
   public func decode(_ datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Message] {
     var messages: [Message] = []
