@@ -56,6 +56,10 @@ let package = Package(
       dependencies: ["NtstatCapture", "NtstatFuzzSupport"]
     ),
     .executableTarget(
+      name: "NtstatClientFuzz",
+      dependencies: ["NTStat", "NtstatFuzzSupport"]
+    ),
+    .executableTarget(
       name: "NtstatWireFuzz",
       dependencies: ["NtstatWire", "NtstatFuzzSupport"]
     ),
@@ -77,7 +81,8 @@ let package = Package(
     ),
     .testTarget(
       name: "NTStatTests",
-      dependencies: ["NTStat", "NtstatSimulator", "NtstatWire", "NtstatCapture"]
+      dependencies: ["NTStat", "NtstatSimulator", "NtstatWire", "NtstatCapture"],
+      exclude: ["Fixtures"]
     ),
     .testTarget(
       name: "NtstatCLITests",

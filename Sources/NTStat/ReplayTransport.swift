@@ -37,7 +37,7 @@ public struct ReplayDivergence: Hashable, Sendable, CustomStringConvertible {
   }
 
   public var kind: Kind
-  /// The capture frame (1-based, as `ntstat cat` numbers them): the recorded request, or for an
+  /// The capture frame, numbered from 0 as `ntstat cat` numbers them: the recorded request, or for an
   /// unexpected one the next frame the replay had not yet delivered.
   public var frame: UInt64
   /// Replay time (since the capture's first frame).
@@ -208,7 +208,8 @@ public final class ReplayTransport: ClientTransport {
   }
 
   private func beyondEnd(_ index: UInt64, _ time: MonotonicTime) -> Bool {
-    if let endFrame, index > endFrame { return true }
+    // `index` counts from 1; frame numbers given and shown count from 0, as `ntstat cat`.
+    if let endFrame, index - 1 > endFrame { return true }
     if let endTime, time > endTime { return true }
     return false
   }
@@ -356,18 +357,20 @@ public final class ReplayTransport: ClientTransport {
     return false
   }
 
-  /// The capture frame number of the last datagram delivered.
+  /// The capture frame number (from 0, as `ntstat cat`) of the last datagram delivered.
   public private(set) var lastFrameIndex: UInt64 = 0
 
   private func deliver(_ index: UInt64, _ frame: CapturedFrame) -> TransportInput {
     framesDelivered += 1
-    lastFrameIndex = index
+    lastFrameIndex = index - 1
     return .datagram(remapContexts(frame.bytes), at: now)
   }
 
   private func appendDivergence(_ divergence: ReplayDivergence) {
     divergenceCount += 1
-    if divergences.count < 1000 { divergences.append(divergence) }
+    var shown = divergence
+    shown.frame = divergence.frame &- 1  // counted from 1 internally, shown from 0
+    if divergences.count < 1000 { divergences.append(shown) }
   }
 
   /// Recorded requests left unmatched for longer than the window are missing.

@@ -4,7 +4,9 @@
 #   Tests/Tools/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET ...]
 #
 # Targets: wire (the message decoder), capture-pcapng (the capture reader from uncompressed
-# seeds), capture-zstd (the capture reader from zstd seeds).
+# seeds), capture-zstd (the capture reader from zstd seeds), engine (the client engine fed
+# arbitrary datagrams), diff (event files and their comparison), legacy (the libntstat recording
+# importer), or all.
 #
 # Builds each target in release mode with -sanitize=fuzzer and address sanitizer into
 # .build-release-fuzz. The sanitizer flags are also passed to swiftc directly: SwiftPM 6.3's
@@ -19,12 +21,15 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(wire)
+[ "${targets[0]}" = all ] && targets=(wire capture-pcapng capture-zstd engine diff legacy)
 
 for target in "${targets[@]}"; do
   case "$target" in
     wire) product=NtstatWireFuzz; fixtures=Tests/NtstatWireTests/Fixtures/fuzz; max_len=8192 ;;
     capture-pcapng | capture-zstd)
       product=NtstatCaptureFuzz; fixtures=Tests/NtstatCaptureTests/Fixtures/fuzz; max_len=4096 ;;
+    engine | diff | legacy)
+      product=NtstatClientFuzz; fixtures=Tests/NTStatTests/Fixtures/fuzz; max_len=32768 ;;
     *) echo "unknown fuzz target: $target" >&2; exit 2 ;;
   esac
   swift build -c release --scratch-path .build-release-fuzz --sanitize=fuzzer --sanitize=address \

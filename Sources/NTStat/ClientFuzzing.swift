@@ -1,0 +1,106 @@
+import NtstatCapture
+import NtstatWire
+
+/// The properties the client-side fuzz targets check (`Sources/NtstatClientFuzz`,
+/// `Tests/Tools/fuzz.sh engine|diff|legacy`). The first input byte picks the target:
+/// 0 the engine fed arbitrary datagrams, 1 the event-file parser and diff, 2 the libntstat
+/// recording importer. Returns a description of a violated property, or nil.
+package enum ClientFuzzing {
+  package static func check(_ input: UnsafeRawBufferPointer) -> String? {
+    guard let mode = input.first else { return nil }
+    let rest = UnsafeRawBufferPointer(rebasing: input.dropFirst())
+    switch mode % 3 {
+    case 0: return engine(rest)
+    case 1: return diff(rest)
+    default: return legacy(rest)
+    }
+  }
+
+  /// Arbitrary datagrams (u16 length prefixes) into an engine of any family: no trap, and the
+  /// events it emits keep their order (added, then updates, then at most one removal).
+  static func engine(_ input: UnsafeRawBufferPointer) -> String? {
+    guard let first = input.first else { return nil }
+    let family = LayoutFamily.allCases[Int(first) % LayoutFamily.allCases.count]
+    var configuration = ClientConfiguration()
+    configuration.updateInterval = 10_000_000
+    configuration.requestTimeout = 50_000_000
+    configuration.removedRetention = 30_000_000
+    if first & 0x80 != 0 { configuration.polling = .plainCounts }
+    var engine = ClientEngine(configuration: configuration, family: family)
+    var time = MonotonicTime.zero
+    engine.start(at: time)
+    var offset = 1
+    var state: [SourceRef: Bool] = [:]  // true while added and not removed
+    while offset + 2 <= input.count {
+      let length = Int(input[offset]) | Int(input[offset + 1]) << 8
+      offset += 2
+      let end = min(input.count, offset + length)
+      let datagram = Array(input[offset..<end])
+      offset = end
+      time = time.adding(nanoseconds: 3_000_000)
+      engine.handleDatagram(datagram, at: time)
+      if let due = engine.nextDeadline(), due <= time { engine.handleTimeout(at: time) }
+      while engine.pollTransmit() != nil {}
+      while let event = engine.pollEvent() {
+        switch event {
+        case .streamAdded(let s):
+          if state[s.id] == true { return "stream \(s.id) added twice" }
+          state[s.id] = true
+        case .streamStatsUpdated(let s):
+          if state[s.id] != true { return "stream \(s.id) updated while not live" }
+        case .streamRemoved(let s):
+          if state[s.id] != true { return "stream \(s.id) removed while not live" }
+          state[s.id] = false
+        case .notice:
+          break
+        }
+      }
+    }
+    // Long after the input, removed sources are purged: memory follows live sources.
+    engine.handleTimeout(at: time.adding(nanoseconds: 1_000_000_000))
+    let live = state.values.filter { $0 }.count
+    if engine.statistics.liveSources > live + 64 {
+      return "holds \(engine.statistics.liveSources) sources for \(live) live streams"
+    }
+    return nil
+  }
+
+  /// Arbitrary text as two event files: parsing fails cleanly or succeeds, and a file compared
+  /// with itself is the same.
+  static func diff(_ input: UnsafeRawBufferPointer) -> String? {
+    let split = input.firstIndex(of: 0) ?? input.count
+    let a = String(decoding: input[..<split], as: UTF8.self)
+    let b = String(decoding: input[min(split + 1, input.count)...], as: UTF8.self)
+    guard let fileA = try? CanonicalEventFile.parse(a, name: "a") else { return nil }
+    if !EventDiff.compare(fileA, fileA).isSame { return "a file differs from itself" }
+    if let fileB = try? CanonicalEventFile.parse(b, name: "b") {
+      let forward = EventDiff.compare(fileA, fileB)
+      let backward = EventDiff.compare(fileB, fileA)
+      if forward.isSame != backward.isSame { return "diff is not symmetric" }
+    }
+    return nil
+  }
+
+  /// Arbitrary bytes as a libntstat recording, fed whole and in small pieces: the same frames
+  /// and the same verdict either way.
+  static func legacy(_ input: UnsafeRawBufferPointer) -> String? {
+    var whole = LegacyRecordingDecoder()
+    var wholeFrames: [CapturedFrame] = []
+    let wholeError = (try? whole.push(input, into: &wholeFrames)) == nil
+    var pieces = LegacyRecordingDecoder()
+    var pieceFrames: [CapturedFrame] = []
+    var pieceError = false
+    var offset = 0
+    var step = 1
+    while offset < input.count, !pieceError {
+      let end = min(input.count, offset + step)
+      pieceError = (try? pieces.push(UnsafeRawBufferPointer(rebasing: input[offset..<end]), into: &pieceFrames)) == nil
+      offset = end
+      step = step % 13 + 1
+    }
+    if wholeError != pieceError { return "error depends on read sizes" }
+    if !wholeError, wholeFrames != pieceFrames { return "frames depend on read sizes" }
+    if !wholeError, whole.hasPartialRecord != pieces.hasPartialRecord { return "partial record depends on read sizes" }
+    return nil
+  }
+}
