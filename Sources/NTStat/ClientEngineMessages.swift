@@ -202,16 +202,22 @@ extension ClientEngine {
       }
       if let held = sources[added.sourceRef], held.removedAt == nil {
         // Up to xnu-3248 the kernel reuses a ref once its source is gone: a SRC_ADDED for a ref
-        // we still hold means that source's SRC_REMOVED was lost.
-        statistics.lostRemovals += 1
-        removed(added.sourceRef, reason: .lost)
+        // we still hold means that source's SRC_REMOVED was lost. From 3789 refs are never
+        // reused, so it is a duplicate, and the source stays as it is.
+        guard !family.reusesSourceRefs else {
+          statistics.lostRemovals += 1
+          removed(added.sourceRef, reason: .lost)
+          track(added.sourceRef, provider: kind, added: true)
+          return
+        }
+        return
       }
-      track(added.sourceRef, provider: kind)
+      track(added.sourceRef, provider: kind, added: true)
     case .sourceRemoved(let ref):
       removed(ref, reason: reason(for: flags))
     case .sourceDescription(let description):
       completeSpecific(context, ref: description.sourceRef)
-      let slot = track(description.sourceRef, provider: providerKind(for: description.provider))
+      guard let slot = track(description.sourceRef, provider: providerKind(for: description.provider)) else { return }
       sources[slot: slot].describe(description.descriptor)
       sources[slot: slot].lastUpdated = now
       announceIfReady(slot: slot)
@@ -250,7 +256,7 @@ extension ClientEngine {
     describe: (inout TrackedSource) -> Void
   ) {
     completeSpecific(context, ref: ref)
-    let slot = track(ref, provider: providerKind(for: providerID))
+    guard let slot = track(ref, provider: providerKind(for: providerID)) else { return }
     if context == 0, let poll = activePolls[.updates] { sources[slot: slot].seenInPoll = poll.context }
     let wasAnnounced = sources[slot: slot].announced
     describe(&sources[slot: slot])
@@ -298,21 +304,23 @@ extension ClientEngine {
     }
   }
 
-  /// The slot of the source for `ref`, created (and described) if new.
+  /// The slot of the source for `ref`, created (and described) if new. Nil for a ref whose
+  /// source was removed: a late or duplicated message about it is ignored, unless it is the
+  /// SRC_ADDED of a reused ref (`added`, ≤ xnu-3248).
   @discardableResult
-  mutating func track(_ ref: SourceRef, provider: ProviderKind?) -> Int {
+  mutating func track(_ ref: SourceRef, provider: ProviderKind?, added: Bool = false) -> Int? {
     if let slot = sources.slot(of: ref) {
       if sources[slot: slot].removedAt == nil {
         if sources[slot: slot].provider == nil, let provider { sources[slot: slot].provider = provider }
         return slot
       }
-      // ≤3248 reuses refs: the old source is over, this is a new one.
+      guard added else { return nil }
       sources[ref] = nil
     }
     sources[ref] = TrackedSource(ref: ref, provider: provider, firstSeen: now, lastUpdated: now, createdAt: now)
     statistics.liveSources = sources.count
     describe(ref)
-    return sources.slot(of: ref)!
+    return sources.slot(of: ref)
   }
 
   mutating func announceIfReady(slot: Int) {

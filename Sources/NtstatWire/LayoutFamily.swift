@@ -124,6 +124,10 @@ public enum LayoutFamily: String, CaseIterable, Hashable, Sendable, Comparable, 
   /// several messages into one datagram.
   public var hasLengthAndFlags: Bool { self >= .xnu3247 }
 
+  /// Up to xnu-3248 a freed source ref is handed out again (`nstat_control_next_src_ref` takes
+  /// the first value not in use); from xnu-3789 refs only count up.
+  public var reusesSourceRefs: Bool { self < .xnu3789 }
+
   /// `nstat_src_ref_t` is 32-bit up to xnu-3248 and 64-bit from xnu-3789.
   public var sourceRefWidth: Int { self >= .xnu3789 ? 8 : 4 }
 
