@@ -42,6 +42,9 @@ public struct CanonicalEventFile: Sendable {
         file.events.append(event)
       }
     }
+    guard !file.header.isEmpty else {
+      throw EventFileError(file: name, line: 1, reason: "no header line: not a canonical event file")
+    }
     return file
   }
 }

@@ -154,8 +154,18 @@ public final class ReplayTransport: ClientTransport {
     } else if let detected = FamilyDetection.detect(kernelDatagrams: kernelSample) {
       family = detected.family
       familyReason = "detected: " + detected.description
-    } else {
+    } else if buffered.isEmpty, !source.foreignLinkTypes.isEmpty {
+      let types = source.foreignLinkTypes.sorted().map(String.init).joined(separator: ", ")
+      throw ReplayError(
+        message:
+          "no ntstat frames: the capture's interfaces have link type \(types), not \(PcapngFormat.ntstatLinkType) (ntstat)"
+      )
+    } else if kernelSample.isEmpty {
       throw ReplayError(message: "the capture has no family in its metadata and no kernel frames to detect it from")
+    } else {
+      throw ReplayError(
+        message:
+          "the capture has no family in its metadata, and no layout family decodes its kernel frames; pass --family")
     }
     decoder = MessageDecoder(family: family)
     self.source = source
@@ -469,6 +479,11 @@ struct FrameSource {
     self.metadata = metadata
   }
 
+  /// Link types of the interfaces that are not ntstat's, and how many frames they carried.
+  private(set) var foreignLinkTypes: Set<UInt16> = []
+  private(set) var foreignFrames = 0
+  private var interfaces: [Bool] = []  // per interface id in the current section: ntstat?
+
   mutating func next() throws -> CapturedFrame? {
     guard let reader else {
       guard position < frames.count else { return nil }
@@ -477,9 +492,20 @@ struct FrameSource {
     }
     while let record = try reader.next() {
       switch record {
-      case .section(let section): if metadata == nil { metadata = section }
-      case .frame(let frame): return frame
-      case .interface, .statistics: continue
+      case .section(let section):
+        if metadata == nil { metadata = section }
+        interfaces = []
+      case .interface(let interface):
+        interfaces.append(interface.isNtstat)
+        if !interface.isNtstat { foreignLinkTypes.insert(interface.linkType) }
+      case .frame(let frame):
+        // Frames of another tool's interfaces (Ethernet, …) are not ntstat datagrams.
+        if Int(frame.interfaceID) < interfaces.count, !interfaces[Int(frame.interfaceID)] {
+          foreignFrames += 1
+          continue
+        }
+        return frame
+      case .statistics: continue
       }
     }
     return nil

@@ -20,7 +20,8 @@ public enum FamilyDetection {
     }
   }
 
-  /// Scores every family on `datagrams` (kernel → client). Nil when none is given.
+  /// Scores every family on `datagrams` (kernel → client). Nil when none is given or no
+  /// family fits a single one.
   public static func detect(kernelDatagrams datagrams: [[UInt8]]) -> Result? {
     guard !datagrams.isEmpty else { return nil }
     var scores: [(LayoutFamily, Int)] = []
@@ -34,6 +35,7 @@ public enum FamilyDetection {
       scores.append((family, fitting))
     }
     let best = scores.map(\.1).max() ?? 0
+    guard best > 0 else { return nil }
     let winners = scores.filter { $0.1 == best }.map(\.0).sorted()
     let chosen = winners.last!
     return Result(family: chosen, fitting: best, examined: datagrams.count, tiedWith: winners.dropLast().reversed())

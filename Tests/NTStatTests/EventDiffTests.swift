@@ -116,7 +116,7 @@ import Testing
 
   @Test func escapesRoundTrip() throws {
     let value = FieldValue.object([Field("event", .string("notice")), Field("detail", .string("a\"b\\c\nd\u{1}é"))])
-    let parsed = try CanonicalEventFile.parse(value.jsonText, name: "f")
+    let parsed = try CanonicalEventFile.parse(Self.header + "\n" + value.jsonText, name: "f")
     #expect(parsed.events.first?["detail"] == .string("a\"b\\c\nd\u{1}é"))
   }
 }

@@ -80,3 +80,45 @@ import Testing
     #expect(result.stdout.split(separator: "\n").count > 50)
   }
 }
+
+/// Inputs that are not captures, or not ntstat captures: a clear message and exit status 2.
+@Suite struct ReplayBadInputTests {
+  static func temporary(_ name: String, _ bytes: [UInt8]) throws -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(getpid())-\(name)")
+    try Data(bytes).write(to: url)
+    return url.path
+  }
+
+  /// A pcapng from another tool: one Ethernet interface (link type 1) and a packet.
+  static func ethernetPcapng() -> [UInt8] {
+    func le32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+    func le16(_ v: UInt16) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+    func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
+      let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
+      let length = UInt32(12 + padded.count)
+      return le32(type) + le32(length) + padded + le32(length)
+    }
+    let shb = block(0x0A0D_0D0A, le32(0x1A2B_3C4D) + le16(1) + le16(0) + [UInt8](repeating: 0xFF, count: 8))
+    let idb = block(1, le16(1) + le16(0) + le32(65535))
+    let packet = [UInt8](0..<60)
+    let epb = block(6, le32(0) + le32(0) + le32(0) + le32(60) + le32(60) + packet)
+    return shb + idb + epb
+  }
+
+  @Test func badInputsExitTwoWithAReason() throws {
+    let cases: [(String, String)] = [
+      ("/nonexistent/capture.pcapng.zst", "No such file"),
+      (FileManager.default.temporaryDirectory.path, "is a directory"),
+      (try Self.temporary("empty.pcapng.zst", []), "the file is empty"),
+      (try Self.temporary("text.pcapng.zst", Array("hello, world\n".utf8)), "neither a zstd stream nor a pcapng"),
+      (try Self.temporary("ethernet.pcapng", Self.ethernetPcapng()), "link type 1, not 147"),
+    ]
+    for (path, reason) in cases {
+      let replay = try NtstatProcess.run(["replay", "--top-speed", path])
+      #expect(replay.status == 2, "replay \(path)")
+      #expect(replay.stderr.contains(reason), "replay \(path): \(replay.stderr)")
+      let diff = try NtstatProcess.run(["diff", path, "captures/xnu-11215.jsonl"])
+      #expect(diff.status == 2, "diff \(path)")
+    }
+  }
+}
