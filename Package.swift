@@ -71,7 +71,7 @@ let package = Package(
     ),
     .testTarget(
       name: "NtstatCaptureTests",
-      dependencies: ["NtstatCapture", "NtstatWire", "NtstatCaptureStress"],
+      dependencies: ["NtstatCapture", "NtstatWire", "NtstatCaptureStress", "ntstat"],
       exclude: ["Fixtures"]
     ),
     .testTarget(

@@ -1,0 +1,76 @@
+import Foundation
+import NtstatCapture
+import NtstatWire
+import Testing
+
+/// A disk that fills up mid-recording: the writer reports ENOSPC, and what reached the disk
+/// reads back up to its last complete zstd frame.
+@Suite struct DiskFullTests {
+  struct DiskFull: Error {}
+
+  @Test func writerFailsCleanlyAndThePrefixReads() throws {
+    var disk: [UInt8] = []
+    let capacity = 40_000
+    var metadata = CaptureMetadata()
+    metadata.family = .xnu11215
+    let writer = try CaptureWriter(metadata: metadata, frameDuration: 10_000_000) { bytes in
+      guard disk.count + bytes.count <= capacity else {
+        disk += bytes.prefix(capacity - disk.count)  // a short write, then the disk is full
+        throw DiskFull()
+      }
+      disk += bytes
+    }
+    let interface = try writer.addInterface(description: "com.apple.network.statistics", now: 0)
+    var written = 0
+    var failure: Error?
+    for i in 0..<100_000 {
+      let bytes = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
+      do {
+        try writer.write(
+          CapturedFrame(timestamp: UInt64(i) * 1_000_000, direction: .fromKernel, interfaceID: interface, bytes: bytes),
+          now: UInt64(i) * 1_000_000)
+        written += 1
+      } catch {
+        failure = error
+        break
+      }
+    }
+    #expect(failure is DiskFull)
+    #expect(disk.count == capacity)
+    let reader = CaptureStreamReader(file: "full.pcapng.zst")
+    disk.withUnsafeBytes { reader.push($0) }
+    reader.finish()
+    var frames = 0
+    while let record = reader.nextRecord() { if case .frame = record { frames += 1 } }
+    #expect(frames > 0 && frames <= written)
+    let error = try #require(reader.error)
+    #expect(error.kind == .truncated)
+    #expect("\(error)".contains("full.pcapng.zst"))
+  }
+
+  #if os(Linux)
+    @Test func recorderOnAFullDiskSaysSo() throws {
+      // /dev/full fails every write with ENOSPC.
+      let result = try NtstatProcessForCapture.run(["record", "--simulate", "--duration", "20s", "-o", "/dev/full"])
+      #expect(result.status == 2)
+      #expect(result.stderr.contains("No space left on device"))
+    }
+  #endif
+}
+
+/// The `ntstat` binary next to the test bundle.
+enum NtstatProcessForCapture {
+  static func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+      .appendingPathComponent("ntstat")
+    process.arguments = arguments
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let data = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+}
