@@ -19,6 +19,13 @@ final class SignalStop: @unchecked Sendable {
       sources.append(source)
     }
   }
+
+  /// Gives the signals back: cancelled sources release their handlers (and what those hold).
+  deinit {
+    for source in sources { source.cancel() }
+    signal(SIGINT, SIG_DFL)
+    signal(SIGTERM, SIG_DFL)
+  }
 }
 
 /// `ntstat watch`: the live view.
@@ -60,7 +67,7 @@ func runClient(
     ? .wallClock(origin: origin, wallAnchor: UInt64(Date().timeIntervalSince1970 * 1e9)) : .elapsed(origin: origin)
   var printer = EventPrinter(format: format, time: time, origin: origin)
   if !quiet { printer.begin(family: client.family, source: label) }
-  let signals = SignalStop { client.stop() }
+  let signals = SignalStop { [weak client] in client?.stop() }
   defer { withExtendedLifetime(signals) {} }
   do {
     try client.run(for: duration) { event in

@@ -52,6 +52,15 @@ import Testing
     #expect(reader.uncompressedBytes >= totalBytes)
     let growth = peak > baseline ? peak - baseline : 0
     print("streamed \(reader.uncompressedBytes >> 20) MiB in \(frames) frames; RSS grew \(growth >> 20) MiB")
-    #expect(growth < 128 << 20, "RSS grew \(growth >> 20) MiB while streaming \(totalBytes >> 30) GiB")
+    // AddressSanitizer holds freed memory in quarantine (256 MiB by default), so RSS says
+    // nothing about the reader there; the bound is checked in ordinary builds.
+    #if os(Linux)
+      let sanitized = dlsym(nil, "__asan_init") != nil
+    #else
+      let sanitized = false
+    #endif
+    if !sanitized {
+      #expect(growth < 128 << 20, "RSS grew \(growth >> 20) MiB while streaming \(totalBytes >> 30) GiB")
+    }
   }
 }
