@@ -150,16 +150,7 @@ extension MessageView {
   @inlinable
   public func socketDescriptorView() throws(WireError) -> SocketDescriptorView? {
     let h = hot
-    let data: Int
-    let providerOffset: Int
-    switch header.type.rawValue {
-    case 10003: (data, providerOffset) = (h.pointee.descriptionData, h.pointee.descriptionProvider)
-    case 10006, 10007:
-      guard h.pointee.updateData >= 0 else { return nil }
-      (data, providerOffset) = (h.pointee.updateData, h.pointee.updateProvider)
-    default: return nil
-    }
-    try need(data)
+    guard let (data, providerOffset) = try descriptorPlacement() else { return nil }
     let code = h.pointee.descriptorCode(provider: reader.u32(checked: providerOffset))
     switch code {
     case 1:
@@ -175,21 +166,28 @@ extension MessageView {
 }
 
 extension MessageView {
+  /// Where a description's or update's descriptor starts and where its provider id is, after
+  /// checking the message holds the header up to the descriptor; nil for other messages.
+  @inlinable @usableFromInline
+  func descriptorPlacement() throws(WireError) -> (data: Int, provider: Int)? {
+    let h = hot
+    let placement: (Int, Int)
+    switch header.type.rawValue {
+    case 10003: placement = (h.pointee.descriptionData, h.pointee.descriptionProvider)
+    case 10006, 10007:
+      guard h.pointee.updateData >= 0 else { return nil }
+      placement = (h.pointee.updateData, h.pointee.updateProvider)
+    default: return nil
+    }
+    try need(placement.0)
+    return placement
+  }
+
   /// The provider and a copy of the descriptor bytes of SRC_DESC, SRC_UPDATE or
   /// SRC_EXTENDED_UPDATE, for decoding later (``MessageDecoder/decodeDescriptor(_:provider:)``)
   /// only if someone asks; nil for other messages or a provider the family lacks.
   public func descriptorBytes() throws(WireError) -> (provider: ProviderID, bytes: [UInt8])? {
-    let h = hot
-    let data: Int
-    let providerOffset: Int
-    switch header.type.rawValue {
-    case 10003: (data, providerOffset) = (h.pointee.descriptionData, h.pointee.descriptionProvider)
-    case 10006, 10007:
-      guard h.pointee.updateData >= 0 else { return nil }
-      (data, providerOffset) = (h.pointee.updateData, h.pointee.updateProvider)
-    default: return nil
-    }
-    try need(data)
+    guard let (data, providerOffset) = try descriptorPlacement() else { return nil }
     let provider = ProviderID(rawValue: reader.u32(checked: providerOffset))
     let decoder = MessageDecoder(tables: tables)
     guard let kind = decoder.providerKind(provider)?.descriptorKind, let size = decoder.descriptorSize(kind) else {
