@@ -76,8 +76,10 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
     let live = transport is DatagramSocketTransport
     engine.start(at: start)
     try flush(&engine, handler)
+    // Computed once per input: the engine's deadline only changes when it handles something.
+    var due = engine.nextDeadline()
     while !shouldStop {
-      var deadline = engine.nextDeadline()
+      var deadline = due
       if let end { deadline = deadline.map { min($0, end) } ?? end }
       if live {
         // Live sockets: wake up now and then to notice stop().
@@ -100,7 +102,11 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
         time = at
         finished = true
       }
-      if let due = engine.nextDeadline(), due <= time { engine.handleTimeout(at: time) }
+      due = engine.nextDeadline()
+      if let next = due, next <= time {
+        engine.handleTimeout(at: time)
+        due = engine.nextDeadline()
+      }
       try flush(&engine, handler)
       if finished { break }
       if let end, time >= end { break }
