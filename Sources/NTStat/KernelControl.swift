@@ -105,13 +105,23 @@ extension DatagramSocketTransport {
 
   /// `uname`'s release and version: `24.5.0` and `… root:xnu-11215.121.1~1/RELEASE_ARM64_T6000`.
   public static func runningKernel() -> KernelVersion {
+    let names = UnameFields.current()
+    return KernelVersion(release: names.release, version: names.version)
+  }
+}
+
+/// The text fields of `uname(2)`.
+public struct UnameFields: Sendable {
+  public var release: String
+  public var version: String
+  public var machine: String
+
+  public static func current() -> UnameFields {
     var names = utsname()
     uname(&names)
     func text<T>(_ field: inout T) -> String {
-      withUnsafeBytes(of: &field) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-      }
+      withUnsafeBytes(of: &field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
-    return KernelVersion(release: text(&names.release), version: text(&names.version))
+    return UnameFields(release: text(&names.release), version: text(&names.version), machine: text(&names.machine))
   }
 }

@@ -214,15 +214,11 @@ struct HostDescription {
   var hostName: String?
 
   static func current() -> HostDescription {
-    var names = utsname()
-    uname(&names)
-    func text<T>(_ field: inout T) -> String {
-      withUnsafeBytes(of: &field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    }
+    let names = UnameFields.current()
     var host = HostDescription()
-    host.kernelVersion = text(&names.version)
-    host.release = text(&names.release)
-    host.hardware = text(&names.machine)
+    host.kernelVersion = names.version
+    host.release = names.release
+    host.hardware = names.machine
     host.hostName = ProcessInfo.processInfo.hostName
     #if os(macOS)
       let version = ProcessInfo.processInfo.operatingSystemVersion
