@@ -23,7 +23,7 @@ public struct ClientEngine: Sendable {
   public internal(set) var statistics = ClientStatistics()
 
   var nextContext: UInt64 = 1
-  var pending: [UInt64: PendingRequest] = [:]
+  var pending = PendingRequests()
   var backlog = FIFO<PendingRequest>()
   var transmitQueue = FIFO<[UInt8]>()
   var eventQueue = FIFO<ClientEvent>()
@@ -153,11 +153,7 @@ public struct ClientEngine: Sendable {
       guard let time else { return }
       deadline = deadline.map { min($0, time) } ?? time
     }
-    // A plain loop: this runs once per datagram, and a lazy map over the dictionary showed up
-    // in profiles.
-    var oldest: MonotonicTime?
-    for request in pending.values where oldest.map({ request.sentAt < $0 }) ?? true { oldest = request.sentAt }
-    consider(oldest?.adding(nanoseconds: configuration.requestTimeout))
+    consider(pending.oldestSentAt?.adding(nanoseconds: configuration.requestTimeout))
     consider(purgeQueue.first?.time)
     return deadline
   }
@@ -308,7 +304,12 @@ struct FIFO<Element: Sendable>: Sendable {
     guard head < items.count else { return nil }
     let element = items[head]
     head += 1
-    if head >= 256, head * 2 >= items.count {
+    if head == items.count {
+      // Drained: let go of the elements at once (an event holds its stream's descriptor box,
+      // which the engine can reuse only when nothing else does).
+      items.removeAll(keepingCapacity: true)
+      head = 0
+    } else if head >= 256, head * 2 >= items.count {
       items.removeFirst(head)
       head = 0
     }
@@ -371,4 +372,40 @@ struct PendingRequest: Sendable {
   var kind: RequestKind
   var bytes: [UInt8]
   var sentAt: MonotonicTime
+}
+
+/// The requests in flight, by context: at most a window's worth (8 by default), so a plain
+/// array beats a dictionary both for lookups and for the oldest-request scan that runs after
+/// every datagram (a dictionary's bucket walk showed up in replay profiles).
+struct PendingRequests: Sendable {
+  private(set) var values: [PendingRequest] = []
+
+  var count: Int { values.count }
+
+  subscript(context: UInt64) -> PendingRequest? {
+    get {
+      for request in values where request.context == context { return request }
+      return nil
+    }
+    set {
+      if let index = values.firstIndex(where: { $0.context == context }) {
+        if let newValue { values[index] = newValue } else { values.remove(at: index) }
+      } else if let newValue {
+        values.append(newValue)
+      }
+    }
+  }
+
+  @discardableResult
+  mutating func removeValue(forKey context: UInt64) -> PendingRequest? {
+    guard let index = values.firstIndex(where: { $0.context == context }) else { return nil }
+    return values.remove(at: index)
+  }
+
+  /// When the longest-waiting request was sent.
+  var oldestSentAt: MonotonicTime? {
+    var oldest: MonotonicTime?
+    for request in values where oldest.map({ request.sentAt < $0 }) ?? true { oldest = request.sentAt }
+    return oldest
+  }
 }

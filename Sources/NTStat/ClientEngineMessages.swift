@@ -7,7 +7,7 @@ final class DescribedSource: @unchecked Sendable {
   // Either decoded at once, or kept as bytes and decoded on first use: most updates are never
   // looked at field by field (a poll's worth of counters), so their descriptors stay bytes.
   private var decoded: Descriptor?
-  private let raw: [UInt8]
+  private var raw: [UInt8]
   private let rawProvider: ProviderID
   private let decoder: MessageDecoder?
   /// Lazy decodes can happen on any thread that holds an event; one lock for all is enough.
@@ -21,11 +21,20 @@ final class DescribedSource: @unchecked Sendable {
     decoder = nil
   }
 
-  init(bytes: [UInt8], providerID: ProviderID, provider: ProviderKind, decoder: MessageDecoder) {
-    raw = bytes
+  init(bytes: UnsafeRawBufferPointer, providerID: ProviderID, provider: ProviderKind, decoder: MessageDecoder) {
+    raw = Array(bytes)
     rawProvider = providerID
     self.provider = provider
     self.decoder = decoder
+  }
+
+  /// Takes a newer descriptor of the same provider, in place. Only for a box nothing else
+  /// holds (no event, no listener): it saves two allocations and two frees per update.
+  func reuse(bytes: UnsafeRawBufferPointer, providerID: ProviderID) -> Bool {
+    guard providerID == rawProvider, bytes.count == raw.count, decoder != nil else { return false }
+    raw.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
+    decoded = nil
+    return true
   }
 
   var descriptor: Descriptor {
@@ -148,9 +157,15 @@ struct TrackedSource: Sendable {
   }
 
   /// A descriptor kept as bytes; `state` is read in place by the caller.
-  mutating func describe(bytes: [UInt8], providerID: ProviderID, state: TCPState?, decoder: MessageDecoder) {
+  mutating func describe(
+    bytes: UnsafeRawBufferPointer, providerID: ProviderID, state: TCPState?, decoder: MessageDecoder
+  ) {
     guard let provider else { return }
-    described = DescribedSource(bytes: bytes, providerID: providerID, provider: provider, decoder: decoder)
+    if !(isKnownUniquelyReferenced(&described) && described?.provider == provider
+      && described?.reuse(bytes: bytes, providerID: providerID) == true)
+    {
+      described = DescribedSource(bytes: bytes, providerID: providerID, provider: provider, decoder: decoder)
+    }
     if let state { observe(state: state) }
   }
 
@@ -257,22 +272,33 @@ extension ClientEngine {
   ) {
     completeSpecific(context, ref: ref)
     guard let slot = track(ref, provider: providerKind(for: providerID)) else { return }
-    if context == 0, let poll = activePolls[.updates] { sources[slot: slot].seenInPoll = poll.context }
-    let wasAnnounced = sources[slot: slot].announced
-    describe(&sources[slot: slot])
-    sources[slot: slot].counts = counts
-    sources[slot: slot].hasCounts = true
-    sources[slot: slot].observe(counts: counts)
-    sources[slot: slot].lastUpdated = now
-    announceIfReady(slot: slot)
-    if wasAnnounced, !flags.contains(.closing) { reportUpdate(slot: slot) }
+    let poll = context == 0 ? activePolls[.updates]?.context : nil
+    let now = self.now
+    // One in-place access for the whole update: reading a record's fields one by one through
+    // the table copies the record each time (measured on the replay's hot path).
+    let (wasAnnounced, update) = sources.withRecord(slot: slot) { source -> (Bool, NetworkStream?) in
+      if let poll { source.seenInPoll = poll }
+      let wasAnnounced = source.announced
+      describe(&source)
+      source.counts = counts
+      source.hasCounts = true
+      source.observe(counts: counts)
+      source.lastUpdated = now
+      guard wasAnnounced, source.removedAt == nil, !flags.contains(.closing) else { return (wasAnnounced, nil) }
+      return (true, source.stream)
+    }
+    if let update {
+      eventQueue.push(.streamStatsUpdated(update))
+    } else if !wasAnnounced {
+      announceIfReady(slot: slot)
+    }
   }
 
   /// The hot path: an update read in place, its descriptor kept as bytes. Nil when the message
   /// is not an update this path can take (the caller decodes it fully instead).
   mutating func handleUpdateInPlace(_ view: MessageView) throws(WireError) -> Bool {
     guard view.type == .sourceUpdate || view.type == .sourceExtendedUpdate, let ref = try view.sourceRef(),
-      let counts = try view.counts(), let (providerID, bytes) = try view.descriptorBytes()
+      let counts = try view.counts(), let (providerID, bytes) = try view.descriptorRegion()
     else { return false }
     let state = try view.socketDescriptorView()?.state
     let flags = family.hasLengthAndFlags ? view.header.flags : []
@@ -339,8 +365,10 @@ extension ClientEngine {
   }
 
   mutating func reportUpdate(slot: Int) {
-    let source = sources[slot: slot]
-    guard source.announced, source.removedAt == nil, let stream = source.stream else { return }
+    // Read through the table's borrow: copying the record out would retain its box, and a
+    // retained box cannot be reused by the next update.
+    guard sources[slot: slot].announced, sources[slot: slot].removedAt == nil, let stream = sources[slot: slot].stream
+    else { return }
     eventQueue.push(.streamStatsUpdated(stream))
   }
 

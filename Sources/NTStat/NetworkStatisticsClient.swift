@@ -60,8 +60,6 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
     stopLock.withLock { stopRequested = true }
   }
 
-  private var shouldStop: Bool { stopLock.withLock { stopRequested } }
-
   /// Runs until the transport ends, ``stop()`` is called, or `duration` of transport time
   /// has passed, calling `handler` with each event in order.
   public func run(
@@ -75,10 +73,10 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
     let end = duration.map { start.adding(nanoseconds: $0) }
     let live = transport is DatagramSocketTransport
     engine.start(at: start)
-    try flush(&engine, handler)
+    var stopped = try flush(&engine, handler)
     // Computed once per input: the engine's deadline only changes when it handles something.
     var due = engine.nextDeadline()
-    while !shouldStop {
+    while !stopped {
       var deadline = due
       if let end { deadline = deadline.map { min($0, end) } ?? end }
       if live {
@@ -107,7 +105,7 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
         engine.handleTimeout(at: time)
         due = engine.nextDeadline()
       }
-      try flush(&engine, handler)
+      stopped = try flush(&engine, handler)
       if finished { break }
       if let end, time >= end { break }
     }
@@ -142,19 +140,17 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
     }
   }
 
-  private func flush(_ engine: inout ClientEngine, _ handler: (ClientEvent) throws -> Void) throws {
-    while true {
-      var progressed = false
-      while let request = engine.pollTransmit() {
-        try transport.send(request)
-        progressed = true
-      }
-      while let event = engine.pollEvent() {
-        try handler(event)
-        progressed = true
-      }
-      stopLock.withLock { latestStatistics = engine.statistics }
-      if !progressed { return }
+  /// Sends what the engine asks for and hands its events to `handler`; true when ``stop()``
+  /// was called (checked under the same lock that publishes the statistics: one lock per input).
+  private func flush(_ engine: inout ClientEngine, _ handler: (ClientEvent) throws -> Void) throws -> Bool {
+    // Neither sending nor the handler feeds the engine (it is a local of the run), so one pass
+    // takes everything.
+    while let request = engine.pollTransmit() { try transport.send(request) }
+    while let event = engine.pollEvent() { try handler(event) }
+    let statistics = engine.statistics
+    return stopLock.withLock {
+      latestStatistics = statistics
+      return stopRequested
     }
   }
 }

@@ -61,24 +61,93 @@ public struct ReplayDivergence: Hashable, Sendable, CustomStringConvertible {
 /// rewritten to carry the client's contexts. Whatever does not match is a ``ReplayDivergence``;
 /// recorded replies are fed either way.
 public final class ReplayTransport: ClientTransport {
-  public let family: LayoutFamily
+  // The state lives in a struct: the class's stored properties would each be checked for
+  // exclusive access at run time on every frame (measured: about a tenth of a top-speed
+  // replay); a struct's are checked when compiled.
+  private var cursor: ReplayCursor
+
+  /// Opens `path` (a `.pcapng.zst` or `.pcapng`). The family is `family` if given, else the
+  /// capture's, else detected from the sizes of the first kernel datagrams.
+  public convenience init(path: String, speed: ReplaySpeed = .topSpeed, family: LayoutFamily? = nil) throws {
+    try self.init(
+      cursor: ReplayCursor(source: FrameSource(reader: CaptureFileReader(path: path)), speed: speed, family: family))
+  }
+
+  /// Replays frames held in memory (tests, tools).
+  public convenience init(
+    frames: [CapturedFrame], metadata: CaptureMetadata, speed: ReplaySpeed = .topSpeed, family: LayoutFamily? = nil
+  ) throws {
+    try self.init(
+      cursor: ReplayCursor(source: FrameSource(frames: frames, metadata: metadata), speed: speed, family: family))
+  }
+
+  private init(cursor: ReplayCursor) { self.cursor = cursor }
+
+  public var family: LayoutFamily { cursor.family }
   /// Why that family: the capture's metadata, the caller, or detection from struct sizes.
-  public let familyReason: String
-  public let metadata: CaptureMetadata
-  public let speed: ReplaySpeed
-  public private(set) var now: MonotonicTime = .zero
+  public var familyReason: String { cursor.familyReason }
+  public var metadata: CaptureMetadata { cursor.metadata }
+  public var speed: ReplaySpeed { cursor.speed }
+  public var now: MonotonicTime { cursor.now }
   /// The first 1,000 divergences (``divergenceCount`` has them all).
-  public private(set) var divergences: [ReplayDivergence] = []
-  public private(set) var divergenceCount = 0
-  public private(set) var framesDelivered: UInt64 = 0
-  public private(set) var requestsMatched: UInt64 = 0
+  public var divergences: [ReplayDivergence] { cursor.divergences }
+  public var divergenceCount: Int { cursor.divergenceCount }
+  public var framesDelivered: UInt64 { cursor.framesDelivered }
+  public var requestsMatched: UInt64 { cursor.requestsMatched }
+  /// The capture frame number (from 0, as `ntstat cat`) of the last datagram delivered.
+  public var lastFrameIndex: UInt64 { cursor.lastFrameIndex }
   /// How far (in capture time) a request may be from its recorded twin and still match.
-  public var matchWindow: UInt64 = 2_000_000_000
+  public var matchWindow: UInt64 {
+    get { cursor.matchWindow }
+    set { cursor.matchWindow = newValue }
+  }
   /// Stop after this capture time or frame (nil: the end).
-  public var endTime: MonotonicTime?
-  public var endFrame: UInt64?
+  public var endTime: MonotonicTime? {
+    get { cursor.endTime }
+    set { cursor.endTime = newValue }
+  }
+  public var endFrame: UInt64? {
+    get { cursor.endFrame }
+    set { cursor.endFrame = newValue }
+  }
   /// Pace only from this capture time on (earlier frames go at top speed).
-  public var paceFrom: MonotonicTime = .zero
+  public var paceFrom: MonotonicTime {
+    get { cursor.paceFrom }
+    set { cursor.paceFrom = newValue }
+  }
+
+  /// The configuration the capture was recorded with (providers, interval, filters).
+  public var recordedConfiguration: ClientConfiguration? { cursor.recordedConfiguration }
+
+  public func send(_ datagram: [UInt8]) throws { try cursor.send(datagram) }
+
+  public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
+    try cursor.receive(until: deadline)
+  }
+
+  public func close() {}
+}
+
+/// The replay's state and logic (see ``ReplayTransport``).
+struct ReplayCursor {
+  let family: LayoutFamily
+  /// Why that family: the capture's metadata, the caller, or detection from struct sizes.
+  let familyReason: String
+  let metadata: CaptureMetadata
+  let speed: ReplaySpeed
+  var now: MonotonicTime = .zero
+  /// The first 1,000 divergences (``divergenceCount`` has them all).
+  var divergences: [ReplayDivergence] = []
+  var divergenceCount = 0
+  var framesDelivered: UInt64 = 0
+  var requestsMatched: UInt64 = 0
+  /// How far (in capture time) a request may be from its recorded twin and still match.
+  var matchWindow: UInt64 = 2_000_000_000
+  /// Stop after this capture time or frame (nil: the end).
+  var endTime: MonotonicTime?
+  var endFrame: UInt64?
+  /// Pace only from this capture time on (earlier frames go at top speed).
+  var paceFrom: MonotonicTime = .zero
 
   private var source: FrameSource
   private var lookahead = FIFO<(index: UInt64, frame: CapturedFrame)>()
@@ -105,20 +174,7 @@ public final class ReplayTransport: ClientTransport {
     var context: UInt64
   }
 
-  /// Opens `path` (a `.pcapng.zst` or `.pcapng`). The family is `family` if given, else the
-  /// capture's, else detected from the sizes of the first kernel datagrams.
-  public convenience init(path: String, speed: ReplaySpeed = .topSpeed, family: LayoutFamily? = nil) throws {
-    try self.init(source: FrameSource(reader: CaptureFileReader(path: path)), speed: speed, family: family)
-  }
-
-  /// Replays frames held in memory (tests, tools).
-  public convenience init(
-    frames: [CapturedFrame], metadata: CaptureMetadata, speed: ReplaySpeed = .topSpeed, family: LayoutFamily? = nil
-  ) throws {
-    try self.init(source: FrameSource(frames: frames, metadata: metadata), speed: speed, family: family)
-  }
-
-  private init(source: FrameSource, speed: ReplaySpeed, family override: LayoutFamily?) throws {
+  init(source: FrameSource, speed: ReplaySpeed, family override: LayoutFamily?) throws {
     var source = source
     self.speed = speed
     // Read ahead to the first frame: the section header and interfaces come first.
@@ -189,13 +245,13 @@ public final class ReplayTransport: ClientTransport {
   }
 
   /// The configuration the capture was recorded with (providers, interval, filters).
-  public var recordedConfiguration: ClientConfiguration? {
+  var recordedConfiguration: ClientConfiguration? {
     metadata.configuration.map { ClientConfiguration(summary: $0) }
   }
 
   // MARK: Frames
 
-  private func pullFrame() throws -> (index: UInt64, frame: CapturedFrame)? {
+  private mutating func pullFrame() throws -> (index: UInt64, frame: CapturedFrame)? {
     if let next = lookahead.pop() { return next }
     if let error = deferredError {
       deferredError = nil
@@ -212,7 +268,7 @@ public final class ReplayTransport: ClientTransport {
     return nil
   }
 
-  private func time(of frame: CapturedFrame) -> MonotonicTime {
+  private mutating func time(of frame: CapturedFrame) -> MonotonicTime {
     if origin == nil { origin = frame.timestamp }
     return MonotonicTime(nanoseconds: frame.timestamp &- origin!)
   }
@@ -224,9 +280,9 @@ public final class ReplayTransport: ClientTransport {
     return false
   }
 
-  // MARK: ClientTransport
+  // MARK: Transport
 
-  public func send(_ datagram: [UInt8]) throws {
+  mutating func send(_ datagram: [UInt8]) throws {
     guard hasRecordedRequests else { return }
     guard let message = try? decoder.decode(datagram, direction: .toKernel).first else {
       appendDivergence(
@@ -250,7 +306,7 @@ public final class ReplayTransport: ClientTransport {
   }
 
   /// The first recorded request with `key`, reading ahead (within the match window) if needed.
-  private func findExpected(_ key: RequestKey) throws -> Int? {
+  private mutating func findExpected(_ key: RequestKey) throws -> Int? {
     if let position = expected.firstIndex(where: { $0.key == key }) { return position }
     return try readAhead(until: now.adding(nanoseconds: matchWindow), lookingFor: key)
   }
@@ -258,7 +314,7 @@ public final class ReplayTransport: ClientTransport {
   /// Reads frames past the lookahead, never re-reading one: kernel frames join the lookahead,
   /// recorded requests join `expected`. Stops at `limit` (capture time), at `maxLookahead`
   /// frames, at the end, or when a request with `key` turns up (its position is returned).
-  private func readAhead(until limit: MonotonicTime, lookingFor key: RequestKey) throws -> Int? {
+  private mutating func readAhead(until limit: MonotonicTime, lookingFor key: RequestKey) throws -> Int? {
     while !exhausted, horizon <= limit, lookahead.count < Self.maxLookahead {
       let frame: CapturedFrame
       do {
@@ -289,7 +345,7 @@ public final class ReplayTransport: ClientTransport {
   /// How many undelivered frames a read-ahead may hold (bounds memory on dense captures).
   static let maxLookahead = 8192
 
-  private func record(_ index: UInt64, _ frame: CapturedFrame, at time: MonotonicTime) -> RecordedRequest {
+  private mutating func record(_ index: UInt64, _ frame: CapturedFrame, at time: MonotonicTime) -> RecordedRequest {
     let message = try? decoder.decode(frame.bytes, direction: .toKernel).first
     var context: UInt64 = 0
     for i in 0..<min(8, frame.bytes.count) { context |= UInt64(frame.bytes[i]) << (8 * UInt64(i)) }
@@ -297,7 +353,7 @@ public final class ReplayTransport: ClientTransport {
     return RecordedRequest(index: index, time: time, key: key, context: context)
   }
 
-  public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
+  mutating func receive(until deadline: MonotonicTime?) throws -> TransportInput {
     if let drop = pendingDrop {
       pendingDrop = nil
       return deliver(drop.index, drop.frame)
@@ -357,7 +413,7 @@ public final class ReplayTransport: ClientTransport {
   }
 
   /// True when a message of `frame` carries the context of a recorded request still unmatched.
-  private func answersUnsentRequest(_ frame: CapturedFrame) -> Bool {
+  private mutating func answersUnsentRequest(_ frame: CapturedFrame) -> Bool {
     guard !expected.isEmpty, let ranges = try? decoder.messageRanges(in: frame.bytes) else { return false }
     for range in ranges where range.count >= 8 {
       var context: UInt64 = 0
@@ -368,15 +424,15 @@ public final class ReplayTransport: ClientTransport {
   }
 
   /// The capture frame number (from 0, as `ntstat cat`) of the last datagram delivered.
-  public private(set) var lastFrameIndex: UInt64 = 0
+  var lastFrameIndex: UInt64 = 0
 
-  private func deliver(_ index: UInt64, _ frame: CapturedFrame) -> TransportInput {
+  private mutating func deliver(_ index: UInt64, _ frame: CapturedFrame) -> TransportInput {
     framesDelivered += 1
     lastFrameIndex = index - 1
     return .datagram(remapContexts(frame.bytes), at: now)
   }
 
-  private func appendDivergence(_ divergence: ReplayDivergence) {
+  private mutating func appendDivergence(_ divergence: ReplayDivergence) {
     divergenceCount += 1
     var shown = divergence
     shown.frame = divergence.frame &- 1  // counted from 1 internally, shown from 0
@@ -384,7 +440,7 @@ public final class ReplayTransport: ClientTransport {
   }
 
   /// Recorded requests left unmatched for longer than the window are missing.
-  private func reportUnmatched(before time: MonotonicTime?) {
+  private mutating func reportUnmatched(before time: MonotonicTime?) {
     var kept: [RecordedRequest] = []
     // Requests past a --to/--to-frame end were read ahead but are not part of this replay.
     for request in expected where !beyondEnd(request.index, request.time) {
@@ -400,7 +456,7 @@ public final class ReplayTransport: ClientTransport {
     expected = kept
   }
 
-  private func advance(to time: MonotonicTime) {
+  private mutating func advance(to time: MonotonicTime) {
     guard time > now else { return }
     now = time
     guard let factor = speed.factor, now >= paceFrom else { return }
@@ -411,7 +467,7 @@ public final class ReplayTransport: ClientTransport {
   }
 
   /// Recorded contexts → the client's, in every message of the datagram.
-  private func remapContexts(_ datagram: [UInt8]) -> [UInt8] {
+  private mutating func remapContexts(_ datagram: [UInt8]) -> [UInt8] {
     guard !contextMap.isEmpty, let ranges = try? decoder.messageRanges(in: datagram) else { return datagram }
     var bytes = datagram
     for range in ranges where range.count >= 8 {
@@ -423,7 +479,6 @@ public final class ReplayTransport: ClientTransport {
     return bytes
   }
 
-  public func close() {}
 }
 
 /// What identifies a request for matching: contexts are left out (a new client may number
@@ -469,6 +524,8 @@ struct RequestKey: Hashable, Sendable, CustomStringConvertible {
 struct FrameSource {
   private var reader: CaptureFileReader?
   private var frames: [CapturedFrame] = []
+  /// Records read from the file and not yet handed out (a zstd frame's worth at most).
+  private var batch: [CaptureRecord] = []
   private var position = 0
   private(set) var metadata: CaptureMetadata?
 
@@ -490,7 +547,13 @@ struct FrameSource {
       position += 1
       return frames[position - 1]
     }
-    while let record = try reader.next() {
+    while true {
+      if position == batch.count {
+        position = 0
+        guard try reader.nextRecords(&batch) else { return nil }
+      }
+      let record = batch[position]
+      position += 1
       switch record {
       case .section(let section):
         if metadata == nil { metadata = section }
@@ -508,7 +571,6 @@ struct FrameSource {
       case .statistics: continue
       }
     }
-    return nil
   }
 }
 

@@ -17,6 +17,11 @@ struct SourceTable: Sendable {
     _modify { yield &records[slot] }
   }
 
+  /// Runs `body` on a record in place (reading through ``subscript(slot:)`` copies the record).
+  mutating func withRecord<Result>(slot: Int, _ body: (inout TrackedSource) -> Result) -> Result {
+    body(&records[slot])
+  }
+
   subscript(ref: SourceRef) -> TrackedSource? {
     get { slots[ref].map { records[$0] } }
     set {

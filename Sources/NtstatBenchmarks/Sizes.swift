@@ -1,3 +1,5 @@
+import NTStat
+import NtstatCapture
 import NtstatWire
 
 func printSizes() {
@@ -7,4 +9,8 @@ func printSizes() {
     "SocketAddress", MemoryLayout<SocketAddress>.size, "SysinfoCounts", MemoryLayout<SysinfoCounts>.size, "ErrorReply",
     MemoryLayout<ErrorReply>.size, "AddAll", MemoryLayout<AddAllSourcesRequest>.size, "WireError",
     MemoryLayout<WireError>.size)
+  print(
+    "CaptureRecord", MemoryLayout<CaptureRecord>.size, "CapturedFrame", MemoryLayout<CapturedFrame>.size,
+    "CaptureMetadata", MemoryLayout<CaptureMetadata>.size, "NetworkStream", MemoryLayout<NetworkStream>.size,
+    "ClientEvent", MemoryLayout<ClientEvent>.size, "TransportInput", MemoryLayout<TransportInput>.size)
 }

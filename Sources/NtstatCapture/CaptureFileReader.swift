@@ -37,8 +37,26 @@ public final class CaptureFileReader {
   public func next() throws -> CaptureRecord? {
     while true {
       if let record = stream.nextRecord() { return record }
-      if let error = stream.error { throw error }
-      if atEnd { return nil }
+      guard try readMore() else { return nil }
+    }
+  }
+
+  /// The next records, as many as are ready at once (about a zstd frame's worth), replacing
+  /// what `records` held: one call per batch instead of one per record on a replay's hot path.
+  /// The outcomes are those of ``next()``: false at a clean end; throws at the first damage,
+  /// after every record before it has been returned.
+  public func nextRecords(_ records: inout [CaptureRecord]) throws -> Bool {
+    while true {
+      if stream.takeRecords(&records) { return true }
+      guard try readMore() else { return false }
+    }
+  }
+
+  /// Pushes the next read of the file into the stream: false at the end with nothing pending.
+  private func readMore() throws -> Bool {
+    if let error = stream.error { throw error }
+    if atEnd { return false }
+    while true {
       let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
       if count < 0 {
         if errno == EINTR { continue }
@@ -49,9 +67,10 @@ public final class CaptureFileReader {
       if count == 0 {
         atEnd = true
         stream.finish()
-        continue
+      } else {
+        buffer.withUnsafeBytes { stream.push(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
       }
-      buffer.withUnsafeBytes { stream.push(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+      return true
     }
   }
 

@@ -141,8 +141,9 @@ public struct CaptureInterface: Hashable, Sendable {
 /// What a capture reader yields, in file order.
 public enum CaptureRecord: Hashable, Sendable {
   /// A new section starts (a capture's beginning; concatenated captures have several).
-  case section(CaptureMetadata)
-  case interface(CaptureInterface)
+  // Indirect: the metadata is 176 bytes, and every frame record would move that much.
+  indirect case section(CaptureMetadata)
+  indirect case interface(CaptureInterface)
   case frame(CapturedFrame)
-  case statistics(interfaceID: UInt32, CaptureStatistics)
+  indirect case statistics(interfaceID: UInt32, CaptureStatistics)
 }

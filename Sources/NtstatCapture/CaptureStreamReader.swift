@@ -54,6 +54,21 @@ public final class CaptureStreamReader {
     return ready[readyIndex]
   }
 
+  /// Moves every record that is ready into `records`, replacing what it held: false (and
+  /// `records` empty) when none is ready. For readers that take a zstd frame's worth at a time.
+  public func takeRecords(_ records: inout [CaptureRecord]) -> Bool {
+    records.removeAll(keepingCapacity: true)
+    guard readyIndex < ready.count else { return false }
+    if readyIndex == 0 {
+      swap(&records, &ready)
+    } else {
+      records.append(contentsOf: ready[readyIndex...])
+      ready.removeAll(keepingCapacity: true)
+    }
+    readyIndex = 0
+    return true
+  }
+
   /// Feeds the next bytes of the file. After damage, further input is ignored.
   public func push(_ chunk: UnsafeRawBufferPointer) {
     guard error == nil, !chunk.isEmpty else { return }

@@ -187,6 +187,13 @@ extension MessageView {
   /// SRC_EXTENDED_UPDATE, for decoding later (``MessageDecoder/decodeDescriptor(_:provider:)``)
   /// only if someone asks; nil for other messages or a provider the family lacks.
   public func descriptorBytes() throws(WireError) -> (provider: ProviderID, bytes: [UInt8])? {
+    guard let (provider, region) = try descriptorRegion() else { return nil }
+    return (provider, Array(region))
+  }
+
+  /// Like ``descriptorBytes()``, without the copy: the descriptor's bytes where they lie in the
+  /// buffer the view reads, valid only as long as that buffer is.
+  public func descriptorRegion() throws(WireError) -> (provider: ProviderID, bytes: UnsafeRawBufferPointer)? {
     guard let (data, providerOffset) = try descriptorPlacement() else { return nil }
     let provider = ProviderID(rawValue: reader.u32(checked: providerOffset))
     let decoder = MessageDecoder(tables: tables)
@@ -195,6 +202,6 @@ extension MessageView {
     }
     try need(data + size)
     let from = start + data
-    return (provider, Array(buffer[from..<(from + size)]))
+    return (provider, UnsafeRawBufferPointer(rebasing: buffer[from..<(from + size)]))
   }
 }
