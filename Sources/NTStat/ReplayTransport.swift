@@ -522,14 +522,14 @@ struct RequestKey: Hashable, Sendable, CustomStringConvertible {
 
 /// Frames from a capture file or from memory.
 struct FrameSource {
-  private var reader: CaptureFileReader?
+  private var reader: CaptureReadAhead?
   private var frames: [CapturedFrame] = []
   /// Records read from the file and not yet handed out (a zstd frame's worth at most).
   private var batch: [CaptureRecord] = []
   private var position = 0
   private(set) var metadata: CaptureMetadata?
 
-  init(reader: CaptureFileReader) { self.reader = reader }
+  init(reader: CaptureFileReader) { self.reader = CaptureReadAhead(reader: reader) }
 
   init(frames: [CapturedFrame], metadata: CaptureMetadata) {
     self.frames = frames

@@ -34,21 +34,50 @@ enum ReplayBenchmark {
     let count = max(frames, 5_000_000)
     let path = NSTemporaryDirectory() + "ntstat-replay-bench-\(getpid()).pcapng.zst"
     defer { try? FileManager.default.removeItem(atPath: path) }
-    print("replay benchmark: \(count) modern (xnu-11215) SRC_UPDATE frames of 496 bytes, one core")
+    print("replay benchmark: \(count) modern (xnu-11215) SRC_UPDATE frames of 496 bytes")
     let written = try CaptureBenchmark.time { try writeCapture(path, frames: count, spacing: 50_000) }
     let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
     print("  wrote \(size >> 20) MiB in \(String(format: "%.1f", written)) s")
     let zstd = try CaptureBenchmark.timeCommand(["zstd", "-d", "-c"], input: path, output: "/dev/null")
-    // The replay runs in a child process so its peak memory is its own.
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    child.arguments = ["replay-only", path]
+    // The replay runs in a child process so its peak memory is its own. It reads the capture
+    // on a second thread (CaptureReadAhead); pinned to one CPU it shows the one-core cost.
+    let free = try child(["replay-only", path], pinned: false)
+    let pinned = try child(["replay-only", path], pinned: true)
+    let reading = try child(["read-only", path], pinned: false)
+    print(
+      "  zstd -d -c > /dev/null  \(format(Double(count) / zstd)) frames/s  (\(String(format: "%.2f", zstd)) s)")
+    func line(_ label: String, _ fields: [String: Double]) {
+      let seconds = fields["seconds"] ?? .nan
+      var text = "  \(label)  \(format(Double(count) / seconds)) frames/s  (\(String(format: "%.2f", seconds)) s"
+      if let cpu = fields["cpu_seconds"] { text += ", \(String(format: "%.2f", cpu)) s of CPU" }
+      print(text + "), \(String(format: "%.2f", zstd / seconds))× of zstd -d")
+    }
+    line("ntstat replay --top-speed (null listener)", free)
+    line("  the same pinned to one CPU (taskset -c 0)", pinned)
+    line("  reading the capture alone (file, zstd, pcapng)", reading)
+    print(
+      "  peak RSS of the replay: \(Int((free["peak_rss_kib"] ?? .nan) / 1024)) MiB for a \(size >> 20) MiB capture (\(Int(free["events"] ?? 0)) events)"
+    )
+    try pacing()
+  }
+
+  /// Runs this benchmark binary with `arguments` (optionally pinned to CPU 0) and parses the
+  /// `key=value` report it prints.
+  static func child(_ arguments: [String], pinned: Bool) throws -> [String: Double] {
+    let process = Process()
+    if pinned {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = ["taskset", "-c", "0", CommandLine.arguments[0]] + arguments
+    } else {
+      process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+      process.arguments = arguments
+    }
     let pipe = Pipe()
-    child.standardOutput = pipe
-    try child.run()
+    process.standardOutput = pipe
+    try process.run()
     let report = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    child.waitUntilExit()
-    let fields = Dictionary(
+    process.waitUntilExit()
+    return Dictionary(
       uniqueKeysWithValues: report.split(separator: " ").compactMap { item -> (String, Double)? in
         let pair = item.split(separator: "=")
         guard pair.count == 2, let value = Double(pair[1].trimmingCharacters(in: .whitespacesAndNewlines)) else {
@@ -56,17 +85,18 @@ enum ReplayBenchmark {
         }
         return (String(pair[0]), value)
       })
-    let replaySeconds = fields["seconds"] ?? .nan
-    let peak = fields["peak_rss_kib"] ?? .nan
-    print(
-      "  zstd -d -c > /dev/null  \(format(Double(count) / zstd)) frames/s  (\(String(format: "%.2f", zstd)) s)")
-    print(
-      "  ntstat replay --top-speed (null listener)  \(format(Double(count) / replaySeconds)) frames/s  (\(String(format: "%.2f", replaySeconds)) s), \(String(format: "%.2f", zstd / replaySeconds))× of zstd -d"
-    )
-    print(
-      "  peak RSS of the replay: \(Int(peak / 1024)) MiB for a \(size >> 20) MiB capture (\(Int(fields["events"] ?? 0)) events)"
-    )
-    try pacing()
+  }
+
+  /// User plus system CPU time of this process so far, in seconds.
+  static func cpuSeconds() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+      getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+      getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
   }
 
   /// The child: replay `path` at top speed to a listener that does nothing.
@@ -76,7 +106,21 @@ enum ReplayBenchmark {
     var events = 0
     try client.run { _ in events += 1 }
     let seconds = DecodeBenchmark.seconds(ContinuousClock.now - start)
-    print("seconds=\(seconds) events=\(events) peak_rss_kib=\(peakRSSKiB())")
+    print("seconds=\(seconds) cpu_seconds=\(cpuSeconds()) events=\(events) peak_rss_kib=\(peakRSSKiB())")
+  }
+
+  /// The capture reading alone (file → zstd → pcapng → frames, in batches as replay reads
+  /// them), to split a replay's time between reading and the client.
+  static func readOnly(_ path: String) throws {
+    let start = ContinuousClock.now
+    let reader = try CaptureFileReader(path: path)
+    var records: [CaptureRecord] = []
+    var frames = 0
+    while try reader.nextRecords(&records) {
+      for case .frame in records { frames += 1 }
+    }
+    let seconds = DecodeBenchmark.seconds(ContinuousClock.now - start)
+    print("seconds=\(seconds) cpu_seconds=\(cpuSeconds()) frames=\(frames)")
   }
 
   /// 100,000 frames over 1,000 s of capture time, replayed at ×1000: the wall time should be

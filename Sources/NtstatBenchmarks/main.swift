@@ -13,7 +13,8 @@ if let index = arguments.firstIndex(of: "--frames"), index + 1 < arguments.count
   arguments.removeSubrange(index...(index + 1))
 }
 let selected = Set(
-  arguments.isEmpty ? ["decode"] : ["replay-only", "write-replay-capture"].contains(arguments[0]) ? [] : arguments)
+  arguments.isEmpty
+    ? ["decode"] : ["replay-only", "read-only", "write-replay-capture"].contains(arguments[0]) ? [] : arguments)
 
 if selected.contains("sizes") { printSizes() }
 if selected.contains("decode") {
@@ -33,6 +34,9 @@ if selected.contains("replay") {
 }
 if arguments.first == "write-replay-capture", arguments.count == 2 {
   try! ReplayBenchmark.writeCapture(arguments[1], frames: frameCount, spacing: 50_000)
+}
+if arguments.first == "read-only", arguments.count == 2 {
+  try! ReplayBenchmark.readOnly(arguments[1])
 }
 if arguments.first == "replay-only", arguments.count == 2 {
   try! ReplayBenchmark.replayOnly(arguments[1])

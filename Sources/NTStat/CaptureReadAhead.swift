@@ -1,0 +1,106 @@
+import Foundation
+import NtstatCapture
+
+/// Reads a capture file on a thread of its own, a few batches (zstd frames) ahead of the
+/// replay, so that decompression and parsing overlap with the client's work.
+///
+/// The records and their order are exactly the reader's: batches are handed over whole and in
+/// order, and damage is reported after every batch before it, as ``CaptureFileReader`` does.
+/// Memory is bounded by `depth` batches. Dropping the last reference stops the thread (a replay
+/// that ends early at `--to` does not read the rest of the file).
+final class CaptureReadAhead {
+  private let shared: Shared
+
+  /// - Parameter depth: how many batches may wait (each about one zstd frame of the capture).
+  init(reader: CaptureFileReader, depth: Int = 3) {
+    shared = Shared(depth: max(1, depth))
+    let thread = Thread { [shared] in shared.produce(from: reader) }
+    thread.name = "ntstat capture read-ahead"
+    thread.start()
+  }
+
+  deinit { shared.cancel() }
+
+  /// The next batch of records, replacing what `records` held (its storage goes back to the
+  /// reading thread, which also frees the old records there). False at a clean end; throws
+  /// the reader's error once every batch before it has been taken.
+  func nextRecords(_ records: inout [CaptureRecord]) throws -> Bool {
+    try shared.consume(&records)
+  }
+
+  /// State shared by the two threads, guarded by `condition`.
+  private final class Shared: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let depth: Int
+    private var ready: [[CaptureRecord]] = []
+    private var returned: [[CaptureRecord]] = []
+    private var finished = false
+    private var failure: Error?
+    private var cancelled = false
+
+    init(depth: Int) { self.depth = depth }
+
+    func produce(from reader: CaptureFileReader) {
+      while true {
+        var batch = takeReturned()
+        let more: Bool
+        var error: Error?
+        do {
+          more = try reader.nextRecords(&batch)
+        } catch let caught {
+          more = false
+          error = caught
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        if !more {
+          failure = error
+          finished = true
+          condition.broadcast()
+          return
+        }
+        while ready.count >= depth, !cancelled { condition.wait() }
+        if cancelled { return }
+        ready.append(batch)
+        condition.broadcast()
+      }
+    }
+
+    /// An array the consumer gave back (its old records freed here, off the replay's thread),
+    /// or a new one.
+    private func takeReturned() -> [CaptureRecord] {
+      condition.lock()
+      var batch = returned.popLast() ?? []
+      condition.unlock()
+      batch.removeAll(keepingCapacity: true)
+      return batch
+    }
+
+    func consume(_ records: inout [CaptureRecord]) throws -> Bool {
+      condition.lock()
+      defer { condition.unlock() }
+      if records.capacity > 0, returned.count < depth {
+        returned.append(records)
+      }
+      records = []
+      while ready.isEmpty, !finished { condition.wait() }
+      if !ready.isEmpty {
+        records = ready.removeFirst()
+        condition.broadcast()
+        return true
+      }
+      if let error = failure {
+        failure = nil
+        throw error
+      }
+      return false
+    }
+
+    func cancel() {
+      condition.lock()
+      cancelled = true
+      condition.broadcast()
+      condition.unlock()
+    }
+  }
+}
