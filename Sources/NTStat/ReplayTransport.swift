@@ -119,10 +119,15 @@ public final class ReplayTransport: ClientTransport {
   /// The configuration the capture was recorded with (providers, interval, filters).
   public var recordedConfiguration: ClientConfiguration? { cursor.recordedConfiguration }
 
+  /// Ends the replay from any thread (a signal handler's queue, a UI): the next
+  /// ``receive(until:)`` returns `.end`, and a pacing wait returns within 100 ms.
+  public func stop() { cursor.stopFlag.set() }
+
   public func send(_ datagram: [UInt8]) throws { try cursor.send(datagram) }
 
   public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
-    try cursor.receive(until: deadline)
+    if cursor.stopFlag.isSet { return .end(at: cursor.now) }
+    return try cursor.receive(until: deadline)
   }
 
   public func close() {}
@@ -149,6 +154,8 @@ struct ReplayCursor {
   /// Pace only from this capture time on (earlier frames go at top speed).
   var paceFrom: MonotonicTime = .zero
 
+  /// Set by ``ReplayTransport/stop()`` (from any thread): pacing waits end early.
+  let stopFlag = StopFlag()
   private var source: FrameSource
   private var lookahead = FIFO<(index: UInt64, frame: CapturedFrame)>()
   private var nextIndex: UInt64 = 0
@@ -463,7 +470,8 @@ struct ReplayCursor {
     let start = wallStart ?? SystemCalls.monotonicNow().adding(nanoseconds: 0)
     if wallStart == nil { wallStart = start }
     let due = start.adding(nanoseconds: UInt64(Double(now.since(paceFrom)) / factor))
-    SystemCalls.sleep(until: due)
+    let stop = stopFlag
+    SystemCalls.sleep(until: due, slice: 100_000_000) { stop.isSet }
   }
 
   /// Recorded contexts → the client's, in every message of the datagram.

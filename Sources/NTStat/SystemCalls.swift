@@ -19,11 +19,16 @@ enum SystemCalls {
   }
 
   /// Sleeps until the monotonic clock reaches `due` (at once if it has).
-  static func sleep(until due: MonotonicTime) {
+  /// Sleeps until `due` on the monotonic clock; with `interrupted`, in slices of at most
+  /// `slice` nanoseconds, returning early once it answers true.
+  static func sleep(
+    until due: MonotonicTime, slice: UInt64 = .max, interrupted: (() -> Bool)? = nil
+  ) {
     while true {
       let current = monotonicNow()
       guard due > current else { return }
-      let remaining = due.since(current)
+      if let interrupted, interrupted() { return }
+      let remaining = min(due.since(current), slice)
       var request = timespec(tv_sec: Int(remaining / 1_000_000_000), tv_nsec: Int(remaining % 1_000_000_000))
       var left = timespec()
       _ = nanosleep(&request, &left)

@@ -22,3 +22,21 @@ final class BackgroundThread: @unchecked Sendable {
 
   func start() { thread.start() }
 }
+
+/// A flag one thread sets and another polls.
+final class StopFlag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = false
+
+  var isSet: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return value
+  }
+
+  func set() {
+    lock.lock()
+    value = true
+    lock.unlock()
+  }
+}

@@ -30,6 +30,7 @@ extension NtstatCommand {
   /// clean (a datagram that did not decode), 2 trouble (bad arguments, unreadable input).
   /// Help and version requests exit 0.
   public static func runMain(_ arguments: [String]? = nil) -> Never {
+    unblockStopSignals()
     do {
       var command = try parseAsRoot(arguments)
       try command.run()
@@ -46,4 +47,15 @@ extension NtstatCommand {
       Foundation.exit(2)
     }
   }
+}
+
+/// A parent may hand its signal mask down with SIGINT and SIGTERM blocked (Foundation's
+/// `Process` does from a thread that blocks them, as test runners' threads do); blocked, they
+/// would make `watch`, `record` and `replay --loop` impossible to stop. Ignored signals stay
+/// ignored: that is a parent's deliberate choice (`nohup`, background jobs).
+func unblockStopSignals() {
+  var set = sigset_t()
+  sigemptyset(&set)
+  for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, number) }
+  pthread_sigmask(SIG_UNBLOCK, &set, nil)
 }

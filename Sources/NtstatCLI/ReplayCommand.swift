@@ -53,15 +53,45 @@ struct ReplayCommand: ParsableCommand {
     let fromTime = try from.map { try SliceCommand.nanoseconds($0) }.map { MonotonicTime(nanoseconds: $0) }
     let toTime = try to.map { try SliceCommand.nanoseconds($0) }.map { MonotonicTime(nanoseconds: $0) }
     var clean = true
+    // SIGINT/SIGTERM end the replay cleanly (output flushed, summary printed), at once even in
+    // the middle of a long pacing wait; with --loop that is the only way out.
+    let current = CurrentReplay()
+    let signals = SignalStop { current.stop() }
+    defer { withExtendedLifetime(signals) {} }
     repeat {
-      clean = try replayOnce(speed: speed, override: override, from: fromTime, to: toTime) && clean
-    } while loop
+      clean = try replayOnce(speed: speed, override: override, from: fromTime, to: toTime, current: current) && clean
+    } while loop && !current.stopped
     if !clean { throw ExitCode(1) }
   }
 
+  /// The pass in progress, for the signal handler (which runs on another thread).
+  final class CurrentReplay: @unchecked Sendable {
+    private let lock = NSLock()
+    private var transport: ReplayTransport?
+    private var stopRequested = false
+
+    var stopped: Bool { lock.withLock { stopRequested } }
+
+    /// Makes `transport` the current pass; false if a stop came first.
+    func start(_ transport: ReplayTransport) -> Bool {
+      lock.withLock {
+        self.transport = transport
+        return !stopRequested
+      }
+    }
+
+    func stop() {
+      lock.withLock {
+        stopRequested = true
+        return transport
+      }?.stop()
+    }
+  }
+
   /// One pass over the capture; false if it diverged under --strict or was damaged.
-  func replayOnce(speed: ReplaySpeed, override: LayoutFamily?, from: MonotonicTime?, to: MonotonicTime?) throws -> Bool
-  {
+  func replayOnce(
+    speed: ReplaySpeed, override: LayoutFamily?, from: MonotonicTime?, to: MonotonicTime?, current: CurrentReplay
+  ) throws -> Bool {
     let transport: ReplayTransport
     do {
       transport = try ReplayTransport(path: file, speed: speed, family: override)
@@ -69,6 +99,7 @@ struct ReplayCommand: ParsableCommand {
       printError("ntstat: \(error)")
       throw ExitCode(2)
     }
+    if !current.start(transport) { transport.stop() }
     transport.endTime = to
     transport.endFrame = toFrame
     transport.paceFrom = from ?? .zero
