@@ -10,22 +10,59 @@ import NtstatCapture
 /// that ends early at `--to` does not read the rest of the file).
 final class CaptureReadAhead {
   private let shared: Shared
+  /// The reading thread, joined on deinit; nil if it could not be started (then the records
+  /// are read on the caller's thread).
+  private var thread: pthread_t?
+  private let directReader: CaptureFileReader?
 
   /// - Parameter depth: how many batches may wait (each about one zstd frame of the capture).
   init(reader: CaptureFileReader, depth: Int = 3) {
     shared = Shared(depth: max(1, depth))
-    let thread = Thread { [shared] in shared.produce(from: reader) }
-    thread.name = "ntstat capture read-ahead"
-    thread.start()
+    let job = Unmanaged.passRetained(Job(shared: shared, reader: reader))
+    var started: pthread_t?
+    #if canImport(Glibc)
+      var handle = pthread_t()
+      let status = pthread_create(
+        &handle, nil, { Unmanaged<Job>.fromOpaque($0!).takeRetainedValue().run() }, job.toOpaque())
+      if status == 0 { started = handle }
+    #else
+      var handle: pthread_t?
+      let status = pthread_create(
+        &handle, nil, { Unmanaged<Job>.fromOpaque($0).takeRetainedValue().run() }, job.toOpaque())
+      if status == 0 { started = handle }
+    #endif
+    if started == nil { job.release() }
+    thread = started
+    directReader = started == nil ? reader : nil
   }
 
-  deinit { shared.cancel() }
+  // Joined, not just told to stop: the thread's records are freed before the reader goes, and
+  // nothing of it outlives the replay (LeakSanitizer saw its last batch at exit otherwise).
+  deinit {
+    shared.cancel()
+    if let thread { pthread_join(thread, nil) }
+  }
+
+  /// What the reading thread runs, holding the reader and the shared state.
+  private final class Job {
+    let shared: Shared
+    let reader: CaptureFileReader
+    init(shared: Shared, reader: CaptureFileReader) {
+      self.shared = shared
+      self.reader = reader
+    }
+    func run() -> UnsafeMutableRawPointer? {
+      shared.produce(from: reader)
+      return nil
+    }
+  }
 
   /// The next batch of records, replacing what `records` held (its storage goes back to the
   /// reading thread, which also frees the old records there). False at a clean end; throws
   /// the reader's error once every batch before it has been taken.
   func nextRecords(_ records: inout [CaptureRecord]) throws -> Bool {
-    try shared.consume(&records)
+    if let directReader { return try directReader.nextRecords(&records) }
+    return try shared.consume(&records)
   }
 
   /// State shared by the two threads, guarded by `condition`.

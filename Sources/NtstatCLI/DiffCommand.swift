@@ -73,20 +73,17 @@ struct DiffCommand: ParsableCommand {
       if try Self.isCapture(path) {
         return try CanonicalEventFile.parse(replayLines(path, override: override), name: path)
       }
-      let data = try Data(contentsOf: URL(fileURLWithPath: path))
-      return try CanonicalEventFile.parse(String(decoding: data, as: UTF8.self), name: path)
+      return try CanonicalEventFile.parse(String(decoding: readFile(path), as: UTF8.self), name: path)
     } catch let error as ExitCode {
       throw error
     } catch {
-      printError("ntstat: \(error)")
+      printError("ntstat: " + describe(error, reading: path))
       throw ExitCode(2)
     }
   }
 
   static func isCapture(_ path: String) throws -> Bool {
-    let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-    defer { try? handle.close() }
-    let magic = [UInt8](try handle.read(upToCount: 4) ?? Data())
+    let magic = try readFile(path, limit: 4)
     return magic == [0x28, 0xB5, 0x2F, 0xFD] || magic == [0x0A, 0x0D, 0x0D, 0x0A]
   }
 

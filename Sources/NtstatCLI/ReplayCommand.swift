@@ -67,7 +67,9 @@ struct ReplayCommand: ParsableCommand {
   /// The pass in progress, for the signal handler (which runs on another thread).
   final class CurrentReplay: @unchecked Sendable {
     private let lock = NSLock()
-    private var transport: ReplayTransport?
+    // Weak: the signal source keeps this object (and would keep a finished pass's transport,
+    // its frames and its reading thread's state) until the process exits.
+    private weak var transport: ReplayTransport?
     private var stopRequested = false
 
     var stopped: Bool { lock.withLock { stopRequested } }
@@ -96,7 +98,7 @@ struct ReplayCommand: ParsableCommand {
     do {
       transport = try ReplayTransport(path: file, speed: speed, family: override)
     } catch {
-      printError("ntstat: \(error)")
+      printError("ntstat: " + describe(error, reading: file))
       throw ExitCode(2)
     }
     if !current.start(transport) { transport.stop() }

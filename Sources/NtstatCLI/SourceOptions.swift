@@ -63,7 +63,10 @@ struct SourceOptions: ParsableArguments {
       let workload: Workload
       if let scenario {
         do {
-          workload = try Scenario.load(Data(contentsOf: URL(fileURLWithPath: scenario))).workload()
+          workload = try Scenario.load(Data(readFile(scenario))).workload()
+        } catch let error as FileInputError {
+          printError("ntstat: \(error)")
+          throw ExitCode(2)
         } catch {
           printError("ntstat: \(scenario): \(error)")
           throw ExitCode(2)

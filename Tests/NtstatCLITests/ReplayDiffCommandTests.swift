@@ -154,6 +154,9 @@ import Testing
       #expect(replay.stderr.contains(reason), "replay \(path): \(replay.stderr)")
       let diff = try NtstatProcess.run(["diff", path, "captures/xnu-11215.jsonl"])
       #expect(diff.status == 2, "diff \(path)")
+      // The system's reason with the file's name, not a Foundation error dump.
+      #expect(diff.stderr.hasPrefix("ntstat: \(path)"), "diff \(path): \(diff.stderr)")
+      #expect(!diff.stderr.contains("NSCocoaErrorDomain"), "diff \(path): \(diff.stderr)")
     }
   }
 }
