@@ -12,7 +12,7 @@ final class CaptureReadAhead {
   private let shared: Shared
   /// The reading thread, joined on deinit; nil if it could not be started (then the records
   /// are read on the caller's thread).
-  private var thread: pthread_t?
+  private let thread: pthread_t?
   private let directReader: CaptureFileReader?
 
   /// - Parameter depth: how many batches may wait (each about one zstd frame of the capture).
@@ -36,8 +36,8 @@ final class CaptureReadAhead {
     directReader = started == nil ? reader : nil
   }
 
-  // Joined, not just told to stop: the thread's records are freed before the reader goes, and
-  // nothing of it outlives the replay (LeakSanitizer saw its last batch at exit otherwise).
+  // Joined, not just told to stop: once the replay is gone, no thread reads on and nothing the
+  // thread held (the reader, a batch in hand) outlives it.
   deinit {
     shared.cancel()
     if let thread { pthread_join(thread, nil) }
