@@ -161,6 +161,9 @@ struct ReplayCursor {
   private var nextIndex: UInt64 = 0
   private var expected: [RecordedRequest] = []
   private var contextMap: [UInt64: UInt64] = [:]
+  /// Mappings in `contextMap` that change a context: while there are none (a client numbering
+  /// its requests as the recorded one did), delivered frames are not rewritten or even parsed.
+  private var changedContexts = 0
   private var origin: UInt64?
   private var lastFrameTime = MonotonicTime.zero
   private var wallStart: MonotonicTime?
@@ -301,7 +304,9 @@ struct ReplayCursor {
     let key = RequestKey(message, family: family)
     if let position = try findExpected(key) {
       let recorded = expected.remove(at: position)
-      contextMap[recorded.context] = message.header.context
+      let previous = contextMap.updateValue(message.header.context, forKey: recorded.context)
+      if let previous, previous != recorded.context { changedContexts -= 1 }
+      if message.header.context != recorded.context { changedContexts += 1 }
       requestsMatched += 1
       return
     }
@@ -476,7 +481,7 @@ struct ReplayCursor {
 
   /// Recorded contexts → the client's, in every message of the datagram.
   private mutating func remapContexts(_ datagram: [UInt8]) -> [UInt8] {
-    guard !contextMap.isEmpty, let ranges = try? decoder.messageRanges(in: datagram) else { return datagram }
+    guard changedContexts > 0, let ranges = try? decoder.messageRanges(in: datagram) else { return datagram }
     var bytes = datagram
     for range in ranges where range.count >= 8 {
       var context: UInt64 = 0
