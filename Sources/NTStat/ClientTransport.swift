@@ -16,6 +16,15 @@ public protocol ClientTransport: AnyObject {
   func receive(until deadline: MonotonicTime?) throws -> TransportInput
   /// Releases the transport's resources.
   func close()
+  /// Ends a wait of ``receive(until:)`` on the transport's own clock; called from any thread by
+  /// ``NetworkStatisticsClient/stop()``. A replay ends at once, even mid-way through a real-time
+  /// pause. The default does nothing: a live socket's wait is already bounded by the client's
+  /// check interval.
+  func interrupt()
+}
+
+extension ClientTransport {
+  public func interrupt() {}
 }
 
 /// What a transport's ``ClientTransport/receive(until:)`` returns.

@@ -55,9 +55,11 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   public var liveStreams: [NetworkStream] { engine.liveStreams }
   private var latestStatistics = ClientStatistics()
 
-  /// Asks a running loop to return (thread-safe); it notices within `checkInterval`.
+  /// Asks a running loop to return (thread-safe); it notices within `checkInterval`, and a
+  /// replay at once (see ``ClientTransport/interrupt()``).
   public func stop() {
     stopLock.withLock { stopRequested = true }
+    transport.interrupt()
   }
 
   /// Runs until the transport ends, ``stop()`` is called, or `duration` of transport time

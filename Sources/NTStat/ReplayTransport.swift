@@ -123,6 +123,8 @@ public final class ReplayTransport: ClientTransport {
   /// ``receive(until:)`` returns `.end`, and a pacing wait returns within 100 ms.
   public func stop() { cursor.stopFlag.set() }
 
+  public func interrupt() { stop() }
+
   public func send(_ datagram: [UInt8]) throws { try cursor.send(datagram) }
 
   public func receive(until deadline: MonotonicTime?) throws -> TransportInput {

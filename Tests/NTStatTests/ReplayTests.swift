@@ -145,4 +145,27 @@ import Testing
       #expect(transport.family == family || transport.familyReason.contains(family.name), "\(transport.familyReason)")
     }
   }
+
+  /// The client's `stop()` from another thread ends a real-time replay promptly, even while it
+  /// waits for the next frame's time, and what was delivered before it stands.
+  @Test func stopEndsARealTimeReplayMidWait() throws {
+    let path = CapturesCorpusTests.root.appendingPathComponent("xnu-11215.pcapng.zst").path
+    let transport = try ReplayTransport(path: path, speed: .realtime)
+    let client = NetworkStatisticsClient(
+      transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
+    let stopper = Thread { [client] in
+      Thread.sleep(forTimeInterval: 0.5)
+      client.stop()
+    }
+    let start = Date()
+    stopper.start()
+    var events = 0
+    try client.run { _ in events += 1 }
+    let elapsed = Date().timeIntervalSince(start)
+    // The capture spans 15 s at real time; the stop lands at 0.5 s, and waits are sliced by 100 ms.
+    #expect(elapsed >= 0.5)
+    #expect(elapsed < 2.5, "stopped after \(elapsed) s")
+    #expect(events > 0)
+    #expect(transport.now < MonotonicTime(nanoseconds: 3_000_000_000))
+  }
 }
