@@ -61,15 +61,25 @@ final class CaptureReadAhead {
   /// reading thread, which also frees the old records there). False at a clean end; throws
   /// the reader's error once every batch before it has been taken.
   func nextRecords(_ records: inout [CaptureRecord]) throws -> Bool {
-    if let directReader { return try directReader.nextRecords(&records) }
-    return try shared.consume(&records)
+    if let directReader {
+      defer { compressedBytes = directReader.stream.compressedBytes }
+      return try directReader.nextRecords(&records)
+    }
+    let (more, bytes) = try shared.consume(&records)
+    compressedBytes = bytes
+    return more
   }
+
+  /// Bytes of the file read up to the end of the last batch taken (for progress reports).
+  private(set) var compressedBytes: UInt64 = 0
 
   /// State shared by the two threads, guarded by `condition`.
   private final class Shared: @unchecked Sendable {
     private let condition = NSCondition()
     private let depth: Int
-    private var ready: [[CaptureRecord]] = []
+    /// Batches waiting, each with the file offset the reader had reached after it.
+    private var ready: [(records: [CaptureRecord], compressedBytes: UInt64)] = []
+    private var lastCompressedBytes: UInt64 = 0
     private var returned: [[CaptureRecord]] = []
     private var finished = false
     private var failure: Error?
@@ -98,7 +108,7 @@ final class CaptureReadAhead {
         }
         while ready.count >= depth, !cancelled { condition.wait() }
         if cancelled { return }
-        ready.append(batch)
+        ready.append((batch, reader.stream.compressedBytes))
         condition.broadcast()
       }
     }
@@ -113,7 +123,8 @@ final class CaptureReadAhead {
       return batch
     }
 
-    func consume(_ records: inout [CaptureRecord]) throws -> Bool {
+    /// The next batch and the file offset after it; false at the end.
+    func consume(_ records: inout [CaptureRecord]) throws -> (Bool, UInt64) {
       condition.lock()
       defer { condition.unlock() }
       if records.capacity > 0, returned.count < depth {
@@ -122,15 +133,17 @@ final class CaptureReadAhead {
       records = []
       while ready.isEmpty, !finished { condition.wait() }
       if !ready.isEmpty {
-        records = ready.removeFirst()
+        let next = ready.removeFirst()
+        records = next.records
+        lastCompressedBytes = next.compressedBytes
         condition.broadcast()
-        return true
+        return (true, lastCompressedBytes)
       }
       if let error = failure {
         failure = nil
         throw error
       }
-      return false
+      return (false, lastCompressedBytes)
     }
 
     func cancel() {

@@ -96,6 +96,8 @@ public final class ReplayTransport: ClientTransport {
   public var requestsMatched: UInt64 { cursor.requestsMatched }
   /// The capture frame number (from 0, as `ntstat cat`) of the last datagram delivered.
   public var lastFrameIndex: UInt64 { cursor.lastFrameIndex }
+  /// Bytes of the capture file read so far (it is read a few zstd frames ahead), for progress.
+  public var fileBytesRead: UInt64 { cursor.fileBytesRead }
   /// How far (in capture time) a request may be from its recorded twin and still match.
   public var matchWindow: UInt64 {
     get { cursor.matchWindow }
@@ -156,6 +158,7 @@ struct ReplayCursor {
   /// Pace only from this capture time on (earlier frames go at top speed).
   var paceFrom: MonotonicTime = .zero
 
+  var fileBytesRead: UInt64 { source.compressedBytesRead }
   /// Set by ``ReplayTransport/stop()`` (from any thread): pacing waits end early.
   let stopFlag = StopFlag()
   private var source: FrameSource
@@ -550,6 +553,9 @@ struct FrameSource {
     self.frames = frames
     self.metadata = metadata
   }
+
+  /// Bytes of the file read so far (0 for frames held in memory).
+  var compressedBytesRead: UInt64 { reader?.compressedBytes ?? 0 }
 
   /// Link types of the interfaces that are not ntstat's, and how many frames they carried.
   private(set) var foreignLinkTypes: Set<UInt16> = []

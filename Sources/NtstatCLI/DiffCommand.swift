@@ -93,7 +93,12 @@ struct DiffCommand: ParsableCommand {
       transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
     var lines = CanonicalEvent.header(family: transport.family, source: (path as NSString).lastPathComponent).jsonText
     lines += "\n"
+    let progress = ProgressLine(file: path)
+    defer { progress.finish() }
+    var handled = 0
     try client.run { event in
+      handled += 1
+      if handled & 4095 == 0 { progress.update(bytesRead: transport.fileBytesRead) }
       lines += CanonicalEvent.fields(event, origin: .zero).jsonText
       lines += "\n"
     }

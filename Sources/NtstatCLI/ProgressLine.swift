@@ -10,18 +10,23 @@ final class ProgressLine {
   private var lastDraw = ContinuousClock.now
   private var drawn = false
 
-  init(file: String) {
+  /// - Parameter quiet: never draw (for instance when the output itself goes to the terminal).
+  init(file: String, quiet: Bool = false) {
     label = file
     let size = ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.uint64Value ?? 0
     total = size
-    enabled = isatty(2) == 1 && size >= 32 << 20
+    enabled = !quiet && isatty(2) == 1 && size >= 32 << 20
   }
 
   /// Call often; draws when a quarter second has passed.
   func update(_ reader: CaptureFileReader) {
+    update(bytesRead: reader.stream.compressedBytes)
+  }
+
+  /// Call often with the bytes of the file read so far; draws when a quarter second has passed.
+  func update(bytesRead done: UInt64) {
     guard enabled, ContinuousClock.now - lastDraw >= .milliseconds(250) else { return }
     lastDraw = ContinuousClock.now
-    let done = reader.stream.compressedBytes
     let percent = total > 0 ? done * 100 / total : 0
     let line = "\r\(label): \(percent)% (\(done >> 20) of \(total >> 20) MiB)"
     FileHandle.standardError.write(Data(line.utf8))

@@ -110,8 +110,15 @@ struct ReplayCommand: ParsableCommand {
     var printer = EventPrinter(format: format, time: .elapsed(origin: .zero), origin: .zero)
     printer.begin(family: transport.family, source: (file as NSString).lastPathComponent)
     var damage: Error?
+    // Progress on standard error for a long file, unless the events themselves go to the
+    // terminal or the replay is paced as recorded.
+    let progress = ProgressLine(file: file, quiet: quiet || isatty(1) == 1 || speed == .realtime)
+    defer { progress.finish() }
+    var handled = 0
     do {
       try client.run { event in
+        handled += 1
+        if handled & 4095 == 0 { progress.update(bytesRead: transport.fileBytesRead) }
         if let from, Self.time(of: event) < from { return }
         if let fromFrame, transport.lastFrameIndex < fromFrame { return }
         printer.print(event)
