@@ -9,7 +9,8 @@
 # importer), or all.
 #
 # Builds each target in release mode with -sanitize=fuzzer and address sanitizer into
-# .build-release-fuzz. The sanitizer flags are also passed to swiftc directly: SwiftPM 6.3's
+# .build-release-fuzz (or $FUZZ_SCRATCH: a second build folder lets two runs go side by side
+# while sources change). The sanitizer flags are also passed to swiftc directly: SwiftPM 6.3's
 # --sanitize=fuzzer alone does not reach every module's compile command reliably, and a target
 # built without coverage makes libFuzzer run blind (the script refuses such a run), starts from the committed seed corpus (Tests/*/Fixtures/fuzz/<target>-corpus,
 # copied to a scratch directory so the committed corpus only grows by hand), and saves any
@@ -18,6 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
+scratch=${FUZZ_SCRATCH:-.build-release-fuzz}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(wire)
@@ -32,9 +34,9 @@ for target in "${targets[@]}"; do
       product=NtstatClientFuzz; fixtures=Tests/NTStatTests/Fixtures/fuzz; max_len=32768 ;;
     *) echo "unknown fuzz target: $target" >&2; exit 2 ;;
   esac
-  swift build -c release --scratch-path .build-release-fuzz --sanitize=fuzzer --sanitize=address \
+  swift build -c release --scratch-path "$scratch" --sanitize=fuzzer --sanitize=address \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DNTSTAT_FUZZING --product "$product" >&2
-  binary=$(swift build -c release --scratch-path .build-release-fuzz --show-bin-path)/$product
+  binary=$(swift build -c release --scratch-path "$scratch" --show-bin-path)/$product
   work=$(mktemp -d)
   cp -r "$fixtures/$target-corpus/." "$work/"
   log=$(mktemp)
