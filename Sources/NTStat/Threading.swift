@@ -25,18 +25,10 @@ final class BackgroundThread: @unchecked Sendable {
 
 /// A flag one thread sets and another polls.
 final class StopFlag: @unchecked Sendable {
-  private let lock = NSLock()
+  private let lock = NSLockLike()
   private var value = false
 
-  var isSet: Bool {
-    lock.lock()
-    defer { lock.unlock() }
-    return value
-  }
+  var isSet: Bool { lock.withLock { value } }
 
-  func set() {
-    lock.lock()
-    value = true
-    lock.unlock()
-  }
+  func set() { lock.withLock { value = true } }
 }

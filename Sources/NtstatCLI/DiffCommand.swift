@@ -95,10 +95,8 @@ struct DiffCommand: ParsableCommand {
     lines += "\n"
     let progress = ProgressLine(file: path)
     defer { progress.finish() }
-    var handled = 0
     try client.run { event in
-      handled += 1
-      if handled & 4095 == 0 { progress.update(bytesRead: transport.fileBytesRead) }
+      progress.tick { transport.fileBytesRead }
       lines += CanonicalEvent.fields(event, origin: .zero).jsonText
       lines += "\n"
     }

@@ -114,11 +114,9 @@ struct ReplayCommand: ParsableCommand {
     // terminal or the replay is paced as recorded.
     let progress = ProgressLine(file: file, quiet: quiet || isatty(1) == 1 || speed == .realtime)
     defer { progress.finish() }
-    var handled = 0
     do {
       try client.run { event in
-        handled += 1
-        if handled & 4095 == 0 { progress.update(bytesRead: transport.fileBytesRead) }
+        progress.tick { transport.fileBytesRead }
         if let from, Self.time(of: event) < from { return }
         if let fromFrame, transport.lastFrameIndex < fromFrame { return }
         printer.print(event)
