@@ -21,10 +21,16 @@ public protocol ClientTransport: AnyObject {
   /// pause. The default does nothing: a live socket's wait is already bounded by the client's
   /// check interval.
   func interrupt()
+  /// Sets what the transport calls right before it blocks: waiting for the kernel, or pacing
+  /// a replay or a simulation against the wall clock. A command that prints events flushes its
+  /// output there, so a pipe sees each event as soon as nothing else is ready, while a run at
+  /// top speed (which never waits) keeps its large buffer. The default does nothing.
+  func setWaitHandler(_ handler: (() -> Void)?)
 }
 
 extension ClientTransport {
   public func interrupt() {}
+  public func setWaitHandler(_ handler: (() -> Void)?) {}
 }
 
 /// What a transport's ``ClientTransport/receive(until:)`` returns.

@@ -16,6 +16,7 @@ public final class DatagramSocketTransport: ClientTransport {
   // ≤ 65532), so `recv` never truncates.
   private var buffer = [UInt8](repeating: 0, count: 65_536)
   private var closed = false
+  private var waitHandler: (() -> Void)?
 
   /// Uses `descriptor` (closed by ``close()`` when `ownsDescriptor`).
   public init(descriptor: Int32, family: LayoutFamily, ownsDescriptor: Bool = true, receiveBufferSize: Int? = nil) {
@@ -29,15 +30,20 @@ public final class DatagramSocketTransport: ClientTransport {
 
   public func send(_ datagram: [UInt8]) throws { try SystemCalls.send(descriptor, datagram) }
 
+  public func setWaitHandler(_ handler: (() -> Void)?) { waitHandler = handler }
+
   public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
     while true {
+      // What is already queued is read without a wait; only an empty socket calls the wait
+      // handler (a busy kernel would otherwise cost a flush per datagram).
+      if let datagram = try SystemCalls.receive(descriptor, into: &buffer, wait: false) {
+        if datagram.isEmpty { return .end(at: now) }
+        return .datagram(datagram, at: now)
+      }
       let current = now
       if let deadline, current >= deadline { return .timeout(at: current) }
-      let readable = try SystemCalls.waitReadable(descriptor, timeout: deadline.map { $0.since(current) })
-      guard readable else { continue }
-      guard let datagram = try SystemCalls.receive(descriptor, into: &buffer, wait: false) else { continue }
-      if datagram.isEmpty { return .end(at: now) }
-      return .datagram(datagram, at: now)
+      waitHandler?()
+      _ = try SystemCalls.waitReadable(descriptor, timeout: deadline.map { $0.since(now) })
     }
   }
 

@@ -113,4 +113,6 @@ public final class RecordingTransport: ClientTransport {
   }
 
   public func close() { base.close() }
+  public func interrupt() { base.interrupt() }
+  public func setWaitHandler(_ handler: (() -> Void)?) { base.setWaitHandler(handler) }
 }

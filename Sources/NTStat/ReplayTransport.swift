@@ -126,6 +126,8 @@ public final class ReplayTransport: ClientTransport {
   /// within 256 frames.
   public func stop() { cursor.stopFlag.set() }
 
+  public func setWaitHandler(_ handler: (() -> Void)?) { cursor.waitHandler = handler }
+
   public func interrupt() { stop() }
 
   public func send(_ datagram: [UInt8]) throws { try cursor.send(datagram) }
@@ -161,6 +163,8 @@ struct ReplayCursor {
   var fileBytesRead: UInt64 { source.compressedBytesRead }
   /// Set by ``ReplayTransport/stop()`` (from any thread): pacing waits end early.
   let stopFlag = StopFlag()
+  /// Called before a paced wait (``ClientTransport/setWaitHandler(_:)``).
+  var waitHandler: (() -> Void)?
   /// The flag was seen set: every later `receive` ends the replay.
   private var stopped = false
   private var receives = 0
@@ -490,6 +494,7 @@ struct ReplayCursor {
     let start = wallStart ?? SystemCalls.monotonicNow().adding(nanoseconds: 0)
     if wallStart == nil { wallStart = start }
     let due = start.adding(nanoseconds: UInt64(Double(now.since(paceFrom)) / factor))
+    if due > SystemCalls.monotonicNow() { waitHandler?() }
     let stop = stopFlag
     SystemCalls.sleep(until: due, slice: 100_000_000) { stop.isSet }
     if stop.isSet { stopped = true }

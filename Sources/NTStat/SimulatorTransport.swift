@@ -29,6 +29,7 @@ public final class SimulatorTransport: ClientTransport {
   let kernelSocket: Int32
   private var buffer = [UInt8](repeating: 0, count: 65_536)
   private var closed = false
+  private var waitHandler: (() -> Void)?
 
   /// - Parameters:
   ///   - receiveBufferSize: what the client sets with `SO_RCVBUF` (nil: the kernel default).
@@ -78,16 +79,15 @@ public final class SimulatorTransport: ClientTransport {
     }
   }
 
+  public func setWaitHandler(_ handler: (() -> Void)?) { waitHandler = handler }
+
   /// Sleeps until the wall clock catches up with simulated `time` at `speed`.
   private func pace(to time: MonotonicTime) {
     guard let speed else { return }
     let due = wallStart.adding(nanoseconds: UInt64(Double(time.nanoseconds) / speed))
-    let current = SystemCalls.monotonicNow()
-    guard due > current else { return }
-    var request = timespec(
-      tv_sec: Int(due.since(current) / 1_000_000_000), tv_nsec: Int(due.since(current) % 1_000_000_000))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
+    guard due > SystemCalls.monotonicNow() else { return }
+    waitHandler?()
+    SystemCalls.sleep(until: due)
   }
 
   public func close() {

@@ -67,6 +67,9 @@ func runClient(
     ? .wallClock(origin: origin, wallAnchor: UInt64(Date().timeIntervalSince1970 * 1e9)) : .elapsed(origin: origin)
   var printer = EventPrinter(format: format, time: time, origin: origin)
   if !quiet { printer.begin(family: client.family, source: label) }
+  let output = printer.out
+  transport.setWaitHandler { output.flush() }
+  defer { transport.setWaitHandler(nil) }
   let signals = SignalStop { [weak client] in client?.stop() }
   defer { withExtendedLifetime(signals) {} }
   do {

@@ -57,7 +57,7 @@ struct DiffCommand: ParsableCommand {
       throw ValidationError("give two inputs, or one with --baseline GOLDEN or --decoder BIN")
     }
     let result = EventDiff.compare(a, b, options: options)
-    var out = StandardOutput()
+    let out = StandardOutput()
     if json {
       out.line(Self.json(result, a: a, b: b).jsonText)
     } else {

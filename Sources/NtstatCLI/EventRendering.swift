@@ -50,7 +50,8 @@ struct EventPrinter {
   let format: EventFormat
   let time: TimeLabel
   let origin: MonotonicTime
-  private var out = StandardOutput()
+  /// Shared with the run loop's wait handler, which flushes it (``StandardOutput``).
+  let out = StandardOutput()
 
   init(format: EventFormat, time: TimeLabel, origin: MonotonicTime) {
     self.format = format
@@ -75,7 +76,7 @@ struct EventPrinter {
       out.line(CanonicalEvent.fields(event, origin: origin).jsonText)
     case .csv:
       guard let (name, stream) = Self.split(event) else {
-        if case .notice(let notice) = event { printError("ntstat: \(notice)") }
+        if case .notice(let notice) = event { printError(" ! \(time.text(notice.time)) \(notice)") }
         return
       }
       let c = stream.counts
@@ -88,11 +89,18 @@ struct EventPrinter {
       ]
       out.line(cells.map(Self.csvCell).joined(separator: ","))
     case .text:
+      // Notices go to standard error at once, apart from the event lines a script may parse.
+      if case .notice(let notice) = event {
+        printError(" ! \(time.text(notice.time)) \(notice)")
+        return
+      }
       for line in Self.classicLines(event, time: time) { out.line(line) }
     }
+    // A machine reading JSON Lines learns of a notice as soon as a person would.
+    if format == .jsonl, case .notice = event { out.flush() }
   }
 
-  mutating func flush() { out.flush() }
+  func flush() { out.flush() }
 
   static func split(_ event: ClientEvent) -> (String, NetworkStream)? {
     switch event {
@@ -147,17 +155,27 @@ struct EventPrinter {
   }
 }
 
-/// Buffered standard output: events can come thousands a second.
-struct StandardOutput {
+/// Standard output, buffered because events can come thousands a second, and flushed so that
+/// a person or a pipe still sees each one as it happens:
+/// - on a terminal, after every line;
+/// - on a pipe or a file, at 64 KiB, and whenever the run loop is about to wait for the kernel
+///   or the clock (its transport's wait handler calls ``flush()``). A run at top speed never
+///   waits, so it keeps the large buffer.
+final class StandardOutput {
   private var buffer = ""
+  let flushesEveryLine: Bool
 
-  mutating func line(_ text: String) {
-    buffer += text
-    buffer += "\n"
-    if buffer.utf8.count >= 1 << 16 { flush() }
+  init(flushesEveryLine: Bool = isatty(STDOUT_FILENO) == 1) {
+    self.flushesEveryLine = flushesEveryLine
   }
 
-  mutating func flush() {
+  func line(_ text: String) {
+    buffer += text
+    buffer += "\n"
+    if flushesEveryLine || buffer.utf8.count >= 1 << 16 { flush() }
+  }
+
+  func flush() {
     guard !buffer.isEmpty else { return }
     FileHandle.standardOutput.write(Data(buffer.utf8))
     buffer = ""

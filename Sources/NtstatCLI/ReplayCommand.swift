@@ -109,6 +109,8 @@ struct ReplayCommand: ParsableCommand {
     let client = NetworkStatisticsClient(transport: transport, configuration: configuration)
     var printer = EventPrinter(format: format, time: .elapsed(origin: .zero), origin: .zero)
     printer.begin(family: transport.family, source: (file as NSString).lastPathComponent)
+    let output = printer.out
+    transport.setWaitHandler { output.flush() }
     var damage: Error?
     // Progress on standard error for a long file, unless the events themselves go to the
     // terminal or the replay is paced as recorded.

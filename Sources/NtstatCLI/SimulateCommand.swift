@@ -53,7 +53,7 @@ struct SimulateCommand: ParsableCommand {
     }
     guard let simulator = transport as? SimulatorTransport else { return }
     let truth = simulator.kernel.groundTruth
-    var out = StandardOutput()
+    let out = StandardOutput()
     switch format {
     case .jsonl:
       for record in truth { out.line(Self.fields(record).jsonText) }
