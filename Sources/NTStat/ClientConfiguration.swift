@@ -23,6 +23,19 @@ public struct ClientConfiguration: Hashable, Sendable {
   public var receiveBufferSize = 1 << 20
   /// How counters are asked for.
   public var polling = Polling.automatic
+  /// How far the layout family is trusted: the engine checks what the kernel sends against
+  /// it either way (``LayoutVerifier``), and holds events back while it is only tentative.
+  public var familyTrust = FamilyTrust.known
+
+  public enum FamilyTrust: Hashable, Sendable {
+    /// The kernel's version is one the family covers: a systematic mismatch stops the client.
+    case known
+    /// The kernel is newer than every known family and this one is assumed until the kernel's
+    /// first replies bear it out (`kernel` says which kernel, for the notice).
+    case tentative(kernel: String)
+    /// Forced by the user (`--assume-newest`, `--family`): mismatches are reported, not fatal.
+    case forced
+  }
 
   public enum Polling: String, Hashable, Sendable, CaseIterable {
     /// GET_UPDATE (paced, packed) where the family has it, QUERY_SRC ALL before.

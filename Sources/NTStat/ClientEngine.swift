@@ -40,15 +40,45 @@ public struct ClientEngine: Sendable {
   var subscriptionQueue: [ProviderKind]
   /// After ERROR(ENOBUFS) on an ALL poll, poll source by source until then.
   var perSourceUntil: MonotonicTime?
+  /// Requests whose `send()` failed for lack of kernel buffer space, with when to retry them.
+  var retries: [(due: MonotonicTime, request: PendingRequest)] = []
+  /// Failed sends in a row (the retry pause doubles with each), and when the last one was.
+  var sendFailuresInARow = 0
+  var lastSendFailure: MonotonicTime?
+  /// Probes of the last sweep that found their source alive: answers the kernel lost silently.
+  var probesAnsweredAlive = 0
+  /// Polls whose sweep is put off, and how many the next back-off puts off.
+  var sweepsToSkip = 0
+  var sweepBackoff = 0
+  /// xnu-3247 to 3789.21.4 cancel an open paced poll when any other query arrives
+  /// (``KernelBehaviour``'s `eagainOnPlainQuery` in the simulator): single-source requests then
+  /// wait until the poll is over.
+  public let holdsRequestsDuringPacedPoll: Bool
+  /// ADD_ALL requests not yet answered.
+  var subscriptionsOutstanding = 0
+  /// The layout family checked against what the kernel sends.
+  public internal(set) var verifier: LayoutVerifier
+  /// A tentative family was settled (borne out, or run on for want of evidence).
+  var familySettled: Bool
+  /// Set when what the kernel sends does not fit the family: the client stops.
+  public internal(set) var layoutMismatch: String?
+  var startedAt = MonotonicTime.zero
 
-  public init(configuration: ClientConfiguration, family: LayoutFamily) {
+  /// - Parameter kernel: the kernel's exact XNU version, where known. Only the paced-poll rule
+  ///   of xnu-3789 depends on it; unknown, the client assumes the kernel that cancels.
+  public init(configuration: ClientConfiguration, family: LayoutFamily, kernel: XNUVersion? = nil) {
     let family = configuration.family ?? family
     self.family = family
     self.configuration = configuration
+    holdsRequestsDuringPacedPoll =
+      family == .xnu3247 || (family == .xnu3789 && (kernel.map { $0 < XNUVersion(3789, 31, 2) } ?? true))
     decoder = MessageDecoder(family: family)
     encoder = MessageEncoder(family: family)
     var seen = Set<ProviderKind>()
     subscriptionQueue = configuration.providers.filter { family.providerID(for: $0) != nil && seen.insert($0).inserted }
+    subscriptionsOutstanding = subscriptionQueue.count
+    verifier = LayoutVerifier(family: family)
+    if case .tentative = configuration.familyTrust { familySettled = false } else { familySettled = true }
     var kinds = [ProviderKind?](repeating: nil, count: 16)
     for (id, kind) in family.providers where id.rawValue < 16 { kinds[Int(id.rawValue)] = kind }
     providerKinds = kinds
@@ -93,6 +123,7 @@ public struct ClientEngine: Sendable {
     guard !started else { return }
     started = true
     now = time
+    startedAt = time
     subscribeNext()
     nextPoll = time.adding(nanoseconds: configuration.updateInterval)
     pump()
@@ -102,6 +133,14 @@ public struct ClientEngine: Sendable {
   public mutating func handleDatagram(_ datagram: [UInt8], at time: MonotonicTime) {
     now = max(now, time)
     statistics.datagramsReceived += 1
+    // Every datagram early on and while the family is tentative, one in 64 after that.
+    let sampled = statistics.datagramsReceived <= 256 || statistics.datagramsReceived % 64 == 0
+    if layoutMismatch == nil, !familySettled || sampled {
+      verifier.check(datagram)
+      verifyLayout()
+      // Nothing decoded with a family the kernel does not speak may reach a listener.
+      if layoutMismatch != nil { return }
+    }
     // Each message is handled as it is read, so those before a malformed one in a packed
     // datagram still count. Updates, nearly all of the traffic, are read in place.
     do {
@@ -114,6 +153,9 @@ public struct ClientEngine: Sendable {
       }
     } catch {
       statistics.malformedDatagrams += 1
+      if statistics.malformedDatagrams <= 3 || statistics.malformedDatagrams.nonzeroBitCount == 1 {
+        notice(.decodeFailed, "datagram of \(datagram.count) bytes skipped: \(error)")
+      }
     }
     pump()
   }
@@ -133,6 +175,8 @@ public struct ClientEngine: Sendable {
     now = max(now, time)
     expireRequests()
     purgeRemoved()
+    releaseRetries()
+    if !familySettled { verifyLayout() }
     if let due = nextPoll, due <= now {
       startPoll()
       nextPoll = now.adding(nanoseconds: configuration.updateInterval)
@@ -143,8 +187,9 @@ public struct ClientEngine: Sendable {
   /// The next request datagram to send, if any.
   public mutating func pollTransmit() -> [UInt8]? { transmitQueue.pop() }
 
-  /// The next event, if any.
-  public mutating func pollEvent() -> ClientEvent? { eventQueue.pop() }
+  /// The next event, if any. While a tentative family is being checked, none: events wait
+  /// until the kernel's replies bear the family out (``LayoutVerifier``).
+  public mutating func pollEvent() -> ClientEvent? { familySettled ? eventQueue.pop() : nil }
 
   /// When ``handleTimeout(at:)`` should next be called.
   public func nextDeadline() -> MonotonicTime? {
@@ -153,8 +198,10 @@ public struct ClientEngine: Sendable {
       guard let time else { return }
       deadline = deadline.map { min($0, time) } ?? time
     }
+    if !familySettled { consider(startedAt.adding(nanoseconds: Self.verificationWindow)) }
     consider(pending.oldestSentAt?.adding(nanoseconds: configuration.requestTimeout))
     consider(purgeQueue.first?.time)
+    for retry in retries { consider(retry.due) }
     return deadline
   }
 
@@ -175,7 +222,9 @@ public struct ClientEngine: Sendable {
 
   /// Moves backlog requests into flight while the window allows.
   mutating func pump() {
-    while pending.count < configuration.maxOutstandingRequests, var next = backlog.pop() {
+    while pending.count < configuration.maxOutstandingRequests, let first = backlog.first {
+      if holdsRequestsDuringPacedPoll, first.kind.isSingleSource, pacedPollInFlight { break }
+      guard var next = backlog.pop() else { break }
       next.sentAt = now
       pending[next.context] = next
       transmitQueue.push(next.bytes)
@@ -205,6 +254,7 @@ public struct ClientEngine: Sendable {
 
   mutating func startPoll() {
     statistics.polls += 1
+    noteSilentLoss()
     if let until = perSourceUntil, now < until {
       pollEachSource()
       return
@@ -355,6 +405,14 @@ enum RequestKind: Hashable, Sendable, CustomStringConvertible {
   case probe(SourceRef)
   case refresh(SourceRef)
   case poll(PollKind)
+
+  /// A query about one source (which the older paced-poll kernels treat as a plain query).
+  var isSingleSource: Bool {
+    switch self {
+    case .describe, .probe, .refresh: return true
+    case .addAll, .poll: return false
+    }
+  }
 
   var description: String {
     switch self {

@@ -325,7 +325,9 @@ extension ClientEngine {
     guard context != 0, let request = pending[context] else { return }
     switch request.kind {
     case .describe(let r), .probe(let r), .refresh(let r):
-      if r == ref { pending[context] = nil }
+      guard r == ref else { return }
+      pending[context] = nil
+      probeAnswered(request)
     default: break
     }
   }
@@ -391,9 +393,7 @@ extension ClientEngine {
   mutating func finish(_ request: PendingRequest, errno: Int32?) {
     switch request.kind {
     case .addAll(let kind):
-      if let errno, errno != 0, errno != DarwinErrno.ealready {
-        notice(.providerUnavailable, "\(kind): \(errnoName(errno))")
-      }
+      subscriptionAnswered(kind, errno: errno)
       subscribeNext()
     case .describe(let ref), .probe(let ref), .refresh(let ref):
       guard let source = sources[ref], source.removedAt == nil else { return }
@@ -444,7 +444,16 @@ extension ClientEngine {
     {
       probes.append(source.ref)
     }
-    guard !probes.isEmpty else { return }
+    guard !probes.isEmpty else {
+      sweepBackoff = 0
+      sweepsToSkip = 0
+      return
+    }
+    if sweepsToSkip > 0 {
+      sweepsToSkip -= 1
+      statistics.sweepsDeferred += 1
+      return
+    }
     // Up to xnu-2782 a full buffer drops answers silently (SUCCESS still comes): this is the
     // only sign of it. Later kernels also land here after a lost SRC_REMOVED.
     notice(

@@ -26,11 +26,14 @@ public protocol ClientTransport: AnyObject {
   /// output there, so a pipe sees each event as soon as nothing else is ready, while a run at
   /// top speed (which never waits) keeps its large buffer. The default does nothing.
   func setWaitHandler(_ handler: (() -> Void)?)
+  /// What the kernel at the other end says of itself (`uname`), where known.
+  var kernelVersion: KernelVersion? { get }
 }
 
 extension ClientTransport {
   public func interrupt() {}
   public func setWaitHandler(_ handler: (() -> Void)?) {}
+  public var kernelVersion: KernelVersion? { nil }
 }
 
 /// What a transport's ``ClientTransport/receive(until:)`` returns.

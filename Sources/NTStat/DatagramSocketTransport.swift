@@ -17,6 +17,8 @@ public final class DatagramSocketTransport: ClientTransport {
   private var buffer = [UInt8](repeating: 0, count: 65_536)
   private var closed = false
   private var waitHandler: (() -> Void)?
+  /// What the kernel said of itself when the control was opened (nil for other descriptors).
+  public internal(set) var kernelVersion: KernelVersion?
 
   /// Uses `descriptor` (closed by ``close()`` when `ownsDescriptor`).
   public init(descriptor: Int32, family: LayoutFamily, ownsDescriptor: Bool = true, receiveBufferSize: Int? = nil) {
@@ -27,6 +29,9 @@ public final class DatagramSocketTransport: ClientTransport {
   }
 
   public var now: MonotonicTime { SystemCalls.monotonicNow() }
+
+  /// The receive buffer the kernel granted (`getsockopt(SO_RCVBUF)`).
+  public var grantedReceiveBufferSize: Int? { SystemCalls.receiveBuffer(descriptor) }
 
   public func send(_ datagram: [UInt8]) throws { try SystemCalls.send(descriptor, datagram) }
 

@@ -89,18 +89,21 @@ extension DatagramSocketTransport {
       _ = Glue.close(fd)
       throw TransportError(operation: "connect(sockaddr_ctl)", errno: code)
     }
+    let kernel = runningKernel()
     let chosen: LayoutFamily
     if let family {
       chosen = family
     } else {
       do {
-        chosen = try LayoutFamily.select(for: runningKernel(), assumeNewest: assumeNewest)
+        chosen = try LayoutFamily.select(for: kernel, assumeNewest: assumeNewest)
       } catch {
         _ = Glue.close(fd)
         throw error
       }
     }
-    return DatagramSocketTransport(descriptor: fd, family: chosen, receiveBufferSize: receiveBufferSize)
+    let transport = DatagramSocketTransport(descriptor: fd, family: chosen, receiveBufferSize: receiveBufferSize)
+    transport.kernelVersion = kernel
+    return transport
   }
 
   /// `uname`'s release and version: `24.5.0` and `… root:xnu-11215.121.1~1/RELEASE_ARM64_T6000`.

@@ -1,5 +1,23 @@
 import NtstatWire
 
+#if canImport(Darwin)
+  import Darwin
+#elseif canImport(Glibc)
+  import Glibc
+#endif
+
+/// Why a client stopped on its own.
+public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
+  /// What the kernel sends does not fit the layout family: decoding it would be wrong.
+  case layoutMismatch(String)
+
+  public var description: String {
+    switch self {
+    case .layoutMismatch(let report): return report
+    }
+  }
+}
+
 /// Receives a client's events, for parity with libntstat's `NetworkStatisticsListener`.
 public protocol NetworkStatisticsListener: AnyObject {
   func streamAdded(_ stream: NetworkStream)
@@ -35,7 +53,7 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   public init(transport: ClientTransport, configuration: ClientConfiguration = ClientConfiguration()) {
     self.transport = transport
     self.configuration = configuration
-    engine = ClientEngine(configuration: configuration, family: transport.family)
+    engine = ClientEngine(configuration: configuration, family: transport.family, kernel: transport.kernelVersion?.xnu)
   }
 
   /// A client replaying a capture, configured as the recording was (providers, interval,
@@ -49,6 +67,10 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   }
 
   public var family: LayoutFamily { engine.family }
+  /// What the layout checks found (``LayoutVerifier``), as of the end of the last run.
+  public var layoutVerifier: LayoutVerifier { engine.verifier }
+  /// Whether single-source requests wait for an open paced poll (xnu-3247 to 3789.21.4).
+  public var holdsRequestsDuringPacedPoll: Bool { engine.holdsRequestsDuringPacedPoll }
   /// The client's counters; while ``run(for:checkInterval:_:)`` runs, as of the last input.
   public var statistics: ClientStatistics { stopLock.withLock { latestStatistics } }
   /// Streams live at the end of the last run (added and not removed).
@@ -107,10 +129,14 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
         engine.handleTimeout(at: time)
         due = engine.nextDeadline()
       }
+      if finished || end.map({ time >= $0 }) == true { engine.finishVerification() }
       stopped = try flush(&engine, handler)
+      if let mismatch = engine.layoutMismatch { throw ClientError.layoutMismatch(mismatch) }
       if finished { break }
       if let end, time >= end { break }
     }
+    engine.finishVerification()
+    _ = try flush(&engine, handler)
   }
 
   /// Runs like ``run(for:checkInterval:_:)``, calling the listener's methods.
@@ -147,7 +173,15 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   private func flush(_ engine: inout ClientEngine, _ handler: (ClientEvent) throws -> Void) throws -> Bool {
     // Neither sending nor the handler feeds the engine (it is a local of the run), so one pass
     // takes everything.
-    while let request = engine.pollTransmit() { try transport.send(request) }
+    while let request = engine.pollTransmit() {
+      do {
+        try transport.send(request)
+      } catch let error as TransportError where SystemCalls.isBufferShortage(error) {
+        // The kernel ran the request but could not queue its ERROR: an answer, not the end.
+        engine.handleSendFailure(
+          request, errno: error.errno == ENOMEM ? DarwinErrno.enomem : DarwinErrno.enobufs, at: transport.now)
+      }
+    }
     while let event = engine.pollEvent() { try handler(event) }
     let statistics = engine.statistics
     return stopLock.withLock {

@@ -145,6 +145,16 @@ public struct ClientNotice: Hashable, Sendable, CustomStringConvertible {
     case requestTimedOut = "request-timed-out"
     /// The transport reported datagrams lost before they reached the client.
     case transportDropped = "transport-dropped"
+    /// `send()` failed for lack of kernel buffer space: the request is retried after a pause.
+    case sendFailed = "send-failed"
+    /// Every provider asked for was refused: the client has nothing to report.
+    case allProvidersRefused = "all-providers-refused"
+    /// A datagram did not decode with the chosen layout family.
+    case decodeFailed = "decode-failed"
+    /// The layout family was checked against what the kernel sent (``LayoutVerifier``).
+    case layoutVerified = "layout-verified"
+    /// What the kernel sent does not fit the layout family: decoding would be wrong.
+    case layoutMismatch = "layout-mismatch"
   }
 
   public var kind: Kind
@@ -175,6 +185,15 @@ public struct ClientStatistics: Hashable, Sendable {
   /// Polls skipped because the previous one had not finished.
   public var pollOverruns: UInt64 = 0
   public var liveSources: Int = 0
+  /// `send()` calls that failed for lack of kernel buffer space (retried).
+  public var sendFailures: UInt64 = 0
+  /// Sweeps of missing sources put off because the kernel keeps dropping answers silently.
+  public var sweepsDeferred: UInt64 = 0
+  /// Providers the kernel accepted, and refused (with the errno it gave).
+  public var providersSubscribed: [ProviderKind] = []
+  public var providersRefused: [ProviderKind: Int32] = [:]
+  /// A mismatch on a forced family was reported (once).
+  public var layoutMismatchReported = false
 
   public init() {}
 }

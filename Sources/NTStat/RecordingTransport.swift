@@ -115,4 +115,5 @@ public final class RecordingTransport: ClientTransport {
   public func close() { base.close() }
   public func interrupt() { base.interrupt() }
   public func setWaitHandler(_ handler: (() -> Void)?) { base.setWaitHandler(handler) }
+  public var kernelVersion: KernelVersion? { base.kernelVersion }
 }

@@ -128,6 +128,14 @@ public final class ReplayTransport: ClientTransport {
 
   public func setWaitHandler(_ handler: (() -> Void)?) { cursor.waitHandler = handler }
 
+  /// The recorded kernel, from the capture's metadata (`uname -r` and `-v`). A version without
+  /// a build number (older simulated captures say only `xnu-3789`) is not an exact version.
+  public var kernelVersion: KernelVersion? {
+    var kernel = KernelVersion(release: metadata.darwinRelease, version: metadata.kernelVersion)
+    if let xnu = kernel.xnu, xnu.components.count < 2 { kernel.xnu = nil }
+    return kernel.darwin == nil && kernel.xnu == nil ? nil : kernel
+  }
+
   public func interrupt() { stop() }
 
   public func send(_ datagram: [UInt8]) throws { try cursor.send(datagram) }

@@ -50,13 +50,32 @@ public final class SimulatorTransport: ClientTransport {
 
   deinit { close() }
 
+  /// A stall of the client's thread: at its first `send()` at or after `at`, the client is held
+  /// for `duration` of simulated time before the request reaches the kernel, as a client
+  /// blocked writing to a slow terminal or pipe is. The host goes on meanwhile and fills the
+  /// receive buffer, so the request meets a full buffer (and `send()` may fail, as
+  /// `nstat_client_send` makes it when even the ERROR does not fit).
+  public func stall(at time: MonotonicTime, for duration: UInt64) { stalls.append((time, duration)) }
+  private var stalls: [(at: MonotonicTime, duration: UInt64)] = []
+
   public func send(_ datagram: [UInt8]) throws {
+    if let index = stalls.firstIndex(where: { $0.at <= now }) {
+      let stall = stalls.remove(at: index)
+      now = now.adding(nanoseconds: stall.duration)
+      kernel.advance(to: now)
+    }
     try SystemCalls.send(clientSocket, datagram)
     // The kernel side reads it at once, as `ctl_send` runs in the sender's context.
     guard let request = try SystemCalls.receive(kernelSocket, into: &buffer, wait: false) else {
       throw TransportError(operation: "recv (simulator side)", errno: EAGAIN, detail: "request did not arrive")
     }
-    kernel.handleRequest(request, at: now)
+    // What the kernel's `ctl_send` returns is what `send()` returns, with the host's errno.
+    let result = kernel.handleRequest(request, at: now)
+    guard result == 0 else {
+      throw TransportError(
+        operation: "send", errno: SystemCalls.hostErrno(darwin: result),
+        detail: "the simulated kernel could not queue the request's ERROR")
+    }
   }
 
   public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
@@ -80,6 +99,9 @@ public final class SimulatorTransport: ClientTransport {
   }
 
   public func setWaitHandler(_ handler: (() -> Void)?) { waitHandler = handler }
+
+  /// What the simulated kernel's `uname` says (``KernelConfiguration/reportedRelease``).
+  public var kernelVersion: KernelVersion? { kernel.reportedKernel }
 
   /// Sleeps until the wall clock catches up with simulated `time` at `speed`.
   private func pace(to time: MonotonicTime) {

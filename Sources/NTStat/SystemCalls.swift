@@ -12,6 +12,24 @@ import NtstatWire
 enum SystemCalls {
   static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
+  /// A Darwin errno as this host numbers it (ENOBUFS is 55 on Darwin, 105 on Linux).
+  static func hostErrno(darwin: Int32) -> Int32 {
+    switch darwin {
+    case DarwinErrno.enobufs: return ENOBUFS
+    case DarwinErrno.enomem: return ENOMEM
+    case DarwinErrno.einval: return EINVAL
+    case DarwinErrno.eagain: return EAGAIN
+    default: return darwin
+    }
+  }
+
+  /// Whether a failed `send()` means the kernel had no room: the request's ERROR did not fit
+  /// the receive buffer (`nstat_client_send`), or no mbuf could be had. Both pass once the
+  /// client has read what is queued.
+  static func isBufferShortage(_ error: TransportError) -> Bool {
+    error.operation == "send" && (error.errno == ENOBUFS || error.errno == ENOMEM)
+  }
+
   static func monotonicNow() -> MonotonicTime {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -58,6 +76,14 @@ enum SystemCalls {
   static func setReceiveBuffer(_ fd: Int32, bytes: Int) {
     var value = Int32(clamping: bytes)
     _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, socklen_t(MemoryLayout<Int32>.size))
+  }
+
+  /// `getsockopt(SO_RCVBUF)`: the receive buffer the kernel granted (nil if it would not say).
+  static func receiveBuffer(_ fd: Int32) -> Int? {
+    var value: Int32 = 0
+    var size = socklen_t(MemoryLayout<Int32>.size)
+    guard getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, &size) == 0 else { return nil }
+    return Int(value)
   }
 
   static func setSendBuffer(_ fd: Int32, bytes: Int) {

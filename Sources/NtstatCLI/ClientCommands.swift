@@ -34,9 +34,13 @@ struct WatchCommand: ParsableCommand {
     commandName: "watch",
     abstract: "Print network flows as they come and go (the kernel on macOS, or --simulate anywhere).",
     discussion: """
-      Text lines: '+' added, '#' counters updated, '-' removed, '@' a listening socket, '!' a notice \
-      (kernel drops, providers unavailable). FAILED marks a TCP connection seen connecting that never \
-      reached ESTABLISHED. --format jsonl prints the canonical event stream (docs/events.md).
+      Text lines: '+' added, '#' counters updated, '-' removed, '@' a listening socket; notices ('!': \
+      kernel drops, refused providers, the layout family's checks) go to standard error at once. \
+      FAILED marks a TCP connection seen connecting that never reached ESTABLISHED. --format jsonl \
+      prints the canonical event stream (docs/events.md), notices included. Each event is written \
+      as it happens (per line on a terminal; on a pipe whenever the client waits). Exit status: 0, \
+      2 trouble, 3 every provider refused (unless --keep-going), 4 the kernel's layouts do not \
+      fit the family (docs/client.md).
       """)
 
   @OptionGroup var source: SourceOptions
@@ -44,23 +48,66 @@ struct WatchCommand: ParsableCommand {
   @Option(name: .long, help: "text, jsonl or csv.") var format: EventFormat = .text
 
   func run() throws {
-    let configuration = try client.configuration()
-    let (transport, _) = try source.makeTransport(receiveBufferSize: configuration.receiveBufferSize)
+    var configuration = try client.configuration(privileged: source.privileged)
+    let (transport, _, choice) = try source.makeClientTransport(receiveBufferSize: configuration.receiveBufferSize)
     defer { transport.close() }
-    try runClient(
+    configuration.apply(choice, transportFamily: transport.family)
+    let run = try runClient(
       transport: transport, configuration: configuration, duration: try source.clientDuration(),
-      format: format, label: source.simulate ? "simulator" : "kernel")
+      format: format, label: source.simulate ? "simulator" : "kernel", keepGoing: client.keepGoing)
+    run.printProblems()
   }
 }
 
-/// Runs a client to the end, printing its events; returns the client for its statistics.
+extension ClientConfiguration {
+  /// Decodes with the chosen family (when the transport's differs) at the chosen trust.
+  mutating func apply(_ choice: (LayoutFamily, FamilyTrust), transportFamily: LayoutFamily) {
+    if choice.0 != transportFamily || choice.1 != .known { family = choice.0 }
+    familyTrust = choice.1
+  }
+}
+
+/// How a client run ended, for the commands' summaries and exit codes.
+struct ClientRun {
+  let client: NetworkStatisticsClient
+  let started: MonotonicTime
+  var added = 0
+  var removed = 0
+
+  /// One line on standard error when something went wrong that the events alone do not say.
+  func printProblems() {
+    let stats = client.statistics
+    var problems: [String] = []
+    if stats.malformedDatagrams > 0 { problems.append("\(stats.malformedDatagrams) datagram(s) did not decode") }
+    if stats.kernelDrops > 0 { problems.append("\(stats.kernelDrops) message(s) dropped by the kernel") }
+    if stats.sendFailures > 0 { problems.append("\(stats.sendFailures) send() failure(s), retried") }
+    if !stats.providersRefused.isEmpty {
+      problems.append(
+        "refused: "
+          + stats.providersRefused.map { "\($0.key) (\(errnoName($0.value)))" }.sorted().joined(separator: ", "))
+    }
+    guard !problems.isEmpty else { return }
+    printError("ntstat: " + problems.joined(separator: "; "))
+  }
+}
+
+/// Exit status when the kernel refused every provider asked for.
+let exitAllProvidersRefused: Int32 = 3
+/// Exit status when what the kernel sends does not fit the layout family.
+let exitLayoutMismatch: Int32 = 4
+
+/// Runs a client to the end, printing its events; returns the run for its statistics. Exits
+/// 3 when the kernel refuses every provider (unless `keepGoing`), 4 when what it sends does
+/// not fit the layout family.
 @discardableResult
 func runClient(
   transport: ClientTransport, configuration: ClientConfiguration, duration: UInt64?, format: EventFormat,
-  label: String, quiet: Bool = false, onEvent: (ClientEvent) -> Void = { _ in },
+  label: String, quiet: Bool = false, keepGoing: Bool = false, onEvent: (ClientEvent) -> Void = { _ in },
   stopWhen: @escaping () -> Bool = { false }
-) throws -> NetworkStatisticsClient {
+) throws -> ClientRun {
   let client = NetworkStatisticsClient(transport: transport, configuration: configuration)
+  var run = ClientRun(client: client, started: transport.now)
+  var allRefused = false
   let origin = transport.now
   let time: TimeLabel =
     transport is DatagramSocketTransport
@@ -75,16 +122,44 @@ func runClient(
   do {
     try client.run(for: duration) { event in
       onEvent(event)
+      switch event {
+      case .streamAdded: run.added += 1
+      case .streamRemoved: run.removed += 1
+      case .notice(let notice):
+        // Notices matter whatever the format: standard error sees the ones a user must act on.
+        if quiet || format == .jsonl, notice.kind == .layoutVerified || notice.kind == .providerUnavailable {
+          printError("ntstat: \(notice)")
+        }
+        if notice.kind == .allProvidersRefused, !keepGoing {
+          allRefused = true
+          client.stop()
+        }
+      default: break
+      }
       if !quiet { printer.print(event) }
       if stopWhen() { client.stop() }
     }
+  } catch let error as ClientError {
+    printer.flush()
+    printError(
+      "ntstat: \(error)\n"
+        + "  The kernel's layouts are not the family's. To keep the evidence for a bug report, record it: "
+        + "ntstat record --assume-newest -o evidence.pcapng.zst (docs/recording-on-macos.md).")
+    throw ExitCode(exitLayoutMismatch)
   } catch {
     printer.flush()
     printError("ntstat: \(error)")
     throw ExitCode(2)
   }
   printer.flush()
-  return client
+  if allRefused {
+    printError(
+      "ntstat: the kernel refused every provider asked for; nothing to watch "
+        + "(--keep-going runs on regardless; `ntstat doctor` explains)")
+    run.printProblems()
+    throw ExitCode(exitAllProvidersRefused)
+  }
+  return run
 }
 
 /// `ntstat record`: watch plus a capture of every frame.
@@ -112,11 +187,17 @@ struct RecordCommand: ParsableCommand {
   var format: EventFormat?
 
   func run() throws {
-    let configuration = try client.configuration()
-    let (base, metadataBase) = try source.makeTransport(receiveBufferSize: configuration.receiveBufferSize)
+    var configuration = try client.configuration(privileged: source.privileged)
+    let (base, metadataBase, choice) = try source.makeClientTransport(
+      receiveBufferSize: configuration.receiveBufferSize)
     defer { base.close() }
+    configuration.apply(choice, transportFamily: base.family)
     var metadata = metadataBase
     metadata.configuration = configuration.summary
+    if case .tentative(let kernel) = choice.1 {
+      // A later `replay --family F` can decode the capture again with another family.
+      metadata.extra["ntstat.family.assumed"] = "\(choice.0) (kernel \(kernel) is newer than every known family)"
+    }
     if anonymize { metadata.hostName = nil }
     let compression: CaptureCompression = output.hasSuffix(".pcapng") ? .none : .zstd(level: level)
     func open(_ path: String) throws -> CaptureFileWriter {
@@ -147,19 +228,26 @@ struct RecordCommand: ParsableCommand {
         try open(RotatedName.path(output, index: index))
       }
     }
-    var added = 0
-    var removed = 0
     let start = Date()
     let frameLimit = frames
-    let client = try runClient(
-      transport: recorder, configuration: configuration, duration: try source.clientDuration(),
-      format: format ?? .text, label: source.simulate ? "simulator" : "kernel", quiet: format == nil
-    ) { event in
-      if case .streamAdded = event { added += 1 }
-      if case .streamRemoved = event { removed += 1 }
-    } stopWhen: {
-      frameLimit.map { recorder.framesRecorded >= $0 } ?? false
+    let run: ClientRun
+    do {
+      run = try runClient(
+        transport: recorder, configuration: configuration, duration: try source.clientDuration(),
+        format: format ?? .text, label: source.simulate ? "simulator" : "kernel", quiet: format == nil,
+        keepGoing: client.keepGoing
+      ) { _ in
+      } stopWhen: {
+        frameLimit.map { recorder.framesRecorded >= $0 } ?? false
+      }
+    } catch {
+      // What was recorded is the evidence: close the file properly before exiting.
+      try? recorder.writer.close(statistics: [0: recorder.captureStatistics])
+      printError("ntstat: the capture so far is in \(output)")
+      throw error
     }
+    let client = run.client
+    let (added, removed) = (run.added, run.removed)
     do {
       try recorder.writer.close(statistics: [0: recorder.captureStatistics])
     } catch {
@@ -176,7 +264,7 @@ struct RecordCommand: ParsableCommand {
     let stats = client.statistics
     let summary = [
       "recorded \(recorder.framesRecorded) frames (\(stats.datagramsReceived) from the kernel, \(stats.requestsSent) requests) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s",
-      "streams: \(added) added, \(removed) removed; drops: \(stats.kernelDrops) kernel, \(recorder.transportDrops + recorder.writer.totalOverflowDrops) recorder",
+      "streams: \(added) added, \(removed) removed; drops: \(stats.kernelDrops) kernel, \(recorder.transportDrops + recorder.writer.totalOverflowDrops) recorder; decode failures: \(stats.malformedDatagrams)",
       "\(recorder.files.count == 1 ? "file" : "files"): \(ByteSizeParser.text(total))",
     ]
     printError(summary.joined(separator: "\n"))

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 
 /// The `ntstat` command line. Exit codes: 0 success, 1 the input did not decode (a result, like
-/// diff(1)'s "different"), 2 trouble (bad arguments, unreadable files).
+/// diff(1)'s "different"; for `doctor`, ntstat does not work here), 2 trouble (bad arguments,
+/// unreadable files), 3 the kernel refused every provider, 4 the kernel's layouts do not fit the
+/// layout family.
 public struct NtstatCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "ntstat",
@@ -10,7 +12,8 @@ public struct NtstatCommand: ParsableCommand {
       "Watch, record, simulate and decode macOS network statistics (com.apple.network.statistics) for every XNU layout family.",
     version: NtstatVersion.string,
     subcommands: [
-      WatchCommand.self, RecordCommand.self, ReplayCommand.self, DiffCommand.self, SimulateCommand.self,
+      WatchCommand.self, RecordCommand.self, DoctorCommand.self, ReplayCommand.self, DiffCommand.self,
+      SimulateCommand.self,
       DecodeCommand.self,
       InspectCommand.self,
       CatCommand.self, ConvertCommand.self, SliceCommand.self, FamiliesCommand.self,

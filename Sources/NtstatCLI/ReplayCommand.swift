@@ -105,7 +105,9 @@ struct ReplayCommand: ParsableCommand {
     transport.endTime = to
     transport.endFrame = toFrame
     transport.paceFrom = from ?? .zero
-    let configuration = transport.recordedConfiguration ?? ClientConfiguration()
+    var configuration = transport.recordedConfiguration ?? ClientConfiguration()
+    // A family the user chose is forced: what does not fit it is reported, not fatal.
+    if override != nil { configuration.familyTrust = .forced }
     let client = NetworkStatisticsClient(transport: transport, configuration: configuration)
     var printer = EventPrinter(format: format, time: .elapsed(origin: .zero), origin: .zero)
     printer.begin(family: transport.family, source: (file as NSString).lastPathComponent)
@@ -125,6 +127,10 @@ struct ReplayCommand: ParsableCommand {
       }
     } catch let error as CaptureError {
       damage = error
+    } catch let error as ClientError {
+      printer.flush()
+      printError("ntstat: \(file): \(error); replay it with --family F to decode it as another family")
+      throw ExitCode(exitLayoutMismatch)
     } catch {
       printer.flush()
       printError("ntstat: \(error)")

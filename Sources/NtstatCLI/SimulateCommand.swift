@@ -44,7 +44,7 @@ struct SimulateCommand: ParsableCommand {
     defer { transport.close() }
     var removed: [SourceRef: NetworkStream] = [:]
     var added = Set<SourceRef>()
-    let client = try runClient(
+    let run = try runClient(
       transport: transport, configuration: configuration, duration: try options.clientDuration(),
       format: .text, label: "simulator", quiet: true
     ) { event in
@@ -88,7 +88,7 @@ struct SimulateCommand: ParsableCommand {
     }
     let k = simulator.kernel.statistics
     printError(
-      "simulated \(simulator.family) for \(simulator.now) s: \(truth.count) flows, \(k.datagramsQueued) datagrams (\(k.messagesQueued) messages), \(k.enobufs) ENOBUFS, \(k.sourcesNotAdded) sources never added; client: \(added.count) streams added, \(client.statistics.requestsSent) requests, \(client.statistics.kernelDrops) drops seen"
+      "simulated \(simulator.family) for \(simulator.now) s: \(truth.count) flows, \(k.datagramsQueued) datagrams (\(k.messagesQueued) messages), \(k.enobufs) ENOBUFS, \(k.sourcesNotAdded) sources never added; client: \(added.count) streams added, \(run.client.statistics.requestsSent) requests, \(run.client.statistics.kernelDrops) drops seen"
     )
     if mismatches.isEmpty {
       printError("client view matches the simulator's ground truth")

@@ -30,6 +30,22 @@ struct SourceOptions: ParsableArguments {
   @Flag(name: .long, help: "Simulate in real time (same as --speed 1).") var realtime = false
   @Flag(name: .long, help: "Simulate a client without PRIV_NET_PRIVILEGED_NETWORK_STATISTICS.")
   var unprivileged = false
+  @Option(
+    name: .long,
+    help:
+      "With --simulate: the Darwin release the kernel reports (e.g. 25.0.0), to simulate a kernel newer than its family."
+  )
+  var kernelRelease: String?
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "With --simulate: answer with a changed layout.",
+      discussion: "One of: \(LayoutChange.allCases.map(\.rawValue).joined(separator: ", ")).")
+  )
+  var layoutChange: String?
+
+  /// Whether the client may use privileged providers: root live, or not --unprivileged simulated.
+  var privileged: Bool { simulate ? !unprivileged : geteuid() == 0 }
 
   func durationNanoseconds() throws -> UInt64? {
     guard let duration else { return simulate ? 60_000_000_000 : nil }
@@ -52,8 +68,55 @@ struct SourceOptions: ParsableArguments {
     }
   }
 
-  /// The transport, plus what a capture's metadata should say about it.
+  /// The kernel the simulator should report, and its layout change (validated).
+  func simulatedKernelOptions() throws -> (DarwinVersion?, LayoutChange?) {
+    let release = try kernelRelease.map { text -> DarwinVersion in
+      guard let version = DarwinVersion(text) else {
+        throw ValidationError("--kernel-release: \"\(text)\" is not a Darwin release (e.g. 25.0.0)")
+      }
+      return version
+    }
+    let change = try layoutChange.map { text -> LayoutChange in
+      guard let change = LayoutChange(rawValue: text) else {
+        throw ValidationError(
+          "--layout-change: unknown \"\(text)\" (have \(LayoutChange.allCases.map(\.rawValue).joined(separator: ", ")))"
+        )
+      }
+      return change
+    }
+    if !simulate, release != nil || change != nil {
+      throw ValidationError("--kernel-release and --layout-change need --simulate")
+    }
+    return (release, change)
+  }
+
+  /// The family the client decodes with, and how far it is trusted, for a kernel that says
+  /// `kernel` of itself. An unknown newer kernel gets the newest family tentatively (checked
+  /// against its first replies), unless --assume-newest forces it.
+  static func clientFamily(
+    for kernel: KernelVersion, override: LayoutFamily?, assumeNewest: Bool
+  ) throws -> (LayoutFamily, ClientConfiguration.FamilyTrust) {
+    if let override { return (override, .forced) }
+    do {
+      return (try LayoutFamily.select(for: kernel), .known)
+    } catch .unknownNewerKernel {
+      return (.newest, assumeNewest ? .forced : .tentative(kernel: kernel.description))
+    } catch {
+      printError("ntstat: \(error)")
+      throw ExitCode(2)
+    }
+  }
+
+  /// The transport, plus what a capture's metadata should say about it, and the family the
+  /// client should decode with (nil: the transport's, trusted).
   func makeTransport(receiveBufferSize: Int) throws -> (ClientTransport, CaptureMetadata) {
+    let (transport, metadata, _) = try makeClientTransport(receiveBufferSize: receiveBufferSize)
+    return (transport, metadata)
+  }
+
+  func makeClientTransport(
+    receiveBufferSize: Int
+  ) throws -> (ClientTransport, CaptureMetadata, (LayoutFamily, ClientConfiguration.FamilyTrust)) {
     var metadata = CaptureMetadata()
     metadata.recorderVersion = NtstatVersion.string
     metadata.receiveBufferSize = receiveBufferSize
@@ -79,34 +142,54 @@ struct SourceOptions: ParsableArguments {
         metadata.extra["ntstat.simulator.seed"] = String(seed)
         if let rate { metadata.extra["ntstat.simulator.rates"] = rate }
       }
-      let kernel = SimulatedKernel(
-        family: family, workload: workload, configuration: KernelConfiguration(privileged: !unprivileged))
+      let (release, change) = try simulatedKernelOptions()
+      var configuration = KernelConfiguration(privileged: !unprivileged, reportedRelease: release, layoutChange: change)
+      // An exact version (`--family xnu-3789.21.4`) is simulated as that tag.
+      if let text = self.family, text.hasPrefix("xnu-"), let xnu = XNUVersion(text), xnu.components.count >= 2,
+        LayoutFamily(rawValue: text) == nil
+      {
+        configuration.xnu = xnu
+      }
+      let kernel = SimulatedKernel(family: family, workload: workload, configuration: configuration)
       let transport = try SimulatorTransport(
         kernel: kernel, receiveBufferSize: receiveBufferSize, speed: realtime ? 1 : speed)
+      // The client chooses as it would live: from what the kernel reports.
+      let choice =
+        release == nil
+        ? (family, ClientConfiguration.FamilyTrust.known)
+        : try Self.clientFamily(for: kernel.reportedKernel, override: nil, assumeNewest: assumeNewest)
       metadata.simulated = true
-      metadata.family = family
-      metadata.kernelVersion = "ntstat simulator \(NtstatVersion.string) (\(family) layouts and behaviour)"
+      metadata.family = choice.0
+      metadata.kernelVersion = kernel.reportedVersionString
+      metadata.darwinRelease = kernel.reportedKernel.darwin?.description
+      metadata.extra["ntstat.simulator"] =
+        "ntstat simulator \(NtstatVersion.string) (\(family) layouts, behaviour of \(kernel.behaviour.xnu))"
+        + (change.map { ", layout change \($0.rawValue)" } ?? "")
       metadata.hardware = "simulated"
-      return (transport, metadata)
+      return (transport, metadata, choice)
     }
-    let override = try familyOverride(family, assumeNewest: assumeNewest)
+    let override = try familyOverride(family, assumeNewest: true)
     let transport: DatagramSocketTransport
     do {
+      // Opened whatever the kernel's version: the family is chosen (and checked) below.
       transport = try DatagramSocketTransport.kernelControl(
-        family: override, receiveBufferSize: receiveBufferSize, assumeNewest: assumeNewest)
+        family: override ?? .newest, receiveBufferSize: receiveBufferSize, assumeNewest: true)
     } catch {
       printError("ntstat: \(error)")
       throw ExitCode(2)
     }
+    let choice = try Self.clientFamily(
+      for: transport.kernelVersion ?? DatagramSocketTransport.runningKernel(), override: override,
+      assumeNewest: assumeNewest)
     let host = HostDescription.current()
-    metadata.family = transport.family
+    metadata.family = choice.0
     metadata.kernelVersion = host.kernelVersion
     metadata.darwinRelease = host.release
     metadata.macOSVersion = host.productVersion
     metadata.macOSBuild = host.productBuild
     metadata.hardware = host.hardware
     metadata.hostName = host.hostName
-    return (transport, metadata)
+    return (transport, metadata, choice)
   }
 }
 
@@ -127,9 +210,20 @@ struct ClientOptions: ParsableArguments {
   @Option(name: .long, help: "Receive buffer to ask for (SO_RCVBUF), bytes.") var rcvbuf: Int = 1 << 20
   @Flag(name: .long, help: "Poll as libntstat did: GET_SRC_DESC per source, plain QUERY_SRC ALL.")
   var plainCounts = false
+  @Flag(name: .long, help: "Keep running when the kernel refuses every provider (default: exit 3).")
+  var keepGoing = false
 
-  func configuration() throws -> ClientConfiguration {
+  /// The providers asked for by default: all of them, less those that need
+  /// PRIV_NET_PRIVILEGED_NETWORK_STATISTICS (conn, udp-subflow from xnu-8792.61.2) for a client
+  /// that lacks it. Named with --provider, they are asked for all the same.
+  static func defaultProviders(privileged: Bool) -> [ProviderKind] {
+    let all = ClientConfiguration().providers
+    return privileged ? all : all.filter { $0 != .connUserland && $0 != .udpSubflow }
+  }
+
+  func configuration(privileged: Bool = true) throws -> ClientConfiguration {
     var c = ClientConfiguration()
+    c.providers = Self.defaultProviders(privileged: privileged)
     if !providers.isEmpty {
       c.providers = try providers.map { name in
         guard let kind = ProviderKind(rawValue: name) else {

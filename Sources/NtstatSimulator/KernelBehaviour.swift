@@ -1,12 +1,37 @@
 import NtstatWire
 
-/// What `ntstat.c` does differently from family to family, as the simulator models it. Each
-/// family is modelled at its newest public tag (where behaviour changed inside a family, the
-/// later behaviour wins); `docs/simulator.md` lists the sources.
+/// What `ntstat.c` does differently from family to family, as the simulator models it. A
+/// family is modelled at its newest public tag unless an exact XNU version is given; where
+/// behaviour changed inside a family (the EAGAIN rule of 3789.1.32 and .21.4), the version
+/// decides. `docs/simulator.md` lists the sources.
 public struct KernelBehaviour: Hashable, Sendable {
   public let family: LayoutFamily
+  /// The exact kernel modelled.
+  public let xnu: XNUVersion
 
-  public init(family: LayoutFamily) { self.family = family }
+  public init(family: LayoutFamily, xnu: XNUVersion? = nil) {
+    self.family = family
+    self.xnu = xnu ?? Self.newestTag(of: family)
+  }
+
+  /// The newest public XNU tag of each family (`apple-oss-distributions/xnu`).
+  public static func newestTag(of family: LayoutFamily) -> XNUVersion {
+    switch family {
+    case .xnu1699: return XNUVersion(1699, 32, 7)
+    case .xnu2050: return XNUVersion(2050, 48, 11)
+    case .xnu2422: return XNUVersion(2422, 115, 4)
+    case .xnu2782: return XNUVersion(2782, 40, 9)
+    case .xnu3247: return XNUVersion(3248, 60, 10)
+    case .xnu3789: return XNUVersion(3789, 70, 16)
+    case .xnu4570: return XNUVersion(4903, 270, 47)
+    case .xnu6153: return XNUVersion(6153, 141, 1)
+    case .xnu7195: return XNUVersion(7195, 141, 2)
+    case .xnu8019_41: return XNUVersion(8019, 41, 5)
+    case .xnu8019_61: return XNUVersion(8796, 141, 3)
+    case .xnu10002: return XNUVersion(10063, 141, 1)
+    case .xnu11215: return XNUVersion(11417, 121, 6)
+    }
+  }
 
   /// Providers `nstat_init` registers in the published source of the family's newest tag.
   /// The header may declare more (userland TCP/UDP from 3789, QUIC from 6153): from 4570 to
@@ -25,6 +50,25 @@ public struct KernelBehaviour: Hashable, Sendable {
         .route, .tcpKernel, .udpKernel, .ifnet, .tcpUserland, .udpUserland, .quicUserland, .connUserland, .udpSubflow,
       ]
     }
+  }
+
+  /// XNU majors by Darwin major, as released (12377 is macOS 26's; later ones are guesses that
+  /// only serve to make a simulated newer kernel's version string look like a real one).
+  static let xnuMajors: [Int: Int] = [
+    11: 1699, 12: 2050, 13: 2422, 14: 2782, 15: 3248, 16: 3789, 17: 4570, 18: 4903, 19: 6153, 20: 7195,
+    21: 8019, 22: 8796, 23: 10002, 24: 11215, 25: 12377,
+  ]
+
+  /// An XNU version a kernel of Darwin `major` would report.
+  public static func xnu(forDarwinMajor major: Int) -> XNUVersion? {
+    if let known = xnuMajors[major] { return XNUVersion(known, 1, 1) }
+    return major > 25 ? XNUVersion(12377 + (major - 25) * 1000, 1, 1) : nil
+  }
+
+  /// The Darwin release of an XNU version (the minor is not modelled: `.0`).
+  public static func darwinRelease(of xnu: XNUVersion) -> DarwinVersion? {
+    let major = xnuMajors.filter { $0.value <= xnu.major }.max { $0.value < $1.value }?.key
+    return major.map { DarwinVersion($0, 0, 0) }
   }
 
   /// Header `length`/`flags`, packed replies, continuation, error-with-request (3247+).
@@ -63,9 +107,28 @@ public struct KernelBehaviour: Hashable, Sendable {
   /// `QUERY_CONTINUATION_SRC_COUNT` on macOS.
   public let continuationBatch = 100
 
-  /// 3247 up to 3789.21.4: a non-continuation query with a new context also cancels an open
-  /// paced query with EAGAIN (`nstat_control_begin_query`); removed in 3789.31.2.
-  public var eagainOnPlainQuery: Bool { family == .xnu3247 }
+  /// 3247 up to 3789.21.4: any query without CONTINUATION and with another context (GET_UPDATE,
+  /// QUERY_SRC or GET_SRC_DESC, for one source or ALL) cancels an open paced query with EAGAIN
+  /// on the paced query's context, and leaves that query open (`nstat_control_begin_query`,
+  /// `xnu-3248.60.10:bsd/net/ntstat.c:4016-4025`, `xnu-3789.21.4:bsd/net/ntstat.c:4594-4603`);
+  /// removed in 3789.31.2 (`:4581-4604`).
+  public var eagainOnPlainQuery: Bool {
+    family == .xnu3247 || (family == .xnu3789 && xnu < XNUVersion(3789, 31, 2))
+  }
+
+  /// From 8019.80.24, when the kernel registers them, the userland watchers (TCP, UDP, QUIC,
+  /// conn, UDP subflow) return the error of a SRC_ADDED that did not queue, so ADD_ALL is
+  /// answered ERROR(ENOBUFS) although the subscription stays active
+  /// (`nstat_userland_protocol_add_watcher`, `nstat_generic_provider_add_watcher`,
+  /// `xnu-11417.121.6:bsd/net/ntstat.c:2877-2910, 3581-3630`). The kernel TCP/UDP watchers
+  /// ignore it and send SUCCESS (`nstat_tcp_add_watcher`, `:1771-1810`).
+  public func addAllReportsQueueFailure(_ provider: ProviderKind) -> Bool {
+    guard family >= .xnu8019_61 else { return false }
+    switch provider {
+    case .tcpUserland, .udpUserland, .quicUserland, .connUserland, .udpSubflow: return true
+    default: return false
+    }
+  }
 
   /// SRC_REMOVED carries CLOSED_AFTER_DROP/FILTER from 8019.61.
   public var closedAfterFlags: Bool { family >= .xnu8019_61 }

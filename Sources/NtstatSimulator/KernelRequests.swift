@@ -3,8 +3,11 @@ import NtstatWire
 /// Request handling: `nstat_control_send` and the `nstat_control_handle_*` functions.
 extension SimulatedKernel {
   /// `send()` of one request datagram at `time`. Replies are queued for ``receive()``. The
-  /// return value is what `send()` itself returns: 0, or EINVAL for a datagram shorter than a
-  /// header (nothing is queued then). A refused request is answered in band with ERROR.
+  /// return value is what `send()` itself returns: 0, EINVAL for a datagram shorter than a
+  /// header (nothing is queued then), or ENOBUFS when the request failed and its ERROR did not
+  /// fit the receive buffer either (`nstat_client_send` returns the result of queueing the
+  /// error, `xnu-11417.121.6:bsd/net/ntstat.c:6864-6897`; `xnu-2422.115.4:ntstat.c:2436-2448`).
+  /// A refused request is otherwise answered in band with ERROR.
   @discardableResult
   public mutating func handleRequest(_ datagram: [UInt8], at time: MonotonicTime) -> Int32 {
     advance(to: time)
@@ -31,20 +34,24 @@ extension SimulatedKernel {
       // Shorter than the request struct: `mbuf_copydata` fails in the handler.
       result = DarwinErrno.einval
     }
-    if result != 0 {
-      // 3247+: the error is prepended to a copy of the request when possible.
-      let copy = behaviour.modernHeader ? request : []
-      sendError(result, context: context, request: copy)
-    }
-    return 0
+    guard result != 0 else { return 0 }
+    // 3247+: the error is prepended to a copy of the request; if that does not queue, the
+    // bare error is tried.
+    if behaviour.modernHeader, sendError(result, context: context, request: request) { return 0 }
+    if sendError(result, context: context) { return 0 }
+    statistics.failedSends += 1
+    return DarwinErrno.enobufs
   }
 
-  mutating func sendError(_ errno: Int32, context: UInt64, request: [UInt8] = []) {
-    statistics.errorsSent += 1
+  /// Queues ERROR (critical); false if even that did not fit.
+  @discardableResult
+  mutating func sendError(_ errno: Int32, context: UInt64, request: [UInt8] = []) -> Bool {
     let reply = Message(
       context: context, .error(ErrorReply(errno: errno, reserved: family >= .xnu4570 ? 0 : nil, failedRequest: request))
     )
-    _ = enqueue([reply], critical: true)
+    guard enqueue([reply], critical: true) else { return false }
+    statistics.errorsSent += 1
+    return true
   }
 
   mutating func dispatch(_ message: Message, context: UInt64) -> Int32 {
@@ -132,7 +139,11 @@ extension SimulatedKernel {
     }
     for id in (liveOrder[kind] ?? []).reversed() {
       guard let flow = live[id], sourceByFlow[id] == nil else { continue }
-      if !addWatchedSource(flow, subscription: subscription, context: 0) { break }
+      if !addWatchedSource(flow, subscription: subscription, context: 0) {
+        // The subscription stays either way; only the answer differs.
+        if behaviour.addAllReportsQueueFailure(kind) { return DarwinErrno.enobufs }
+        break
+      }
     }
     _ = enqueue([Message(context: context, .success)], critical: true)
     return 0
@@ -152,7 +163,16 @@ extension SimulatedKernel {
   /// QUERY_SRC, GET_SRC_DESC and GET_UPDATE, for one source or ALL, with pacing
   /// (`nstat_control_begin_query`/`_end_query`) and packing (`nstat_accumulate_msg`).
   mutating func query(_ kind: QueryKind, ref: SourceRef, context: UInt64, flags: MessageFlags) -> Int32 {
-    if ref != .all { return querySpecific(kind, ref: ref, context: context) }
+    if ref != .all {
+      // `nstat_control_begin_query` runs for one source too: on the kernels that cancel an
+      // open paced query for any plain request, it does so here, and the query stays open.
+      if behaviour.modernHeader, behaviour.eagainOnPlainQuery, !flags.contains(.continuation), queryContext != 0,
+        queryContext != context
+      {
+        cancelPacedQuery()
+      }
+      return querySpecific(kind, ref: ref, context: context)
+    }
     if kind == .counts { requestedCounts = true }
     let partial = behaviour.modernHeader && beginQuery(context: context, flags: flags)
     let packs =
@@ -171,10 +191,7 @@ extension SimulatedKernel {
       // template straight into the datagram being packed.
       if kind == .update, packs, let template = updateTemplate(source) {
         if template.count <= behaviour.updatePackLimit {
-          guard let base = packer.reserve(template, into: &self) else {
-            result = DarwinErrno.enobufs
-            break
-          }
+          let base = packer.reserve(template, into: &self)
           patchUpdate(source, in: &packer.buffer, at: base)
         }
       } else if let message = message(kind, for: source, context: packs ? 0 : context),
@@ -184,10 +201,7 @@ extension SimulatedKernel {
         if packs, kind != .counts, bytes.count > limit {
           // EOPNOTSUPP from nstat_control_append_*: skipped, silently.
         } else if packs {
-          if !packer.append(bytes, into: &self) {
-            result = DarwinErrno.enobufs
-            break
-          }
+          packer.append(bytes, into: &self)
         } else if !enqueue(datagram: bytes, messages: 1, critical: false), behaviour.modernHeader {
           // ≤2782 carries on past a failed message; 3247+ gives up and reports ENOBUFS.
           result = DarwinErrno.enobufs
@@ -254,7 +268,9 @@ extension SimulatedKernel {
   mutating func beginQuery(context: UInt64, flags: MessageFlags) -> Bool {
     let partial = flags.contains(.continuation)
     if partial || behaviour.eagainOnPlainQuery, queryContext != context, queryContext != 0 {
-      sendError(DarwinErrno.eagain, context: queryContext)
+      cancelPacedQuery()
+      // A plain ALL query ends the sequence itself (`nstat_control_end_query`); a new paced
+      // one replaces it below.
       queryContext = 0
     }
     if partial, queryContext != context {
@@ -262,6 +278,13 @@ extension SimulatedKernel {
       querySequence += 1
     }
     return partial
+  }
+
+  /// `nstat_send_error(state, state->ncs_context, EAGAIN)`: the open paced query's context is
+  /// told to start again (its sequence is not reset).
+  mutating func cancelPacedQuery() {
+    statistics.pacedQueriesCancelled += 1
+    sendError(DarwinErrno.eagain, context: queryContext)
   }
 
   mutating func querySpecific(_ kind: QueryKind, ref: SourceRef, context: UInt64) -> Int32 {
@@ -287,22 +310,25 @@ extension SimulatedKernel {
 }
 
 /// `nstat_accumulate_msg`: messages copied back to back into one datagram of at most
-/// `NSTAT_MAX_MSG_SIZE` (4096) bytes.
+/// `NSTAT_MAX_MSG_SIZE` (4096) bytes. A full datagram is flushed with `ctl_enqueuembuf`, and a
+/// flush that fails is freed and forgotten: the query carries on and still ends with SUCCESS
+/// (`nstat_flush_accumulated_msgs` and its callers ignore the result in every family that
+/// packs, `xnu-3248.60.10:bsd/net/ntstat.c:2826-2844`,
+/// `xnu-11417.121.6:bsd/net/ntstat.c:5271-5330`). The client sees the loss only as sources
+/// missing from a complete poll.
 struct Packer {
   static let maximum = 4096
   var buffer: [UInt8] = []
   var messages = 0
 
-  mutating func append(_ message: [UInt8], into kernel: inout SimulatedKernel) -> Bool {
-    reserve(message, into: &kernel) != nil
+  mutating func append(_ message: [UInt8], into kernel: inout SimulatedKernel) {
+    _ = reserve(message, into: &kernel)
   }
 
-  /// Appends `message` and returns where it starts in ``buffer`` (nil: ENOBUFS on the flush
-  /// that had to come first), so the caller can patch it in place.
-  mutating func reserve(_ message: [UInt8], into kernel: inout SimulatedKernel) -> Int? {
-    if !buffer.isEmpty, buffer.count + message.count > Self.maximum {
-      guard flush(into: &kernel) else { return nil }
-    }
+  /// Appends `message` and returns where it starts in ``buffer``, so the caller can patch it in
+  /// place.
+  mutating func reserve(_ message: [UInt8], into kernel: inout SimulatedKernel) -> Int {
+    if !buffer.isEmpty, buffer.count + message.count > Self.maximum { flush(into: &kernel) }
     if buffer.isEmpty { buffer.reserveCapacity(Self.maximum) }
     let base = buffer.count
     buffer += message
@@ -310,12 +336,12 @@ struct Packer {
     return base
   }
 
-  @discardableResult
-  mutating func flush(into kernel: inout SimulatedKernel) -> Bool {
-    guard !buffer.isEmpty else { return true }
-    let queued = kernel.enqueue(datagram: buffer, messages: messages, critical: false)
+  mutating func flush(into kernel: inout SimulatedKernel) {
+    guard !buffer.isEmpty else { return }
+    if !kernel.enqueue(datagram: buffer, messages: messages, critical: false) {
+      kernel.statistics.packedDatagramsLost += 1
+    }
     buffer.removeAll(keepingCapacity: true)
     messages = 0
-    return queued
   }
 }

@@ -2,19 +2,35 @@
 /// for it (`bsd/kern/kern_control.c`): datagrams wait here until the client reads them, and a
 /// datagram that does not fit is refused with ENOBUFS.
 ///
-/// With `CTL_FLAG_REG_CRIT` (xnu-2782+), ordinary messages must leave a quarter of the buffer
-/// free; critical ones (SUCCESS, ERROR, SRC_REMOVED) may use the rest and may grow the buffer
-/// to 1.25 × its size, at most 256 KiB. Bytes are counted as datagram bytes; the kernel counts
-/// mbuf storage, which is somewhat larger, so a real buffer fills a little sooner.
+/// `ctl_rcvbspace` (`xnu-11417.121.6:bsd/kern/kern_control.c:918-990`) with
+/// `CTL_FLAG_REG_CRIT` (xnu-2782+):
+/// - an ordinary message (SRC_ADDED, COUNTS, DESC, UPDATE) is refused once less than a quarter
+///   of the buffer is free, or when it does not fit;
+/// - a critical one (SUCCESS, ERROR, SRC_REMOVED) is taken whenever it fits; when it does not,
+///   the buffer grows by what is missing plus an mbuf (256 bytes), up to
+///   min(1.25 × the size the client asked for, `ctl_autorcvbuf_max` = 256 KiB). With a 1 MiB
+///   buffer that limit is below the buffer, so it never grows: critical messages simply get
+///   the whole megabyte.
+///
+/// Bytes are counted as datagram bytes; the kernel counts mbuf storage, which is somewhat
+/// larger, so a real buffer fills a little sooner.
 public struct ReceiveQueue: Sendable {
+  /// `sb_hiwat`: the buffer's size now (grown by critical messages).
   public private(set) var capacity: Int
+  /// `sb_idealsize`: the size the client asked for.
+  public private(set) var idealSize: Int
   public let criticalReserve: Bool
   public private(set) var usedBytes = 0
   private var items: [[UInt8]] = []
   private var head = 0
+  /// `ctl_autorcvbuf_max`.
+  static let autoGrowthLimit = 256 * 1024
+  /// `_MSIZE`, the leeway a growth adds.
+  static let mbufSize = 256
 
   public init(capacity: Int, criticalReserve: Bool) {
     self.capacity = capacity
+    idealSize = capacity
     self.criticalReserve = criticalReserve
   }
 
@@ -22,23 +38,28 @@ public struct ReceiveQueue: Sendable {
   public var isEmpty: Bool { head == items.count }
 
   /// As `setsockopt(SO_RCVBUF)` on the client's socket would.
-  public mutating func resize(to bytes: Int) { capacity = max(512, bytes) }
+  public mutating func resize(to bytes: Int) {
+    capacity = max(512, bytes)
+    idealSize = capacity
+  }
 
   /// Queues a datagram; false means ENOBUFS (nothing queued).
   public mutating func enqueue(_ datagram: [UInt8], critical: Bool) -> Bool {
-    let free = capacity - usedBytes
-    let fits: Bool
-    if !criticalReserve {
-      fits = datagram.count <= free
-    } else if critical {
-      fits = usedBytes + datagram.count <= min(capacity + capacity / 4, 256 * 1024)
-    } else {
-      fits = datagram.count <= free - capacity / 4
-    }
-    guard fits else { return false }
+    guard fits(datagram.count, critical: critical) else { return false }
     usedBytes += datagram.count
     items.append(datagram)
     return true
+  }
+
+  private mutating func fits(_ size: Int, critical: Bool) -> Bool {
+    let space = capacity - usedBytes
+    guard criticalReserve else { return size <= space }
+    guard critical else { return space >= capacity / 4 && space >= size }
+    if size <= space { return true }
+    let limit = min(idealSize + idealSize / 4, Self.autoGrowthLimit)
+    guard capacity < limit else { return false }
+    capacity = min(capacity + size - space + Self.mbufSize, limit)
+    return size <= capacity - usedBytes
   }
 
   /// The oldest datagram, as `recv()` would return it.

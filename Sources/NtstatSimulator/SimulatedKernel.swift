@@ -9,10 +9,24 @@ public struct KernelConfiguration: Hashable, Sendable {
   /// grant). Unprivileged clients get EPERM for SUBSCRIBE_SYSINFO and, from 8792.61.2, for
   /// ADD_ALL on conn and UDP-subflow.
   public var privileged = true
+  /// The exact kernel whose behaviour is modelled (nil: the family's newest public tag).
+  /// Some rules changed inside a family (``KernelBehaviour/eagainOnPlainQuery``).
+  public var xnu: XNUVersion?
+  /// The Darwin release the kernel reports (`uname -r`), to simulate a kernel newer than the
+  /// family it speaks (nil: the release of the family's modelled tag).
+  public var reportedRelease: DarwinVersion?
+  /// Layouts changed from the family's, as a kernel newer than the library might have them.
+  public var layoutChange: LayoutChange?
 
-  public init(receiveBufferSize: Int = 8192, privileged: Bool = true) {
+  public init(
+    receiveBufferSize: Int = 8192, privileged: Bool = true, xnu: XNUVersion? = nil,
+    reportedRelease: DarwinVersion? = nil, layoutChange: LayoutChange? = nil
+  ) {
     self.receiveBufferSize = receiveBufferSize
     self.privileged = privileged
+    self.xnu = xnu
+    self.reportedRelease = reportedRelease
+    self.layoutChange = layoutChange
   }
 }
 
@@ -27,6 +41,13 @@ public struct KernelStatistics: Hashable, Sendable {
   public var errorsSent: UInt64 = 0
   /// Unsolicited SRC_ADDED that did not fit: the kernel frees the source and never tells.
   public var sourcesNotAdded: UInt64 = 0
+  /// Packed datagrams whose flush failed: freed, and the query still answered SUCCESS
+  /// (`nstat_flush_accumulated_msgs`), so the client is never told.
+  public var packedDatagramsLost: UInt64 = 0
+  /// Requests whose ERROR did not fit either: `send()` itself failed with ENOBUFS.
+  public var failedSends: UInt64 = 0
+  /// ERROR(EAGAIN) sent to cancel an open paced query.
+  public var pacedQueriesCancelled: UInt64 = 0
 
   public init() {}
 }
@@ -95,7 +116,7 @@ public struct SimulatedKernel: Sendable {
   }
 
   public init(family: LayoutFamily, workload: Workload, configuration: KernelConfiguration = KernelConfiguration()) {
-    behaviour = KernelBehaviour(family: family)
+    behaviour = KernelBehaviour(family: family, xnu: configuration.xnu)
     self.configuration = configuration
     self.workload = workload
     encoder = MessageEncoder(family: family)
@@ -324,7 +345,9 @@ public struct SimulatedKernel: Sendable {
     return enqueue(datagram: datagram, messages: messages.count, critical: critical)
   }
 
-  mutating func enqueue(datagram: [UInt8], messages: Int, critical: Bool) -> Bool {
+  mutating func enqueue(datagram original: [UInt8], messages: Int, critical: Bool) -> Bool {
+    var datagram = original
+    if let layoutChange = configuration.layoutChange { datagram = layoutChange.apply(to: datagram, decoder: decoder) }
     guard queue.enqueue(datagram, critical: critical) else {
       statistics.enobufs += 1
       return false
@@ -333,6 +356,23 @@ public struct SimulatedKernel: Sendable {
     statistics.messagesQueued += UInt64(messages)
     statistics.bytesQueued += UInt64(datagram.count)
     return true
+  }
+
+  /// What `uname` says on this kernel: its Darwin release and an XNU version string.
+  public var reportedKernel: KernelVersion {
+    if let release = configuration.reportedRelease {
+      let xnu = KernelBehaviour.xnu(forDarwinMajor: release.major) ?? behaviour.xnu
+      return KernelVersion(darwin: release, xnu: xnu)
+    }
+    return KernelVersion(darwin: KernelBehaviour.darwinRelease(of: behaviour.xnu), xnu: behaviour.xnu)
+  }
+
+  /// `uname -v` as the kernel would print it.
+  public var reportedVersionString: String {
+    let kernel = reportedKernel
+    let release = kernel.darwin.map(\.description) ?? "?"
+    let build = (kernel.xnu ?? behaviour.xnu).description.dropFirst(4)
+    return "Darwin Kernel Version \(release): simulated; root:xnu-\(build)~1/RELEASE_ARM64_T8103"
   }
 
   /// The ground truth so far: every flow the host had, what the client was told.

@@ -128,7 +128,8 @@ public enum FamilySelectionError: Error, Hashable, Sendable, CustomStringConvert
     case .unknownNewerKernel(let kernel, let newest):
       return
         "kernel \(kernel) is newer than the newest known layout family \(newest) (macOS \(newest.macOSReleases)); "
-        + "its structs may differ. Pass --assume-family newest (or a family name) to decode it as \(newest) anyway"
+        + "its structs may differ. Pass --assume-newest (or --family newest, or a family name) to decode it as "
+        + "\(newest) anyway; live, ntstat checks \(newest) against what the kernel sends"
     case .tooOld(let kernel):
       return "kernel \(kernel) predates the first ntstat layout (xnu-1699, OS X 10.7)"
     case .noVersion:
@@ -143,7 +144,7 @@ public enum FamilySelectionError: Error, Hashable, Sendable, CustomStringConvert
 extension LayoutFamily {
   /// The newest Darwin major and XNU major this library has seen layouts for; anything above is
   /// an unknown newer kernel.
-  static let newestKnownDarwinMajor = 24
+  public static let newestKnownDarwinMajor = 24
   static let newestKnownXNUMajor = 11999
 
   /// The family of an XNU version, by range.

@@ -11,7 +11,7 @@ import Testing
   func addAllSendsAddedNewestFirstThenSuccess(family: LayoutFamily) throws {
     // nstat_control_handle_add_all → nstat_tcp_add_watcher: one SRC_ADDED (context 0) per
     // existing pcb, newest first, then SUCCESS with the request's context.
-    var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 3))
+    var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 3))
     let context = try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.tcpKernel))))
     let replies = try h.drainMessages()
     #expect(replies.map(\.tag) == ["ADDED", "ADDED", "ADDED", "SUCCESS"])
@@ -30,7 +30,7 @@ import Testing
 
   @Test(arguments: families)
   func addAllErrors(family: LayoutFamily) throws {
-    var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 1))
+    var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 1))
     // Unknown provider id: ENOENT (nstat_find_provider_by_id fails).
     try h.send(.addAllSources(AddAllSourcesRequest(provider: ProviderID(rawValue: 99))))
     #expect(try h.drainMessages().map(\.tag) == ["ERROR(ENOENT)"])
@@ -51,7 +51,7 @@ import Testing
   func unprivilegedClientCannotWatchConnFlows(family: LayoutFamily) throws {
     guard let conn = family.providerID(for: .connUserland) else { return }
     var h = KernelHarness(
-      family: family, workload: scriptedWorkload(tcp: 1), configuration: KernelConfiguration(privileged: false))
+      family: family, workload: Workload.scripted(tcp: 1), configuration: KernelConfiguration(privileged: false))
     // 8792.61.2+: ADD_ALL for CONN needs PRIV_NET_PRIVILEGED_NETWORK_STATISTICS.
     try h.send(.addAllSources(AddAllSourcesRequest(provider: conn)))
     #expect(try h.drainMessages().map(\.tag) == ["ERROR(EPERM)"])
@@ -61,7 +61,7 @@ import Testing
 
   @Test(arguments: families)
   func specificQueriesAnswerWithTheirContextAndNoSuccess(family: LayoutFamily) throws {
-    var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 2))
+    var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 2))
     try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.tcpKernel))))
     _ = try h.drainMessages()
     h.advance(to: 2)
@@ -93,7 +93,7 @@ import Testing
 
   @Test(arguments: families)
   func queryAllAnswersEverySourceThenSuccess(family: LayoutFamily) throws {
-    var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 3, udp: 2))
+    var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 3, udp: 2))
     try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.tcpKernel))))
     try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.udpKernel))))
     _ = try h.drainMessages()
@@ -132,7 +132,7 @@ import Testing
     // nstat_control_begin_query/_end_query: QUERY_CONTINUATION_SRC_COUNT (100 on macOS) per
     // answer, SUCCESS+CONTINUATION until the list is exhausted; the client resends the same
     // request (same context).
-    var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 120, udp: 130))
+    var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 120, udp: 130))
     h.kernel.setReceiveBufferSize(1 << 20)
     try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.tcpKernel))))
     try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.udpKernel))))
@@ -158,7 +158,7 @@ import Testing
 
   @Test(arguments: families.filter { $0.hasLengthAndFlags })
   func newPacedQueryCancelsTheOpenOneWithEAGAIN(family: LayoutFamily) throws {
-    var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 150))
+    var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 150))
     h.kernel.setReceiveBufferSize(1 << 20)
     try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.tcpKernel))))
     _ = try h.drainMessages()
@@ -178,7 +178,7 @@ import Testing
     // COUNTS+CLOSING and DESC+CLOSING, or UPDATE+CLOSING once the client has used GET_UPDATE;
     // then REMOVED.
     for updateMode in family.hasLengthAndFlags ? [false, true] : [false] {
-      var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 1, closeAt: 5))
+      var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 1, closeAt: 5))
       try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.tcpKernel))))
       if updateMode { try h.send(.getUpdate(SourceRef(1))) }
       _ = try h.drainMessages()
@@ -202,7 +202,7 @@ import Testing
 
   @Test(arguments: families)
   func removeSourceSendsOnlyRemoved(family: LayoutFamily) throws {
-    var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 1))
+    var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 1))
     try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.tcpKernel))))
     _ = try h.drainMessages()
     try h.send(.removeSource(SourceRef(1)))
@@ -213,7 +213,7 @@ import Testing
 
   @Test(arguments: families)
   func setFilterAndUnknownTypes(family: LayoutFamily) throws {
-    var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 1))
+    var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 1))
     try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.tcpKernel))))
     _ = try h.drainMessages()
     if family >= .xnu2422 {
@@ -227,7 +227,7 @@ import Testing
 
   @Test(arguments: families)
   func malformedRequests(family: LayoutFamily) throws {
-    var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 1))
+    var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 1))
     // Shorter than a header: send() itself fails with EINVAL and nothing is queued.
     #expect(h.sendRaw([1, 2, 3]) == DarwinErrno.einval)
     #expect(try h.drainMessages().isEmpty)
@@ -248,7 +248,7 @@ import Testing
 
   @Test(arguments: families.filter { $0.hasLengthAndFlags })
   func wrongLengthIsRewrittenAndFlagsCleared(family: LayoutFamily) throws {
-    var h = KernelHarness(family: family, workload: scriptedWorkload(tcp: 120))
+    var h = KernelHarness(family: family, workload: Workload.scripted(tcp: 120))
     h.kernel.setReceiveBufferSize(1 << 20)
     try h.send(.addAllSources(AddAllSourcesRequest(provider: h.provider(.tcpKernel))))
     _ = try h.drainMessages()
