@@ -163,17 +163,31 @@ struct ConvertCommand: ParsableCommand {
   @Option(name: .long, help: "zstd level (1–19).") var level: Int32 = 3
   @Flag(name: .long, help: "Read the input as a libntstat recording.") var legacy = false
   @Option(name: .long, help: "XNU version of a libntstat recording (default: from its file name).") var xnu: String?
+  @OptionGroup var outputFile: OutputFileOptions
 
   func run() throws {
-    let out = try OutputCapture(path: output, compression: compression, level: level)
+    // The input is checked before the output is created: a failure leaves nothing behind.
     let isLegacy = try legacy || (input.hasSuffix(".bin") && !inputHasCaptureMagic())
     if isLegacy {
-      let frames = try importLegacy(into: out)
+      let version = try legacyVersion()
+      let out = try OutputCapture(
+        path: output, compression: compression, level: level, policy: try outputFile.policy())
+      let frames = try importLegacy(version: version, into: out)
       print("\(output): \(frames) frame(s) imported from libntstat, \(out.summary)")
       return
     }
-    let copied = try copyRecords(from: try openCapture(input), to: out) { _, _ in .keep }
+    let reader = try openCapture(input)
+    let out = try OutputCapture(path: output, compression: compression, level: level, policy: try outputFile.policy())
+    let copied = try copyRecords(from: reader, to: out) { _, _ in .keep }
     print("\(output): \(copied) frame(s), \(out.summary)")
+  }
+
+  /// The XNU version of a libntstat recording: `--xnu`, or its file name.
+  func legacyVersion() throws -> XNUVersion {
+    guard let version = xnu.flatMap({ XNUVersion($0) }) ?? LegacyRecordingDecoder.xnuVersion(fromFileName: input) else {
+      throw ValidationError("no XNU version in the file name \(input): pass --xnu (e.g. --xnu 3789.70.16)")
+    }
+    return version
   }
 
   func inputHasCaptureMagic() throws -> Bool {
@@ -182,13 +196,10 @@ struct ConvertCommand: ParsableCommand {
     return CaptureCompression.detect([UInt8](handle.readData(ofLength: 4))) != nil
   }
 
-  func importLegacy(into out: OutputCapture) throws -> UInt64 {
+  func importLegacy(version: XNUVersion, into out: OutputCapture) throws -> UInt64 {
     guard let data = FileManager.default.contents(atPath: input) else {
       printError("ntstat: cannot read \(input)")
       throw ExitCode(2)
-    }
-    guard let version = xnu.flatMap({ XNUVersion($0) }) ?? LegacyRecordingDecoder.xnuVersion(fromFileName: input) else {
-      throw ValidationError("no XNU version in the file name \(input): pass --xnu (e.g. --xnu 3789.70.16)")
     }
     var metadata = CaptureMetadata()
     metadata.kernelVersion = "imported from libntstat; root:\(version)"
@@ -243,6 +254,7 @@ struct SliceCommand: ParsableCommand {
   @Option(name: .long, help: "End frame number (exclusive).") var toFrame: UInt64?
   @Option(name: .long, help: "zstd or none (default: from OUT's suffix).") var compression: String?
   @Option(name: .long, help: "zstd level.") var level: Int32 = 3
+  @OptionGroup var outputFile: OutputFileOptions
 
   static func nanoseconds(_ text: String) throws -> UInt64 {
     guard let value = DurationParser.nanoseconds(text) else {
@@ -254,8 +266,9 @@ struct SliceCommand: ParsableCommand {
   func run() throws {
     let start = try from.map(Self.nanoseconds)
     let end = try to.map(Self.nanoseconds)
-    let out = try OutputCapture(path: output, compression: compression, level: level)
     let reader = try openCapture(input)
+    let out = try OutputCapture(
+      path: output, compression: compression, level: level, policy: try outputFile.policy())
     var first: UInt64?
     var startIndex: UInt64 = 0
     // With a seek table, start decompressing at the zstd frame that holds the range's start.
@@ -341,16 +354,11 @@ final class OutputCapture {
   private var lastTime: UInt64 = 0
   private(set) var written: UInt64 = 0
 
-  init(path: String, compression: String?, level: Int32) throws {
+  init(path: String, compression: String?, level: Int32, policy: OutputFilePolicy) throws {
     self.path = path
     let zstd = compression.map { $0 == "zstd" } ?? path.hasSuffix(".zst")
     self.compression = zstd ? .zstd(level: level) : .none
-    guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
-    else {
-      printError("ntstat: cannot write \(path)")
-      throw ExitCode(2)
-    }
-    self.handle = handle
+    handle = try openOutput(path, policy: policy)
   }
 
   deinit { try? handle.close() }

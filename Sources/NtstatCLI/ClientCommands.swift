@@ -185,9 +185,16 @@ struct RecordCommand: ParsableCommand {
   @Option(name: .long, help: "zstd compression level.") var level: Int32 = 3
   @Option(name: .long, help: "Print events too: text, jsonl or csv (default: only the summary).")
   var format: EventFormat?
+  @OptionGroup var outputFile: OutputFileOptions
 
   func run() throws {
     var configuration = try client.configuration(privileged: source.privileged)
+    let policy = try outputFile.policy()
+    // Before anything starts: a long recording must not find out at its end that it cannot write.
+    do { try OutputFile.checkCreatable(output, policy: policy) } catch {
+      printError("ntstat: \(error)")
+      throw ExitCode(2)
+    }
     let (base, metadataBase, choice) = try source.makeClientTransport(
       receiveBufferSize: configuration.receiveBufferSize)
     defer { base.close() }
@@ -200,16 +207,17 @@ struct RecordCommand: ParsableCommand {
     }
     if anonymize { metadata.hostName = nil }
     let compression: CaptureCompression = output.hasSuffix(".pcapng") ? .none : .zstd(level: level)
-    func open(_ path: String) throws -> CaptureFileWriter {
+    func open(_ path: String, policy: OutputFilePolicy) throws -> CaptureFileWriter {
       do {
         return try CaptureFileWriter(
-          path: path, metadata: metadata, compression: compression, interfaces: ["com.apple.network.statistics"])
+          path: path, metadata: metadata, compression: compression, interfaces: ["com.apple.network.statistics"],
+          policy: policy)
       } catch {
         printError("ntstat: \(error)")
         throw ExitCode(2)
       }
     }
-    let recorder = RecordingTransport(wrapping: base, writer: try open(output))
+    let recorder = RecordingTransport(wrapping: base, writer: try open(output, policy: policy))
     let maxBytes = try rotateSize.map { text -> UInt64 in
       guard let bytes = ByteSizeParser.bytes(text) else {
         throw ValidationError("--rotate-size: \"\(text)\" is not a size")
@@ -224,8 +232,23 @@ struct RecordCommand: ParsableCommand {
     }
     if maxBytes != nil || maxAge != nil {
       let output = self.output
+      // Rotation never replaces anything, --force or not: a name that exists is skipped.
+      var rotationPolicy = policy
+      rotationPolicy.replaceExisting = false
+      var nextIndex = 1
       recorder.rotation = RecordingTransport.Rotation(maxBytes: maxBytes, maxDuration: maxAge) { index in
-        try open(RotatedName.path(output, index: index))
+        nextIndex = max(nextIndex, index)
+        while true {
+          let path = RotatedName.path(output, index: nextIndex)
+          nextIndex += 1
+          do {
+            return try CaptureFileWriter(
+              path: path, metadata: metadata, compression: compression,
+              interfaces: ["com.apple.network.statistics"], policy: rotationPolicy)
+          } catch let error as CaptureError where error.errno == EEXIST {
+            continue
+          }
+        }
       }
     }
     let start = Date()
@@ -265,7 +288,8 @@ struct RecordCommand: ParsableCommand {
     let summary = [
       "recorded \(recorder.framesRecorded) frames (\(stats.datagramsReceived) from the kernel, \(stats.requestsSent) requests) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s",
       "streams: \(added) added, \(removed) removed; drops: \(stats.kernelDrops) kernel, \(recorder.transportDrops + recorder.writer.totalOverflowDrops) recorder; decode failures: \(stats.malformedDatagrams)",
-      "\(recorder.files.count == 1 ? "file" : "files"): \(ByteSizeParser.text(total))",
+      "\(recorder.files.count == 1 ? "file" : "files"): \(ByteSizeParser.text(total))"
+        + (outputFile.ownershipNote(policy).map { ", " + $0 } ?? ""),
     ]
     printError(summary.joined(separator: "\n"))
     if recorder.files.count > 1 { printError(TextTable.render(header: ["file", "size"], rows: rows)) }

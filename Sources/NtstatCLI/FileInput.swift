@@ -1,3 +1,5 @@
+import NtstatCapture
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -15,7 +17,7 @@ struct FileInputError: Error, CustomStringConvertible {
 
 /// Reads up to `limit` bytes from the start of `path` (the whole file by default).
 func readFile(_ path: String, limit: Int = .max) throws -> [UInt8] {
-  let descriptor = open(path, O_RDONLY)
+  let descriptor = InputFile.open(path)
   guard descriptor >= 0 else { throw FileInputError(path: path, reason: String(cString: strerror(errno))) }
   defer { close(descriptor) }
   var status = stat()

@@ -19,7 +19,7 @@ public final class CaptureFileReader {
   public init(path: String) throws {
     self.path = path
     stream = CaptureStreamReader(file: path)
-    let fd = open(path, O_RDONLY)
+    let fd = InputFile.open(path)
     guard fd >= 0 else {
       throw CaptureError(.io, file: path, errno: errno, reason: String(cString: strerror(errno)))
     }
@@ -121,3 +121,14 @@ public final class CaptureFileReader {
 }
 
 extension CaptureFileReader: @unchecked Sendable {}
+
+/// `open(path, O_RDONLY)` that cannot hang: a FIFO without a writer would block `open` itself,
+/// so it is opened non-blocking and switched back once open (a read then sees the end at once
+/// if nobody writes, or waits for a writer that exists, as `<(zstdcat …)` does).
+public enum InputFile {
+  public static func open(_ path: String) -> Int32 {
+    let fd = openDescriptor(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    if fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
+    return fd
+  }
+}

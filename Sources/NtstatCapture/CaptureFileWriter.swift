@@ -31,17 +31,15 @@ public final class CaptureFileWriter: @unchecked Sendable {
   private let done = NSCondition()
   private var finished = false
 
-  /// Opens (creating or truncating) `path` and writes the section header.
+  /// Creates `path` under `policy` (by default private, 0600, and never replacing anything or
+  /// writing through a link: ``OutputFile``) and writes the section header.
   public init(
     path: String, metadata: CaptureMetadata, compression: CaptureCompression = .defaultZstd,
-    queueLimit: Int = 16 << 20, interfaces: [String?] = [nil]
+    queueLimit: Int = 16 << 20, interfaces: [String?] = [nil], policy: OutputFilePolicy = OutputFilePolicy()
   ) throws {
     self.path = path
     self.queueLimit = queueLimit
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else {
-      throw CaptureError(.io, file: path, errno: errno, reason: String(cString: strerror(errno)))
-    }
+    let fd = try OutputFile.open(path, policy: policy)
     descriptor = fd
     let file = path
     writer = try CaptureWriter(metadata: metadata, compression: compression) { bytes in

@@ -50,10 +50,38 @@ import Testing
 
   #if os(Linux)
     @Test func recorderOnAFullDiskSaysSo() throws {
-      // /dev/full fails every write with ENOSPC.
-      let result = try NtstatProcessForCapture.run(["record", "--simulate", "--duration", "20s", "-o", "/dev/full"])
+      // A device is not a capture: refused before anything is written to it.
+      let device = try NtstatProcessForCapture.run(["record", "--simulate", "--duration", "20s", "-o", "/dev/full"])
+      #expect(device.status == 2)
+      #expect(device.stderr.contains("/dev/full") && device.stderr.contains("is not a regular file"))
+    }
+
+    /// A real full file system: a 64 KiB tmpfs. Mounting needs root, as CI has.
+    @Test(.enabled(if: geteuid() == 0, "mounting a tmpfs needs root"))
+    func recorderOnAFullFileSystemSaysSo() throws {
+      let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-full-\(getpid())").path
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: directory) }
+      guard Self.system("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", directory]) == 0 else {
+        Issue.record("cannot mount a 64 KiB tmpfs as root")
+        return
+      }
+      defer { _ = Self.system("/bin/umount", [directory]) }
+      let result = try NtstatProcessForCapture.run([
+        "record", "--simulate", "--duration", "120s", "-o", directory + "/full.pcapng.zst",
+      ])
       #expect(result.status == 2)
-      #expect(result.stderr.contains("No space left on device"))
+      #expect(result.stderr.contains("No space left on device"), "\(result.stderr)")
+    }
+
+    static func system(_ path: String, _ arguments: [String]) -> Int32 {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: path)
+      process.arguments = arguments
+      process.standardError = FileHandle.nullDevice
+      guard (try? process.run()) != nil else { return -1 }
+      process.waitUntilExit()
+      return process.terminationStatus
     }
   #endif
 }

@@ -17,10 +17,10 @@ for family in xnu-1699 xnu-2050 xnu-2422 xnu-2782 xnu-3247 xnu-3789 xnu-4570 xnu
     *) rcvbuf=16384 ;;
   esac
   "$N" record --simulate --family "$family" --seed 11 --duration 15s --rate "$RATES" --rcvbuf "$rcvbuf" \
-    -o "captures/$family.pcapng.zst"
+    --force -o "captures/$family.pcapng.zst"
   "$N" replay --format jsonl --top-speed --quiet "captures/$family.pcapng.zst" > "captures/$family.jsonl"
 done
 NTSTAT_RECORD_CORPUS=1 swift test --filter LegacyRecordingGenerator
-"$N" convert captures/legacy/ntstat-xnu-3789.70.16.bin captures/legacy-xnu-3789.pcapng.zst
+"$N" convert --force captures/legacy/ntstat-xnu-3789.70.16.bin captures/legacy-xnu-3789.pcapng.zst
 "$N" replay --format jsonl --top-speed --quiet captures/legacy-xnu-3789.pcapng.zst > captures/legacy-xnu-3789.jsonl
 ls -l captures/*.pcapng.zst
