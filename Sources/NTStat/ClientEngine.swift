@@ -62,6 +62,8 @@ public struct ClientEngine: Sendable {
   var familySettled: Bool
   /// Set when what the kernel sends does not fit the family: the client stops.
   public internal(set) var layoutMismatch: String?
+  /// A mismatch on a forced family was said (once).
+  var forcedMismatchReported = false
   var startedAt = MonotonicTime.zero
 
   /// - Parameter kernel: the kernel's exact XNU version, where known. Only the paced-poll rule

@@ -29,8 +29,8 @@ extension ClientEngine {
     guard verifier.knownVerdict == .mismatch else { return }
     if configuration.familyTrust == .forced {
       // Forced by the user: said once, not fatal.
-      if !statistics.layoutMismatchReported {
-        statistics.layoutMismatchReported = true
+      if !forcedMismatchReported {
+        forcedMismatchReported = true
         notice(.layoutMismatch, "what the kernel sends does not fit the forced \(family): \(verifier.summary)")
       }
       return

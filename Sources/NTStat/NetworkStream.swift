@@ -192,8 +192,6 @@ public struct ClientStatistics: Hashable, Sendable {
   /// Providers the kernel accepted, and refused (with the errno it gave).
   public var providersSubscribed: [ProviderKind] = []
   public var providersRefused: [ProviderKind: Int32] = [:]
-  /// A mismatch on a forced family was reported (once).
-  public var layoutMismatchReported = false
 
   public init() {}
 }

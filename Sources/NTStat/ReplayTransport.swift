@@ -179,7 +179,7 @@ struct ReplayCursor {
   private var source: FrameSource
   private var lookahead = FIFO<(index: UInt64, frame: CapturedFrame)>()
   private var nextIndex: UInt64 = 0
-  private var expected: [RecordedRequest] = []
+  private var expected = RecordedRequests()
   private var contextMap: [UInt64: UInt64] = [:]
   /// Mappings in `contextMap` that change a context: while there are none (a client numbering
   /// its requests as the recorded one did), delivered frames are not rewritten or even parsed.
@@ -196,13 +196,6 @@ struct ReplayCursor {
   private var horizon = MonotonicTime.zero
   private let interfaceID: UInt32
   private let hasRecordedRequests: Bool
-
-  struct RecordedRequest {
-    var index: UInt64
-    var time: MonotonicTime
-    var key: RequestKey
-    var context: UInt64
-  }
 
   init(source: FrameSource, speed: ReplaySpeed, family override: LayoutFamily?) throws {
     var source = source
@@ -304,6 +297,10 @@ struct ReplayCursor {
   }
 
   private func beyondEnd(_ index: UInt64, _ time: MonotonicTime) -> Bool {
+    Self.beyondEnd(index, time, endFrame: endFrame, endTime: endTime)
+  }
+
+  static func beyondEnd(_ index: UInt64, _ time: MonotonicTime, endFrame: UInt64?, endTime: MonotonicTime?) -> Bool {
     // `index` counts from 1; frame numbers given and shown count from 0, as `ntstat cat`.
     if let endFrame, index - 1 > endFrame { return true }
     if let endTime, time > endTime { return true }
@@ -322,31 +319,34 @@ struct ReplayCursor {
       return
     }
     let key = RequestKey(message, family: family)
-    if let position = try findExpected(key) {
-      let recorded = expected.remove(at: position)
+    if let recorded = try findExpected(key) {
       let previous = contextMap.updateValue(message.header.context, forKey: recorded.context)
       if let previous, previous != recorded.context { changedContexts -= 1 }
       if message.header.context != recorded.context { changedContexts += 1 }
       requestsMatched += 1
       return
     }
-    let next = expected.first.map { "\($0.key) (frame \($0.index))" } ?? "no request"
+    let first = expected.first()
+    let next = first.map { "\($0.key) (frame \($0.index))" } ?? "no request"
     appendDivergence(
       ReplayDivergence(
-        kind: .unexpectedRequest, frame: expected.first?.index ?? (nextIndex + 1), time: now, expected: next,
+        kind: .unexpectedRequest, frame: first?.index ?? (nextIndex + 1), time: now, expected: next,
         actual: key.description))
   }
 
-  /// The first recorded request with `key`, reading ahead (within the match window) if needed.
-  private mutating func findExpected(_ key: RequestKey) throws -> Int? {
-    if let position = expected.firstIndex(where: { $0.key == key }) { return position }
+  /// Takes the first recorded request with `key`, reading ahead (within the match window) if
+  /// needed.
+  private mutating func findExpected(_ key: RequestKey) throws -> RecordedRequests.Request? {
+    if let recorded = expected.take(key) { return recorded }
     return try readAhead(until: now.adding(nanoseconds: matchWindow), lookingFor: key)
   }
 
   /// Reads frames past the lookahead, never re-reading one: kernel frames join the lookahead,
   /// recorded requests join `expected`. Stops at `limit` (capture time), at `maxLookahead`
-  /// frames, at the end, or when a request with `key` turns up (its position is returned).
-  private mutating func readAhead(until limit: MonotonicTime, lookingFor key: RequestKey) throws -> Int? {
+  /// frames, at the end, or when a request with `key` turns up (it is returned, matched).
+  private mutating func readAhead(
+    until limit: MonotonicTime, lookingFor key: RequestKey
+  ) throws -> RecordedRequests.Request? {
     while !exhausted, horizon <= limit, lookahead.count < Self.maxLookahead {
       let frame: CapturedFrame
       do {
@@ -365,8 +365,9 @@ struct ReplayCursor {
       let t = time(of: frame)
       horizon = t
       if frame.direction == .toKernel {
-        expected.append(record(nextIndex, frame, at: t))
-        if expected[expected.count - 1].key == key { return expected.count - 1 }
+        let recorded = record(nextIndex, frame, at: t)
+        if recorded.key == key { return recorded }
+        expected.append(recorded)
       } else {
         lookahead.push((nextIndex, frame))
       }
@@ -377,12 +378,14 @@ struct ReplayCursor {
   /// How many undelivered frames a read-ahead may hold (bounds memory on dense captures).
   static let maxLookahead = 8192
 
-  private mutating func record(_ index: UInt64, _ frame: CapturedFrame, at time: MonotonicTime) -> RecordedRequest {
+  private mutating func record(
+    _ index: UInt64, _ frame: CapturedFrame, at time: MonotonicTime
+  ) -> RecordedRequests.Request {
     let message = try? decoder.decode(frame.bytes, direction: .toKernel).first
     var context: UInt64 = 0
     for i in 0..<min(8, frame.bytes.count) { context |= UInt64(frame.bytes[i]) << (8 * UInt64(i)) }
     let key = message.map { RequestKey($0, family: family) } ?? RequestKey(undecodable: frame.bytes)
-    return RecordedRequest(index: index, time: time, key: key, context: context)
+    return RecordedRequests.Request(index: index, time: time, key: key, context: context)
   }
 
   mutating func receive(until deadline: MonotonicTime?) throws -> TransportInput {
@@ -457,7 +460,7 @@ struct ReplayCursor {
     for range in ranges where range.count >= 8 {
       var context: UInt64 = 0
       for i in 0..<8 { context |= UInt64(frame.bytes[range.lowerBound + i]) << (8 * UInt64(i)) }
-      if context != 0, contextMap[context] == nil, expected.contains(where: { $0.context == context }) { return true }
+      if context != 0, contextMap[context] == nil, expected.contains(context: context) { return true }
     }
     return false
   }
@@ -478,21 +481,30 @@ struct ReplayCursor {
     if divergences.count < 1000 { divergences.append(shown) }
   }
 
-  /// Recorded requests left unmatched for longer than the window are missing.
+  /// Recorded requests left unmatched for longer than the window (all of them at the end,
+  /// `time` nil) are missing. Oldest first, in constant amortised time per request.
   private mutating func reportUnmatched(before time: MonotonicTime?) {
-    var kept: [RecordedRequest] = []
-    // Requests past a --to/--to-frame end were read ahead but are not part of this replay.
-    for request in expected where !beyondEnd(request.index, request.time) {
-      if let time, time.since(request.time) <= matchWindow {
-        kept.append(request)
-      } else {
-        appendDivergence(
-          ReplayDivergence(
-            kind: .missingRequest, frame: request.index, time: request.time, expected: request.key.description,
-            actual: "nothing"))
-      }
+    guard !expected.isEmpty else { return }
+    let window = matchWindow
+    let (endFrame, endTime) = (self.endFrame, self.endTime)
+    func beyondEnd(_ request: RecordedRequests.Request) -> Bool {
+      Self.beyondEnd(request.index, request.time, endFrame: endFrame, endTime: endTime)
     }
-    expected = kept
+    var missing: [RecordedRequests.Request] = []
+    expected.expire(
+      where: { request in
+        // Requests past a --to/--to-frame end were read ahead but are not part of this replay.
+        beyondEnd(request) || time.map { $0.since(request.time) > window } ?? true
+      },
+      report: { request in
+        if !beyondEnd(request) { missing.append(request) }
+      })
+    for request in missing {
+      appendDivergence(
+        ReplayDivergence(
+          kind: .missingRequest, frame: request.index, time: request.time, expected: request.key.description,
+          actual: "nothing"))
+    }
   }
 
   private mutating func advance(to time: MonotonicTime) {

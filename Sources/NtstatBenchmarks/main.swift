@@ -1,4 +1,4 @@
-// Release-mode benchmarks: `swift run -c release NtstatBenchmarks [decode|capture|simulator|engine|sizes] [--frames N]`.
+// Release-mode benchmarks: `swift run -c release NtstatBenchmarks [decode|capture|simulator|engine|sizes|replay|divergent] [--frames N]`.
 // Figures and the commands that produced them are kept in docs/performance.md.
 #if canImport(Glibc)
   import Glibc
@@ -14,7 +14,8 @@ if let index = arguments.firstIndex(of: "--frames"), index + 1 < arguments.count
 }
 let selected = Set(
   arguments.isEmpty
-    ? ["decode"] : ["replay-only", "read-only", "write-replay-capture"].contains(arguments[0]) ? [] : arguments)
+    ? ["decode"]
+    : ["replay-only", "read-only", "write-replay-capture", "replay-configured"].contains(arguments[0]) ? [] : arguments)
 
 if selected.contains("sizes") { printSizes() }
 if selected.contains("decode") {
@@ -31,6 +32,12 @@ if selected.contains("engine") {
 }
 if selected.contains("replay") {
   try! ReplayBenchmark.run(frames: frameCount)
+}
+if selected.contains("divergent") {
+  try! DivergentReplayBenchmark.run()
+}
+if arguments.first == "replay-configured", arguments.count == 3 {
+  try! DivergentReplayBenchmark.replayConfigured(arguments[1], arguments[2])
 }
 if arguments.first == "write-replay-capture", arguments.count == 2 {
   try! ReplayBenchmark.writeCapture(arguments[1], frames: frameCount, spacing: 50_000)

@@ -70,7 +70,6 @@ extension ClientConfiguration {
 /// How a client run ended, for the commands' summaries and exit codes.
 struct ClientRun {
   let client: NetworkStatisticsClient
-  let started: MonotonicTime
   var added = 0
   var removed = 0
 
@@ -106,7 +105,7 @@ func runClient(
   stopWhen: @escaping () -> Bool = { false }
 ) throws -> ClientRun {
   let client = NetworkStatisticsClient(transport: transport, configuration: configuration)
-  var run = ClientRun(client: client, started: transport.now)
+  var run = ClientRun(client: client)
   var allRefused = false
   let origin = transport.now
   let time: TimeLabel =

@@ -76,28 +76,20 @@ struct DoctorCommand: ParsableCommand {
 
     var configuration = ClientConfiguration()
     configuration.receiveBufferSize = rcvbuf
-    // Every provider, privileged or not: the doctor's job is to say which answer what.
-    configuration.providers = ProviderKind.allCases.filter {
-      ClientConfiguration().providers.contains($0)
-    }
+    // Every provider, privileged or not (the default list): the doctor says which answer what.
     configuration.apply(choice, transportFamily: transport.family)
     let client = NetworkStatisticsClient(transport: transport, configuration: configuration)
-    var notices: [ClientNotice] = []
     var streams = 0
     var failure: String?
     do {
       try client.run(for: source.simulate ? nil : 3_000_000_000) { event in
-        switch event {
-        case .notice(let notice): notices.append(notice)
-        case .streamAdded: streams += 1
-        default: break
-        }
+        if case .streamAdded = event { streams += 1 }
       }
     } catch {
       failure = "\(error)"
     }
     report.providers(client.statistics, family: client.family)
-    report.sample(client: client, streams: streams, notices: notices, failure: failure)
+    report.sample(client: client, streams: streams, failure: failure)
     report.verdict = report.overall(family: client.family, failure: failure, statistics: client.statistics)
     try finish(report)
   }
@@ -173,7 +165,7 @@ struct DoctorReport {
         + (statistics.providersRefused.isEmpty ? "" : "; refusals below"))
   }
 
-  mutating func sample(client: NetworkStatisticsClient, streams: Int, notices: [ClientNotice], failure: String?) {
+  mutating func sample(client: NetworkStatisticsClient, streams: Int, failure: String?) {
     let stats = client.statistics
     add(
       "sample", ok: stats.datagramsReceived > 0,
@@ -188,7 +180,6 @@ struct DoctorReport {
       "drops", ok: stats.kernelDrops == 0 && stats.transportDrops == 0,
       "\(stats.kernelDrops) by the kernel, \(stats.transportDrops) before the client read them, "
         + "\(stats.sendFailures) send() failure(s)")
-    _ = notices
   }
 
   func overall(family: LayoutFamily, failure: String?, statistics: ClientStatistics) -> String {

@@ -107,13 +107,14 @@ struct SourceOptions: ParsableArguments {
     }
   }
 
-  /// The transport, plus what a capture's metadata should say about it, and the family the
-  /// client should decode with (nil: the transport's, trusted).
+  /// The transport, plus what a capture's metadata should say about it.
   func makeTransport(receiveBufferSize: Int) throws -> (ClientTransport, CaptureMetadata) {
     let (transport, metadata, _) = try makeClientTransport(receiveBufferSize: receiveBufferSize)
     return (transport, metadata)
   }
 
+  /// The transport, its metadata, and the family the client should decode with and how far it
+  /// is trusted (chosen from what the kernel reports, as live).
   func makeClientTransport(
     receiveBufferSize: Int
   ) throws -> (ClientTransport, CaptureMetadata, (LayoutFamily, ClientConfiguration.FamilyTrust)) {

@@ -37,8 +37,13 @@ import Testing
   }
 
   static func umask() -> mode_t {
-    let current = Glibc.umask(0o022)
-    _ = Glibc.umask(current)
+    #if canImport(Glibc)
+      let current = Glibc.umask(0o022)
+      _ = Glibc.umask(current)
+    #else
+      let current = Darwin.umask(0o022)
+      _ = Darwin.umask(current)
+    #endif
     return current
   }
 
