@@ -34,18 +34,32 @@ final class DescribedSource: @unchecked Sendable {
     guard providerID == rawProvider, bytes.count == raw.count, decoder != nil else { return false }
     raw.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
     decoded = nil
+    derived = nil
     return true
   }
 
-  var descriptor: Descriptor {
+  /// The stream fields derived from the descriptor, computed once per descriptor: a renderer
+  /// reads half a dozen of them per event, and each read of ``descriptor`` is a lock and a copy.
+  private var derived: DerivedFields?
+
+  var fields: DerivedFields {
     Self.lock.withLock {
-      if let decoded { return decoded }
-      // The view checked the size for this provider, so decoding cannot fail; an empty
-      // descriptor of the right kind is the fallback all the same.
-      let value = (try? decoder?.decodeDescriptor(raw, provider: rawProvider)) ?? Self.empty(provider)
-      decoded = value
+      if let derived { return derived }
+      let value = DerivedFields(decodedLocked(), provider: provider)
+      derived = value
       return value
     }
+  }
+
+  var descriptor: Descriptor { Self.lock.withLock { decodedLocked() } }
+
+  private func decodedLocked() -> Descriptor {
+    if let decoded { return decoded }
+    // The view checked the size for this provider, so decoding cannot fail; an empty
+    // descriptor of the right kind is the fallback all the same.
+    let value = (try? decoder?.decodeDescriptor(raw, provider: rawProvider)) ?? Self.empty(provider)
+    decoded = value
+    return value
   }
 
   static func empty(_ provider: ProviderKind) -> Descriptor {
@@ -59,65 +73,66 @@ final class DescribedSource: @unchecked Sendable {
     }
   }
 
-  // Derived on access: a client that ignores most fields of most updates pays for none.
-  var key: StreamKey {
-    var key = StreamKey(
-      protocolName: provider.protocolName, local: .unspecified, remote: .unspecified, interfaceIndex: 0)
+  // Derived on first access: a client that ignores most fields of most updates pays for none.
+  var key: StreamKey { fields.key }
+  var process: StreamProcess { fields.process }
+  var tcpState: TCPState? { fields.tcpState }
+  var tcpWindows: TCPWindows? { fields.tcpWindows }
+  var interfaceProperties: InterfaceProperties? { fields.interfaceProperties }
+  var isListener: Bool { fields.isListener }
+}
+
+/// What a stream's descriptor says, lifted out once (``DescribedSource/fields``).
+struct DerivedFields: Sendable {
+  var key: StreamKey
+  var process: StreamProcess
+  var tcpState: TCPState?
+  var tcpWindows: TCPWindows?
+  var interfaceProperties: InterfaceProperties?
+
+  init(_ descriptor: Descriptor, provider: ProviderKind) {
+    key = StreamKey(protocolName: provider.protocolName, local: .unspecified, remote: .unspecified, interfaceIndex: 0)
+    process = StreamProcess(pid: 0, upid: 0, name: "")
     switch descriptor {
     case .tcp(let d):
-      key.local = d.local
-      key.remote = d.remote
-      key.interfaceIndex = d.ifindex
+      (key.local, key.remote, key.interfaceIndex) = (d.local, d.remote, d.ifindex)
+      process = StreamProcess(
+        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
+      tcpState = d.state
+      tcpWindows = TCPWindows(
+        txWindow: d.txWindow, txCongestionWindow: d.txCongestionWindow, txUnacked: d.txUnacked,
+        sendBufferSize: d.sendBufferSize, sendBufferUsed: d.sendBufferUsed, receiveBufferSize: d.receiveBufferSize,
+        receiveBufferUsed: d.receiveBufferUsed)
+      interfaceProperties = d.interfaceProperties
     case .udp(let d):
-      key.local = d.local
-      key.remote = d.remote
-      key.interfaceIndex = d.ifindex
+      (key.local, key.remote, key.interfaceIndex) = (d.local, d.remote, d.ifindex)
+      process = StreamProcess(
+        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
+      interfaceProperties = d.interfaceProperties
+    case .connection(let d):
+      process = StreamProcess(
+        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
+      interfaceProperties = d.interfaceProperties
     default:
       break
-    }
-    return key
-  }
-
-  var process: StreamProcess {
-    switch descriptor {
-    case .tcp(let d):
-      return StreamProcess(
-        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
-    case .udp(let d):
-      return StreamProcess(
-        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
-    case .connection(let d):
-      return StreamProcess(
-        pid: d.pid, upid: d.upid, name: d.processName.string, epid: d.epid, uuid: d.uuid, euuid: d.euuid)
-    default:
-      return StreamProcess(pid: 0, upid: 0, name: "")
-    }
-  }
-
-  var tcpState: TCPState? {
-    if case .tcp(let d) = descriptor { return d.state }
-    return nil
-  }
-
-  var tcpWindows: TCPWindows? {
-    guard case .tcp(let d) = descriptor else { return nil }
-    return TCPWindows(
-      txWindow: d.txWindow, txCongestionWindow: d.txCongestionWindow, txUnacked: d.txUnacked,
-      sendBufferSize: d.sendBufferSize, sendBufferUsed: d.sendBufferUsed, receiveBufferSize: d.receiveBufferSize,
-      receiveBufferUsed: d.receiveBufferUsed)
-  }
-
-  var interfaceProperties: InterfaceProperties? {
-    switch descriptor {
-    case .tcp(let d): return d.interfaceProperties
-    case .udp(let d): return d.interfaceProperties
-    case .connection(let d): return d.interfaceProperties
-    default: return nil
     }
   }
 
   var isListener: Bool {
     tcpState == .listen || (interfaceProperties?.contains(.sourceIsListener) ?? false)
+  }
+
+  /// The interface class from the kernel's interface properties; before xnu-3247, only
+  /// loopback is recognised (from the addresses).
+  var interfaceClass: InterfaceClass {
+    if let properties = interfaceProperties {
+      if properties.contains(.loopback) { return .loopback }
+      if properties.contains(.wifi) { return .wifi }
+      if properties.contains(.wired) { return .wired }
+      if properties.contains(.cellular) { return .cellular }
+      return .other
+    }
+    return key.local.isLoopback || key.remote.isLoopback ? .loopback : .other
   }
 }
 

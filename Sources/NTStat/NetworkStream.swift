@@ -45,16 +45,7 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
 
   /// The interface class from the kernel's interface properties; before xnu-3247, only
   /// loopback is recognised (from the addresses).
-  public var interfaceClass: InterfaceClass {
-    if let properties = interfaceProperties {
-      if properties.contains(.loopback) { return .loopback }
-      if properties.contains(.wifi) { return .wifi }
-      if properties.contains(.wired) { return .wired }
-      if properties.contains(.cellular) { return .cellular }
-      return .other
-    }
-    return key.local.isLoopback || key.remote.isLoopback ? .loopback : .other
-  }
+  public var interfaceClass: InterfaceClass { described.fields.interfaceClass }
 }
 
 /// What identifies a stream on the wire.

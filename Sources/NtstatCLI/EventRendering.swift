@@ -73,7 +73,7 @@ struct EventPrinter {
   mutating func print(_ event: ClientEvent) {
     switch format {
     case .jsonl:
-      out.line(CanonicalEvent.fields(event, origin: origin).jsonText)
+      out.line { CanonicalEvent.appendJSONLine(event, origin: origin, to: &$0) }
     case .csv:
       guard let (name, stream) = Self.split(event) else {
         if case .notice(let notice) = event { printError(" ! \(time.text(notice.time)) \(notice)") }
@@ -162,22 +162,43 @@ struct EventPrinter {
 ///   or the clock (its transport's wait handler calls ``flush()``). A run at top speed never
 ///   waits, so it keeps the large buffer.
 final class StandardOutput {
-  private var buffer = ""
+  private var buffer: [UInt8] = []
   let flushesEveryLine: Bool
 
   init(flushesEveryLine: Bool = isatty(STDOUT_FILENO) == 1) {
     self.flushesEveryLine = flushesEveryLine
+    buffer.reserveCapacity(1 << 17)
   }
 
   func line(_ text: String) {
-    buffer += text
-    buffer += "\n"
-    if flushesEveryLine || buffer.utf8.count >= 1 << 16 { flush() }
+    buffer.append(contentsOf: text.utf8)
+    endLine()
+  }
+
+  /// A line written as bytes by `body` (the JSON Lines fast path), then its newline.
+  func line(_ body: (inout [UInt8]) -> Void) {
+    body(&buffer)
+    endLine()
+  }
+
+  private func endLine() {
+    buffer.append(UInt8(ascii: "\n"))
+    if flushesEveryLine || buffer.count >= 1 << 16 { flush() }
   }
 
   func flush() {
     guard !buffer.isEmpty else { return }
-    FileHandle.standardOutput.write(Data(buffer.utf8))
-    buffer = ""
+    buffer.withUnsafeBytes { bytes in
+      var offset = 0
+      while offset < bytes.count {
+        let written = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+        if written < 0 {
+          if errno == EINTR { continue }
+          return  // a closed pipe: nothing more can be said there
+        }
+        offset += written
+      }
+    }
+    buffer.removeAll(keepingCapacity: true)
   }
 }

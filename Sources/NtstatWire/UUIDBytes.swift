@@ -24,14 +24,23 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
     self.init(high: high, low: low)
   }
 
-  /// Upper-case `8-4-4-4-12` form, as `uuidgen` prints.
+  /// Upper-case `8-4-4-4-12` form, as `uuidgen` prints. Written straight into the string's
+  /// storage: every event printed carries one, so it is on the output path.
   public var description: String {
-    let h = hex(high, 16)
-    let l = hex(low, 16)
-    let all = h + l
-    let chars = Array(all)
-    return String(chars[0..<8]) + "-" + String(chars[8..<12]) + "-" + String(chars[12..<16]) + "-"
-      + String(chars[16..<20]) + "-" + String(chars[20..<32])
+    String(unsafeUninitializedCapacity: 36) { buffer in
+      var position = 0
+      for index in 0..<32 {
+        if index == 8 || index == 12 || index == 16 || index == 20 {
+          buffer[position] = UInt8(ascii: "-")
+          position += 1
+        }
+        let word = index < 16 ? high : low
+        let nibble = UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(index % 16))) & 0xF
+        buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+        position += 1
+      }
+      return position
+    }
   }
 
   public static func < (lhs: UUIDBytes, rhs: UUIDBytes) -> Bool {

@@ -1,0 +1,131 @@
+import NtstatWire
+
+/// Where ``CanonicalEvent`` writes an event's fields: a field tree (``FieldBuilder``) or JSON
+/// bytes (``JSONObjectWriter``). One list of fields serves both, so they cannot drift apart. A
+/// nil value leaves the field out (a field the family lacks).
+protocol CanonicalFieldSink {
+  mutating func add(_ name: StaticString, _ value: UInt64?)
+  mutating func add(_ name: StaticString, _ value: String?)
+  mutating func add(_ name: StaticString, _ value: StaticString)
+  mutating func add(_ name: StaticString, _ value: Bool)
+}
+
+extension FieldBuilder: CanonicalFieldSink {
+  mutating func add(_ name: StaticString, _ value: UInt64?) {
+    if let value { add(name.description, FieldValue.uint(value)) }
+  }
+  mutating func add(_ name: StaticString, _ value: String?) {
+    if let value { add(name.description, FieldValue.string(value)) }
+  }
+  mutating func add(_ name: StaticString, _ value: StaticString) {
+    add(name.description, FieldValue.string(value.description))
+  }
+  mutating func add(_ name: StaticString, _ value: Bool) { add(name.description, FieldValue.bool(value)) }
+}
+
+/// Writes one flat JSON object as bytes, exactly as `FieldValue.jsonText` spells it: keys in
+/// the order given, no whitespace, strings escaped the same way.
+struct JSONObjectWriter: CanonicalFieldSink {
+  private var bytes: [UInt8]
+  private var first = true
+
+  /// Starts an object at the end of `bytes`, taking the buffer over (left empty meanwhile, so
+  /// that appending never copies it).
+  init(taking bytes: inout [UInt8]) {
+    self.bytes = bytes
+    bytes = []
+    self.bytes.append(UInt8(ascii: "{"))
+  }
+
+  /// Closes the object and hands the bytes back.
+  mutating func finish() -> [UInt8] {
+    bytes.append(UInt8(ascii: "}"))
+    return bytes
+  }
+
+  private mutating func key(_ name: StaticString) {
+    if first { first = false } else { bytes.append(UInt8(ascii: ",")) }
+    bytes.append(UInt8(ascii: "\""))
+    name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    bytes.append(UInt8(ascii: "\""))
+    bytes.append(UInt8(ascii: ":"))
+  }
+
+  mutating func add(_ name: StaticString, _ value: UInt64?) {
+    guard let value else { return }
+    key(name)
+    Self.appendDecimal(value, to: &bytes)
+  }
+
+  mutating func add(_ name: StaticString, _ value: String?) {
+    guard let value else { return }
+    key(name)
+    Self.appendString(value, to: &bytes)
+  }
+
+  mutating func add(_ name: StaticString, _ value: StaticString) {
+    key(name)
+    bytes.append(UInt8(ascii: "\""))
+    value.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    bytes.append(UInt8(ascii: "\""))
+  }
+
+  mutating func add(_ name: StaticString, _ value: Bool) {
+    key(name)
+    let text: StaticString = value ? "true" : "false"
+    text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+  }
+
+  static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
+    guard value >= 10 else {
+      bytes.append(UInt8(ascii: "0") + UInt8(value))
+      return
+    }
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 20 digits at most, in 24 bytes
+    var count = 0
+    var rest = value
+    withUnsafeMutableBytes(of: &digits) { buffer in
+      while rest > 0 {
+        buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+        rest /= 10
+        count += 1
+      }
+      for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
+    }
+  }
+
+  /// A JSON string: `"`, `\\`, newline, return and tab escaped by name, other control
+  /// characters as `\\u00XX`, everything else as its UTF-8 bytes.
+  static func appendString(_ value: String, to bytes: inout [UInt8]) {
+    bytes.append(UInt8(ascii: "\""))
+    var value = value
+    value.withUTF8 { utf8 in
+      // Most strings need no escaping: copied whole.
+      guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+        bytes.append(contentsOf: utf8)
+        return
+      }
+      for byte in utf8 {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+          bytes.append(UInt8(ascii: "\\"))
+          bytes.append(byte)
+        case UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
+          bytes.append(UInt8(ascii: "\\"))
+          bytes.append(
+            byte == UInt8(ascii: "\n")
+              ? UInt8(ascii: "n") : byte == UInt8(ascii: "\r") ? UInt8(ascii: "r") : UInt8(ascii: "t"))
+        case 0..<0x20:
+          let hex: StaticString = "0123456789abcdef"
+          hex.withUTF8Buffer { digits in
+            for b in [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")] { bytes.append(b) }
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0xF)])
+          }
+        default: bytes.append(byte)
+        }
+      }
+    }
+    bytes.append(UInt8(ascii: "\""))
+  }
+}

@@ -1,0 +1,41 @@
+import NtstatSimulator
+import NtstatWire
+import Testing
+
+@testable import NTStat
+
+/// JSON Lines are written as bytes straight from the events; the field tree stays the reference
+/// (diff and the docs read it). Both must give the same bytes for every event.
+@Suite struct CanonicalJSONTests {
+  @Test(arguments: [LayoutFamily.xnu2422, .xnu8019_61, .xnu11215])
+  func bytesMatchTheFieldTree(family: LayoutFamily) throws {
+    let workload = Workload.random(seed: 9, duration: .seconds(20), family: family)
+    let run = try ClientVersusSimulatorTests.run(family: family, workload: workload, receiveBufferSize: 8192)
+    #expect(run.events.count > 100)
+    var buffer: [UInt8] = Array("previous line\n".utf8)
+    for event in run.events {
+      let before = buffer.count
+      CanonicalEvent.appendJSONLine(event, origin: .zero, to: &buffer)
+      let written = String(decoding: buffer[before...], as: UTF8.self)
+      #expect(written == CanonicalEvent.fields(event, origin: .zero).jsonText)
+      buffer.append(UInt8(ascii: "\n"))
+    }
+    #expect(buffer.starts(with: Array("previous line\n".utf8)))
+  }
+
+  @Test func stringsAreEscapedAlike() {
+    let tricky = "quote \" backslash \\ newline \n tab \t return \r bell \u{07} escape \u{1B} é 漢 🙂 \u{7F}"
+    let notice = ClientEvent.notice(ClientNotice(kind: .decodeFailed, time: .seconds(1), detail: tricky))
+    var bytes: [UInt8] = []
+    CanonicalEvent.appendJSONLine(notice, origin: .zero, to: &bytes)
+    #expect(String(decoding: bytes, as: UTF8.self) == CanonicalEvent.fields(notice, origin: .zero).jsonText)
+    #expect(String(decoding: bytes, as: UTF8.self).contains(#"bell \u0007 escape \u001b"#))
+  }
+
+  @Test func uuidTextIsUnchanged() {
+    let uuid = UUIDBytes(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)
+    #expect(uuid.description == "01234567-89AB-CDEF-FEDC-BA9876543210")
+    #expect(UUIDBytes.zero.description == "00000000-0000-0000-0000-000000000000")
+    #expect(UUIDBytes(uuid.description) == uuid)
+  }
+}
