@@ -33,6 +33,14 @@ public enum CanonicalEvent {
     bytes = writer.finish()
   }
 
+  /// One event as ``CanonicalEventFile`` holds a parsed line: the same fields and values as
+  /// parsing `fields(event, origin:).jsonText`, without writing or parsing any text.
+  public static func flatFields(_ event: ClientEvent, origin: MonotonicTime) -> CanonicalEventFile.Fields {
+    var sink = FlatFieldsSink()
+    emit(event, origin: origin, into: &sink)
+    return sink.fields
+  }
+
   /// The one list of a canonical event's fields, in order, for every output (field tree or bytes).
   static func emit<Sink: CanonicalFieldSink>(_ event: ClientEvent, origin: MonotonicTime, into b: inout Sink) {
     func stream(_ name: StaticString, _ stream: NetworkStream, at time: MonotonicTime) {

@@ -129,3 +129,22 @@ struct JSONObjectWriter: CanonicalFieldSink {
     bytes.append(UInt8(ascii: "\""))
   }
 }
+
+/// Builds an event's fields as ``CanonicalEventFile`` holds them, as if its JSON line had been
+/// written and parsed again (integers that fit `Int64` are `.integer`), without doing either:
+/// `diff` of a capture compares events this way.
+struct FlatFieldsSink: CanonicalFieldSink {
+  var fields: CanonicalEventFile.Fields = []
+
+  mutating func add(_ name: StaticString, _ value: UInt64?) {
+    guard let value else { return }
+    fields.append((name.description, value <= UInt64(Int64.max) ? .integer(Int64(value)) : .unsigned(value)))
+  }
+  mutating func add(_ name: StaticString, _ value: String?) {
+    if let value { fields.append((name.description, .string(value))) }
+  }
+  mutating func add(_ name: StaticString, _ value: StaticString) {
+    fields.append((name.description, .string(value.description)))
+  }
+  mutating func add(_ name: StaticString, _ value: Bool) { fields.append((name.description, .bool(value))) }
+}

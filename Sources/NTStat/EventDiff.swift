@@ -9,6 +9,11 @@ public struct CanonicalEventFile: Sendable {
     public var line: Int
     public var fields: Fields
 
+    public init(line: Int, fields: Fields) {
+      self.line = line
+      self.fields = fields
+    }
+
     public subscript(key: String) -> FlatJSONValue? { fields.first { $0.0 == key }?.1 }
     public var kind: String { self["event"]?.description ?? "?" }
   }

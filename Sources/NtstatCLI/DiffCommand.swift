@@ -70,9 +70,7 @@ struct DiffCommand: ParsableCommand {
   /// A capture (by magic) is replayed; anything else is read as canonical JSON Lines.
   func load(_ path: String, override: LayoutFamily?) throws -> CanonicalEventFile {
     do {
-      if try Self.isCapture(path) {
-        return try CanonicalEventFile.parse(replayLines(path, override: override), name: path)
-      }
+      if try Self.isCapture(path) { return try replayEvents(path, override: override) }
       return try CanonicalEventFile.parse(String(decoding: readFile(path), as: UTF8.self), name: path)
     } catch let error as ExitCode {
       throw error
@@ -87,20 +85,25 @@ struct DiffCommand: ParsableCommand {
     return magic == [0x28, 0xB5, 0x2F, 0xFD] || magic == [0x0A, 0x0D, 0x0D, 0x0A]
   }
 
-  func replayLines(_ path: String, override: LayoutFamily?) throws -> String {
+  /// A capture replayed into canonical events, field for field what parsing its JSON Lines
+  /// would give, without writing or parsing them.
+  func replayEvents(_ path: String, override: LayoutFamily?) throws -> CanonicalEventFile {
     let transport = try ReplayTransport(path: path, speed: .topSpeed, family: override)
     let client = NetworkStatisticsClient(
       transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
-    var lines = CanonicalEvent.header(family: transport.family, source: (path as NSString).lastPathComponent).jsonText
-    lines += "\n"
+    let header = CanonicalEvent.header(family: transport.family, source: (path as NSString).lastPathComponent)
+    var file = CanonicalEventFile(name: path)
+    for (key, value) in try FlatJSON.parseObject(header.jsonText) { file.header[key] = value }
     let progress = ProgressLine(file: path)
     defer { progress.finish() }
+    // Line numbers as in the JSON Lines file: the header is line 1.
+    var line = 1
     try client.run { event in
       progress.tick { transport.fileBytesRead }
-      lines += CanonicalEvent.fields(event, origin: .zero).jsonText
-      lines += "\n"
+      line += 1
+      file.events.append(.init(line: line, fields: CanonicalEvent.flatFields(event, origin: .zero)))
     }
-    return lines
+    return file
   }
 
   func loadWithDecoder(_ binary: String, _ capture: String) throws -> CanonicalEventFile {

@@ -4,8 +4,8 @@ import Testing
 
 @testable import NTStat
 
-/// JSON Lines are written as bytes straight from the events; the field tree stays the reference
-/// (diff and the docs read it). Both must give the same bytes for every event.
+/// JSON Lines are written as bytes straight from the events, and diff takes a capture's events
+/// as fields without any text; the field tree stays the reference. All three must agree.
 @Suite struct CanonicalJSONTests {
   @Test(arguments: [LayoutFamily.xnu2422, .xnu8019_61, .xnu11215])
   func bytesMatchTheFieldTree(family: LayoutFamily) throws {
@@ -18,6 +18,10 @@ import Testing
       CanonicalEvent.appendJSONLine(event, origin: .zero, to: &buffer)
       let written = String(decoding: buffer[before...], as: UTF8.self)
       #expect(written == CanonicalEvent.fields(event, origin: .zero).jsonText)
+      // What diff compares for a capture: the fields the line parses back to.
+      let parsed = try FlatJSON.parseObject(written)
+      let flat = CanonicalEvent.flatFields(event, origin: .zero)
+      #expect(flat.map(\.0) == parsed.map(\.0) && flat.map(\.1) == parsed.map(\.1))
       buffer.append(UInt8(ascii: "\n"))
     }
     #expect(buffer.starts(with: Array("previous line\n".utf8)))
