@@ -1,4 +1,4 @@
-// Release-mode benchmarks: `swift run -c release NtstatBenchmarks [decode|capture|simulator|engine|sizes|replay|divergent] [--frames N]`.
+// Release-mode benchmarks: `swift run -c release NtstatBenchmarks [decode|capture|simulator|engine|sizes|replay|divergent|capture-size] [--frames N]`.
 // Figures and the commands that produced them are kept in docs/performance.md.
 #if canImport(Glibc)
   import Glibc
@@ -32,6 +32,12 @@ if selected.contains("engine") {
 }
 if selected.contains("replay") {
   try! ReplayBenchmark.run(frames: frameCount)
+}
+if selected.contains("capture-speed") {
+  try! RealRateSizeBenchmark.speedOnly()
+}
+if selected.contains("capture-size") {
+  try! RealRateSizeBenchmark.run()
 }
 if selected.contains("divergent") {
   try! DivergentReplayBenchmark.run()

@@ -160,7 +160,7 @@ struct ConvertCommand: ParsableCommand {
   @Argument(help: "Input capture or libntstat recording.") var input: String
   @Argument(help: "Output capture.") var output: String
   @Option(name: .long, help: "zstd or none.") var compression: String?
-  @Option(name: .long, help: "zstd level (1–19).") var level: Int32 = 3
+  @Option(name: .long, help: "zstd level (1–19).") var level: Int32 = CaptureCompression.defaultLevel
   @Flag(name: .long, help: "Read the input as a libntstat recording.") var legacy = false
   @Option(name: .long, help: "XNU version of a libntstat recording (default: from its file name).") var xnu: String?
   @OptionGroup var outputFile: OutputFileOptions
@@ -253,7 +253,7 @@ struct SliceCommand: ParsableCommand {
   @Option(name: .long, help: "First frame number (0-based).") var fromFrame: UInt64?
   @Option(name: .long, help: "End frame number (exclusive).") var toFrame: UInt64?
   @Option(name: .long, help: "zstd or none (default: from OUT's suffix).") var compression: String?
-  @Option(name: .long, help: "zstd level.") var level: Int32 = 3
+  @Option(name: .long, help: "zstd level.") var level: Int32 = CaptureCompression.defaultLevel
   @OptionGroup var outputFile: OutputFileOptions
 
   static func nanoseconds(_ text: String) throws -> UInt64 {

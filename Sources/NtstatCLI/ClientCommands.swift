@@ -169,7 +169,7 @@ struct RecordCommand: ParsableCommand {
     discussion: """
       The capture carries what replay needs (kernel version, layout family, client configuration, \
       receive buffer size) in its metadata. A recorder killed at any point leaves a file readable up \
-      to its last flushed frame (at most 250 ms lost). With --simulate, time is the simulator's: \
+      to its last flush (every 250 ms: at most that is lost). With --simulate, time is the simulator's: \
       recording 10 minutes need not take 10 minutes.
       """)
 
@@ -181,7 +181,7 @@ struct RecordCommand: ParsableCommand {
   @Option(name: .long, help: "Start a new file past this many bytes (e.g. 100M).") var rotateSize: String?
   @Option(name: .long, help: "Start a new file after this long (e.g. 1h).") var rotateTime: String?
   @Flag(name: .long, help: "Leave the host name out of the capture.") var anonymize = false
-  @Option(name: .long, help: "zstd compression level.") var level: Int32 = 3
+  @Option(name: .long, help: "zstd compression level.") var level: Int32 = CaptureCompression.defaultLevel
   @Option(name: .long, help: "Print events too: text, jsonl or csv (default: only the summary).")
   var format: EventFormat?
   @OptionGroup var outputFile: OutputFileOptions
@@ -206,11 +206,14 @@ struct RecordCommand: ParsableCommand {
     }
     if anonymize { metadata.hostName = nil }
     let compression: CaptureCompression = output.hasSuffix(".pcapng") ? .none : .zstd(level: level)
+    // A simulated session is flushed on its own clock, so its file is laid out as a real
+    // recording of it would be, however fast the simulation ran.
+    let flushClock: CaptureFileWriter.FlushClock = source.simulate && !source.realtime ? .frameTimestamps : .monotonic
     func open(_ path: String, policy: OutputFilePolicy) throws -> CaptureFileWriter {
       do {
         return try CaptureFileWriter(
           path: path, metadata: metadata, compression: compression, interfaces: ["com.apple.network.statistics"],
-          policy: policy)
+          policy: policy, flushClock: flushClock)
       } catch {
         printError("ntstat: \(error)")
         throw ExitCode(2)
@@ -243,7 +246,7 @@ struct RecordCommand: ParsableCommand {
           do {
             return try CaptureFileWriter(
               path: path, metadata: metadata, compression: compression,
-              interfaces: ["com.apple.network.statistics"], policy: rotationPolicy)
+              interfaces: ["com.apple.network.statistics"], policy: rotationPolicy, flushClock: flushClock)
           } catch let error as CaptureError where error.errno == EEXIST {
             continue
           }

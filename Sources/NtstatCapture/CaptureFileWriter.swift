@@ -10,10 +10,10 @@ import Foundation
 ///
 /// ``enqueue(_:)`` puts a frame on a bounded in-memory queue and returns at once; a background
 /// thread compresses and writes. If the queue is full the frame is dropped and counted, and the
-/// count is written as `epb_dropcount` on the next frame that gets in. The open zstd frame is
-/// ended every 250 ms (and on size), so a recorder killed with SIGKILL leaves a file readable up
-/// to the last ended frame. ``close(statistics:)`` drains the queue, writes the interface
-/// statistics, ends the last frame and `fsync`s.
+/// count is written as `epb_dropcount` on the next frame that gets in. The zstd stream is
+/// flushed every 250 ms (also from a 50 ms idle tick), so a recorder killed with SIGKILL leaves a
+/// file readable up to its last flush. ``close(statistics:)`` drains the queue, writes the
+/// interface statistics, ends the last frame and `fsync`s.
 public final class CaptureFileWriter: @unchecked Sendable {
   public let path: String
   private let descriptor: Int32
@@ -31,14 +31,28 @@ public final class CaptureFileWriter: @unchecked Sendable {
   private let done = NSCondition()
   private var finished = false
 
+  /// Which clock times the writer's flushes (``CaptureWriter``).
+  public enum FlushClock: Sendable {
+    /// The monotonic clock: a live recorder loses at most 250 ms of frames to a crash.
+    case monotonic
+    /// The frames' own timestamps: a simulated session, however fast it runs, is written as a
+    /// real recording of it would be (a flush every 250 ms of capture time).
+    case frameTimestamps
+  }
+
+  private let flushClock: FlushClock
+  private var lastFrameTimestamp: UInt64 = 0
+
   /// Creates `path` under `policy` (by default private, 0600, and never replacing anything or
   /// writing through a link: ``OutputFile``) and writes the section header.
   public init(
     path: String, metadata: CaptureMetadata, compression: CaptureCompression = .defaultZstd,
-    queueLimit: Int = 16 << 20, interfaces: [String?] = [nil], policy: OutputFilePolicy = OutputFilePolicy()
+    queueLimit: Int = 16 << 20, interfaces: [String?] = [nil], policy: OutputFilePolicy = OutputFilePolicy(),
+    flushClock: FlushClock = .monotonic
   ) throws {
     self.path = path
     self.queueLimit = queueLimit
+    self.flushClock = flushClock
     let fd = try OutputFile.open(path, policy: policy)
     descriptor = fd
     let file = path
@@ -126,7 +140,13 @@ public final class CaptureFileWriter: @unchecked Sendable {
     while true {
       condition.lock()
       while queue.isEmpty && !closing {
-        _ = condition.wait(until: Date(timeIntervalSinceNow: 0.05))
+        // Wake when the next flush is due (so a crash loses at most the flush interval), and
+        // every 50 ms regardless.
+        var wait = 0.05
+        if flushClock == .monotonic, let due = writer.nextFlushDue {
+          wait = min(wait, max(0.001, Double(Int64(bitPattern: due &- Self.monotonicNow())) / 1e9))
+        }
+        _ = condition.wait(until: Date(timeIntervalSinceNow: wait))
         if queue.isEmpty && !closing {
           condition.unlock()
           flushIfDue()
@@ -139,8 +159,8 @@ public final class CaptureFileWriter: @unchecked Sendable {
       let stop = closing
       condition.unlock()
       do {
-        for frame in batch { try writer.write(frame, now: Self.monotonicNow()) }
-        try writer.flushIfDue(now: Self.monotonicNow())
+        for frame in batch { try writer.write(frame, now: now(frame)) }
+        try writer.flushIfDue(now: now(nil))
       } catch {
         failure = failure ?? error
       }
@@ -158,7 +178,17 @@ public final class CaptureFileWriter: @unchecked Sendable {
   }
 
   private func flushIfDue() {
-    do { try writer.flushIfDue(now: Self.monotonicNow()) } catch { failure = failure ?? error }
+    do { try writer.flushIfDue(now: now(nil)) } catch { failure = failure ?? error }
+  }
+
+  /// The time on the flush clock: for frame timestamps, the frame's (or the last one's when idle).
+  private func now(_ frame: CapturedFrame?) -> UInt64 {
+    switch flushClock {
+    case .monotonic: return Self.monotonicNow()
+    case .frameTimestamps:
+      if let frame { lastFrameTimestamp = max(lastFrameTimestamp, frame.timestamp) }
+      return lastFrameTimestamp
+    }
   }
 
   static func writeAll(_ fd: Int32, _ bytes: [UInt8], file: String) throws {

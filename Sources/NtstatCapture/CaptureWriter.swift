@@ -1,14 +1,21 @@
 /// Writes a capture as bytes handed to a sink; does no I/O and reads no clock (callers pass
-/// the monotonic time, in nanoseconds, with every call).
+/// the time, in nanoseconds, with every call: the monotonic clock live, capture time for a
+/// simulated session).
 ///
-/// For zstd, blocks are compressed into the open frame, and the frame is ended (so that it
-/// carries its checksum and survives a crash) once it is `frameDuration` old or holds
-/// `frameBytes` uncompressed bytes, and at ``close(statistics:now:)``. A frame never splits a
-/// block.
+/// For zstd: **crash safety by flush, integrity by frame.** Every `flushInterval` (250 ms) the
+/// zstd stream is flushed: everything written so far decodes after a crash, and the frame keeps
+/// its history, so a recorder at a few hundred datagrams a second compresses as well as one long
+/// stream. A frame, with its checksum, ends once it holds `frameBytes` (32 MiB) uncompressed, is
+/// `frameDuration` (10 minutes) old, or at ``close(statistics:now:wallClock:)``. Neither a flush
+/// nor a frame end ever splits a block.
 public final class CaptureWriter {
   public let compression: CaptureCompression
   public let frameDuration: UInt64
   public let frameBytes: Int
+  public let flushInterval: UInt64
+  /// When the stream was last flushed (or its frame began), and whether blocks came since.
+  private var lastFlush: UInt64?
+  private var unflushed = false
   private let sink: ([UInt8]) throws -> Void
   private let encoder = PcapngEncoder()
   private let compressor: ZstdCompressor?
@@ -31,19 +38,29 @@ public final class CaptureWriter {
   public private(set) var framesWritten: UInt64 = 0
 
   /// - Parameters:
-  ///   - frameDuration: nanoseconds after which an open zstd frame is ended (default 250 ms).
-  ///   - frameBytes: uncompressed bytes after which an open zstd frame is ended (default 4 MiB;
-  ///     each frame starts with an empty history, so larger frames compress better).
+  ///   - frameDuration: nanoseconds after which an open zstd frame is ended (default 10 minutes).
+  ///   - frameBytes: uncompressed bytes after which an open zstd frame is ended (default 32 MiB;
+  ///     each frame starts with an empty history, and a reader holds one whole frame until its
+  ///     checksum is verified).
+  ///   - flushInterval: nanoseconds between flushes of the zstd stream (default 250 ms: what a
+  ///     crash can lose).
   public init(
     metadata: CaptureMetadata, compression: CaptureCompression = .defaultZstd,
-    frameDuration: UInt64 = 250_000_000, frameBytes: Int = 4 << 20, sink: @escaping ([UInt8]) throws -> Void
+    frameDuration: UInt64 = 600_000_000_000, frameBytes: Int = 32 << 20, flushInterval: UInt64 = 250_000_000,
+    sink: @escaping ([UInt8]) throws -> Void
   ) throws {
     self.compression = compression
     self.frameDuration = frameDuration
     self.frameBytes = frameBytes
+    self.flushInterval = flushInterval
     self.sink = sink
+    var metadata = metadata
     if case .zstd(let level) = compression {
       compressor = try ZstdCompressor(level: level)
+      // How the file is laid out, for `ntstat inspect`.
+      metadata.extra["ntstat.zstd.level"] = String(level)
+      metadata.extra["ntstat.zstd.flush_ms"] = String(flushInterval / 1_000_000)
+      metadata.extra["ntstat.zstd.frame_limit"] = "\(frameBytes >> 20) MiB or \(frameDuration / 1_000_000_000) s"
     } else {
       compressor = nil
     }
@@ -80,18 +97,40 @@ public final class CaptureWriter {
     framesWritten += 1
   }
 
-  /// Ends the open zstd frame if it is older than the time bound (call from a timer).
+  /// Flushes the stream, or ends the frame, if a bound has passed (call from a timer too, so a
+  /// quiet recorder does not sit on unflushed blocks).
   public func flushIfDue(now: UInt64) throws {
-    if let opened = frameOpenedAt, now &- opened >= frameDuration { try endFrame() }
+    if let opened = frameOpenedAt, now &- opened >= frameDuration {
+      try endFrame()
+    } else if unflushed, let last = lastFlush, now &- last >= flushInterval {
+      try flush(now: now)
+    }
   }
 
-  /// Ends the open zstd frame now (the bytes so far become crash-safe).
+  /// When the next flush is due (nil: nothing waits to be flushed).
+  public var nextFlushDue: UInt64? {
+    guard compressor != nil, unflushed, let lastFlush else { return nil }
+    return lastFlush &+ flushInterval
+  }
+
+  /// Writes out everything so far as complete zstd blocks, keeping the frame open: it all
+  /// decodes even if the process dies now.
+  public func flush(now: UInt64) throws {
+    guard let compressor, frameOpenedAt != nil else { return }
+    try compressor.compress(batch, .flush) { try emit(Array($0)) }
+    batch.removeAll(keepingCapacity: true)
+    lastFlush = now
+    unflushed = false
+  }
+
+  /// Ends the open zstd frame now, with its checksum.
   public func endFrame() throws {
     guard let compressor, frameOpenedAt != nil else { return }
-    try compressor.compress(batch, endFrame: true) { try emit(Array($0)) }
+    try compressor.compress(batch, .end) { try emit(Array($0)) }
     batch.removeAll(keepingCapacity: true)
     frameOpenedAt = nil
     frameUncompressed = 0
+    unflushed = false
     if let entry = openEntry {
       seekEntries.append(entry)
       openEntry = nil
@@ -128,13 +167,19 @@ public final class CaptureWriter {
       batch.removeAll(keepingCapacity: true)
       return
     }
-    if frameOpenedAt == nil { frameOpenedAt = now ?? 0 }
+    if frameOpenedAt == nil {
+      frameOpenedAt = now ?? 0
+      lastFlush = now ?? 0
+    }
     frameUncompressed += count
+    unflushed = true
     let end = frameUncompressed >= frameBytes || (now.map { $0 &- (frameOpenedAt ?? $0) >= frameDuration } ?? false)
     if end {
       try endFrame()
+    } else if let now, now &- (lastFlush ?? now) >= flushInterval {
+      try flush(now: now)
     } else if batch.count >= Self.batchLimit {
-      try compressor.compress(batch, endFrame: false) { try emit(Array($0)) }
+      try compressor.compress(batch, .continue) { try emit(Array($0)) }
       batch.removeAll(keepingCapacity: true)
     }
   }

@@ -18,11 +18,27 @@ final class ZstdCompressor {
 
   deinit { ZSTD_freeCCtx(context) }
 
-  /// Compresses `input`; with `endFrame`, closes the frame (and flushes everything).
-  func compress(_ input: [UInt8], endFrame: Bool, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+  /// How far ``compress(_:_:into:)`` goes.
+  enum Directive {
+    /// Only compresses: zstd may keep some output back.
+    case `continue`
+    /// Writes out everything so far as complete blocks, keeping the frame (and its history)
+    /// open: what was written decodes even if nothing follows.
+    case flush
+    /// Closes the frame with its checksum.
+    case end
+  }
+
+  /// Compresses `input` as `directive` says.
+  func compress(_ input: [UInt8], _ directive: Directive, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
     try input.withUnsafeBytes { source in
       var inBuffer = ZSTD_inBuffer(src: source.baseAddress, size: source.count, pos: 0)
-      let mode = endFrame ? ZSTD_e_end : ZSTD_e_continue
+      let mode: ZSTD_EndDirective
+      switch directive {
+      case .continue: mode = ZSTD_e_continue
+      case .flush: mode = ZSTD_e_flush
+      case .end: mode = ZSTD_e_end
+      }
       while true {
         let remaining = try output.withUnsafeMutableBytes { out -> Int in
           var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
@@ -31,7 +47,7 @@ final class ZstdCompressor {
           if outBuffer.pos > 0 { try sink(UnsafeRawBufferPointer(rebasing: out[0..<outBuffer.pos])) }
           return result
         }
-        if endFrame ? remaining == 0 : inBuffer.pos == inBuffer.size { break }
+        if directive == .continue ? inBuffer.pos == inBuffer.size : remaining == 0 { break }
       }
     }
   }
@@ -110,8 +126,11 @@ public enum CaptureCompression: Hashable, Sendable {
   case none
   case zstd(level: Int32)
 
-  /// The default for `.pcapng.zst`.
-  public static let defaultZstd = CaptureCompression.zstd(level: 3)
+  /// The default for `.pcapng.zst`: level 6, chosen by measurement (docs/performance.md, "Capture
+  /// size at real recording rates"): with the stream flushed every 250 ms it writes files no
+  /// larger than `zstd -3` of the same pcapng as one stream, at a fraction of a core.
+  public static let defaultZstd = CaptureCompression.zstd(level: defaultLevel)
+  public static let defaultLevel: Int32 = 6
 
   /// Detects zstd (frame or skippable-frame magic) or plain pcapng (section header magic).
   public static func detect(_ prefix: [UInt8]) -> CaptureCompression? {

@@ -1,0 +1,79 @@
+import Foundation
+import NtstatCapture
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A real-time recorder killed mid-session: everything it had received more than 250 ms before
+/// the kill must be in the file (the stream is flushed every 250 ms; a frame ends far later).
+@Suite struct RealTimeCrashTests {
+  static var binary: URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ntstat")
+  }
+
+  /// Every frame the reader returns, and the damage it ends with, if any.
+  static func frames(_ path: String) -> (frames: [CapturedFrame], damage: CaptureError?) {
+    guard let reader = try? CaptureFileReader(path: path) else { return ([], nil) }
+    var frames: [CapturedFrame] = []
+    do {
+      while let record = try reader.next() { if case .frame(let frame) = record { frames.append(frame) } }
+    } catch let error as CaptureError {
+      return (frames, error)
+    } catch {}
+    return (frames, nil)
+  }
+
+  @Test func killedRealTimeRecorderKeepsAllButTheLastFlushInterval() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-rtcrash-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let arguments = ["record", "--simulate", "--seed", "7", "--duration", "8s", "--rate", "tcp=30,udp=10"]
+    // The whole session, at top speed: the simulator is deterministic, so its frames' times
+    // (since the first) are those of the real-time run.
+    let full = directory + "/full.pcapng.zst"
+    let process = Process()
+    process.executableURL = Self.binary
+    process.arguments = arguments + ["-o", full]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    let reference = Self.frames(full).frames
+    #expect(reference.count > 200)
+
+    for killAfter in [2.3, 3.7] {
+      let killed = directory + "/killed-\(killAfter).pcapng.zst"
+      let recorder = Process()
+      recorder.executableURL = Self.binary
+      recorder.arguments = arguments + ["--realtime", "-o", killed]
+      recorder.standardOutput = FileHandle.nullDevice
+      recorder.standardError = FileHandle.nullDevice
+      try recorder.run()
+      usleep(useconds_t(killAfter * 1_000_000))
+      var now = timespec()
+      clock_gettime(CLOCK_REALTIME, &now)
+      kill(recorder.processIdentifier, SIGKILL)
+      recorder.waitUntilExit()
+      let killedAt = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+      let (frames, damage) = Self.frames(killed)
+      // An unterminated last frame reads as truncated, after every complete block before it.
+      #expect(damage == nil || damage?.kind == .truncated, "\(String(describing: damage))")
+      let first = try #require(frames.first, "nothing readable after \(killAfter) s")
+      let elapsed = killedAt &- first.timestamp
+      // 250 ms of flush interval, plus 100 ms for the scheduler and the recorder's own queue.
+      let safe = elapsed &- 350_000_000
+      let expected = reference.filter { $0.timestamp &- reference[0].timestamp <= safe }
+      #expect(
+        frames.count >= expected.count,
+        "killed after \(killAfter) s: \(frames.count) frames, \(expected.count) older than 350 ms")
+      // And what is there is the session, frame for frame.
+      for (got, want) in zip(frames, reference) {
+        #expect(got.bytes == want.bytes && got.direction == want.direction)
+      }
+    }
+  }
+}
