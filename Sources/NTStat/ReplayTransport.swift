@@ -227,9 +227,12 @@ struct ReplayCursor {
     if let override {
       family = override
       familyReason = "given"
-    } else if let recorded = metadata.family {
-      family = recorded
-      familyReason = "from the capture's metadata"
+    } else if let declared = metadata.declaredFamily {
+      family = declared.family
+      familyReason = declared.source
+    } else if buffered.isEmpty, let damage {
+      // Damaged before its first frame: that is the news, not the missing family.
+      throw damage
     } else if let detected = FamilyDetection.detect(kernelDatagrams: kernelSample) {
       family = detected.family
       familyReason = "detected: " + detected.description

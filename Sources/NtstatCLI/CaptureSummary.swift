@@ -24,12 +24,20 @@ struct CaptureSummary {
     didSet { decoder = family.map { MessageDecoder(family: $0) } }
   }
   private var decoder: MessageDecoder?
+  /// Where ``family`` came from (`given`, the metadata, the kernel version…).
+  var familySource: String?
 
   mutating func add(_ record: CaptureRecord, familyOverride: LayoutFamily?) {
     switch record {
     case .section(let metadata):
       sections.append(metadata)
-      family = familyOverride ?? metadata.family ?? family
+      if let familyOverride {
+        family = familyOverride
+        familySource = "given"
+      } else if let declared = metadata.declaredFamily {
+        family = declared.family
+        familySource = declared.source
+      }
     case .interface(let interface):
       interfaces.append(interface)
     case .statistics(_, let stats):
@@ -66,6 +74,7 @@ struct CaptureSummary {
       add("metadata", .object(m))
     }
     add("family", family.map { .string($0.name) } ?? .null)
+    if let familySource { add("family_source", .string(familySource)) }
     add("interfaces", .uint(UInt64(interfaces.count)))
     add("frames", .uint(frames))
     add("frames_in", .uint(framesByDirection[.fromKernel] ?? 0))

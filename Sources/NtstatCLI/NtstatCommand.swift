@@ -16,7 +16,7 @@ public struct NtstatCommand: ParsableCommand {
       SimulateCommand.self,
       DecodeCommand.self,
       InspectCommand.self,
-      CatCommand.self, ConvertCommand.self, SliceCommand.self, FamiliesCommand.self,
+      CatCommand.self, ConvertCommand.self, SliceCommand.self, CorpusCommand.self, FamiliesCommand.self,
     ]
   )
 

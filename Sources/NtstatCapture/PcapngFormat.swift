@@ -53,6 +53,21 @@ public struct PcapngEncoder: Sendable {
     return block(PcapngFormat.sectionHeaderType, body.bytes + options.finished)
   }
 
+  /// A Section Header Block as another recorder writes one: only the standard `shb_os` and
+  /// `shb_userappl` options, none of ntstat's comments (for importing and for tests of
+  /// captures from other tools).
+  public func foreignSectionHeader(os: String?, application: String?) -> [UInt8] {
+    var body = Bytes()
+    body.u32(PcapngFormat.byteOrderMagic)
+    body.u16(1)
+    body.u16(0)
+    body.u64(UInt64.max)
+    var options = Options()
+    options.string(PcapngFormat.shbOS, os)
+    options.string(PcapngFormat.shbUserApplication, application)
+    return block(PcapngFormat.sectionHeaderType, body.bytes + options.finished)
+  }
+
   /// Interface Description Block for one ntstat connection (nanosecond timestamps).
   public func interfaceDescription(name: String = PcapngFormat.controlName, description: String?) -> [UInt8] {
     var body = Bytes()

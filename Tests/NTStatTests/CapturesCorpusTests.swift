@@ -10,9 +10,22 @@ import Testing
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("captures")
 
+  /// The simulated corpus, and the real captures in captures/real/ (which may hold none yet).
   static var captures: [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+    let real = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("real").path)) ?? []
     return names.filter { $0.hasSuffix(".pcapng.zst") }.sorted()
+      + real.filter { $0.hasSuffix(".pcapng.zst") || $0.hasSuffix(".pcapng") }.sorted().map { "real/" + $0 }
+  }
+
+  @Test func realCapturesHaveTheirGoldensAndARow() throws {
+    let readme = try String(contentsOf: Self.root.appendingPathComponent("real/README.md"), encoding: .utf8)
+    #expect(readme.contains("ntstat corpus add"))
+    for capture in Self.captures where capture.hasPrefix("real/") {
+      let name = String(capture.dropFirst(5))
+      #expect(readme.contains("`\(name)`"), "\(capture) has no row in captures/real/README.md")
+      _ = try Self.golden(capture)
+    }
   }
 
   /// Replays frames (from a file or memory) to canonical JSON Lines, as `ntstat replay` prints.
@@ -27,7 +40,8 @@ import Testing
   }
 
   static func golden(_ capture: String) throws -> CanonicalEventFile {
-    let path = root.appendingPathComponent(capture.replacingOccurrences(of: ".pcapng.zst", with: ".jsonl"))
+    let base = capture.hasSuffix(".pcapng.zst") ? String(capture.dropLast(11)) : String(capture.dropLast(7))
+    let path = root.appendingPathComponent(base + ".jsonl")
     return try CanonicalEventFile.parse(String(contentsOf: path, encoding: .utf8), name: path.lastPathComponent)
   }
 
