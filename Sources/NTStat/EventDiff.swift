@@ -156,8 +156,8 @@ public enum EventDiff {
     for key in ["schema", "family"] where !options.ignoredFields.contains(key) && a.header[key] != b.header[key] {
       result.headerChanges.append((key, a.header[key], b.header[key]))
     }
-    let (streamsA, noticesA) = group(a)
-    let (streamsB, noticesB) = group(b)
+    let (streamsA, noticesA) = group(a, ignoring: options.ignoredFields)
+    let (streamsB, noticesB) = group(b, ignoring: options.ignoredFields)
     for identity in streamsA.keys.sorted() {
       let eventsA = streamsA[identity]!
       guard let eventsB = streamsB[identity] else {
@@ -192,25 +192,32 @@ public enum EventDiff {
   }
 
   /// Events by stream, in order; a new occurrence starts at each `added`.
-  static func group(_ file: CanonicalEventFile) -> ([StreamIdentity: [CanonicalEventFile.Event]], [String]) {
+  /// Events by stream. A stream is known by its id, protocol, addresses and pid, less any of
+  /// those the comparison ignores (a redacted capture's addresses are pseudonyms: ignoring
+  /// `local` and `remote` pairs its streams with the original's by id).
+  static func group(
+    _ file: CanonicalEventFile, ignoring ignored: Set<String> = []
+  ) -> ([StreamIdentity: [CanonicalEventFile.Event]], [String]) {
     var streams: [StreamIdentity: [CanonicalEventFile.Event]] = [:]
     var current: [String: StreamIdentity] = [:]
     var occurrences: [String: Int] = [:]
     var notices: [String] = []
+    func field(_ event: CanonicalEventFile.Event, _ name: String) -> String {
+      ignored.contains(name) ? "" : event[name]?.description ?? ""
+    }
     for event in file.events {
       if event.kind == "notice" {
         notices.append("\(event["kind"]?.description ?? "?"): \(event["detail"]?.description ?? "")")
         continue
       }
-      let base = [event["id"], event["protocol"], event["local"], event["remote"], event["pid"]]
-        .map { $0?.description ?? "" }.joined(separator: "|")
+      let base = ["id", "protocol", "local", "remote", "pid"].map { field(event, $0) }.joined(separator: "|")
       if event.kind == "added" || current[base] == nil {
         let occurrence = occurrences[base, default: 0]
         occurrences[base] = occurrence + 1
         current[base] = StreamIdentity(
-          id: event["id"]?.description ?? "", protocolName: event["protocol"]?.description ?? "",
-          local: event["local"]?.description ?? "", remote: event["remote"]?.description ?? "",
-          pid: event["pid"]?.description ?? "", process: event["process"]?.description ?? "", occurrence: occurrence)
+          id: field(event, "id"), protocolName: field(event, "protocol"), local: field(event, "local"),
+          remote: field(event, "remote"), pid: field(event, "pid"), process: field(event, "process"),
+          occurrence: occurrence)
       }
       streams[current[base]!, default: []].append(event)
     }

@@ -72,7 +72,16 @@ public final class RecordingTransport: ClientTransport {
 
   func timestamp(_ time: MonotonicTime) -> UInt64 { wallAnchor &+ time.since(clockAnchor) }
 
-  private func record(_ bytes: [UInt8], _ direction: Direction, at time: MonotonicTime) throws {
+  /// Rewrites each datagram before it is recorded (`record --anonymize` redacts here); a nil
+  /// result records nothing for that datagram. The client always sees the real one.
+  public var redaction: (([UInt8], Direction) -> [UInt8]?)?
+
+  private func record(_ datagram: [UInt8], _ direction: Direction, at time: MonotonicTime) throws {
+    var bytes = datagram
+    if let redaction {
+      guard let redacted = redaction(datagram, direction) else { return }
+      bytes = redacted
+    }
     // Rotate before a frame, never after the last one: no file ends up empty.
     try rotateIfDue(at: time)
     let stamp = timestamp(time)

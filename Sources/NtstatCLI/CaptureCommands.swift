@@ -298,12 +298,21 @@ struct SliceCommand: ParsableCommand {
 /// What to do with a frame while copying.
 enum CopyDecision { case keep, skip, stop }
 
+/// How ``copyRecords(from:to:startIndex:rewrite:decide:)`` changes what it copies (nothing by
+/// default; `redact` replaces metadata, interface descriptions and datagrams).
+struct CaptureRewrite {
+  var section: (CaptureMetadata) throws -> CaptureMetadata = { $0 }
+  var interface: (String?) -> String? = { $0 }
+  /// Nil drops the frame.
+  var frame: (CapturedFrame) -> CapturedFrame? = { $0 }
+}
+
 /// Copies a capture's records to `out`, frames filtered by `decide(frame, index)`; sections,
 /// interfaces and (for unfiltered copies) statistics are carried over. A damaged input is
 /// copied up to its damage, reported, and exits 1.
 func copyRecords(
   from reader: CaptureFileReader, to out: OutputCapture, startIndex: UInt64 = 0,
-  decide: (CapturedFrame, UInt64) -> CopyDecision
+  rewrite: CaptureRewrite = CaptureRewrite(), decide: (CapturedFrame, UInt64) -> CopyDecision
 ) throws -> UInt64 {
   var index = startIndex
   var copied: UInt64 = 0
@@ -318,14 +327,18 @@ func copyRecords(
       case .section(let metadata):
         if out.isOpen { try out.finish(statistics: filtered ? [:] : statistics) }
         statistics = [:]
-        try out.begin(metadata, interfaces: [])
+        try out.begin(try rewrite.section(metadata), interfaces: [])
       case .interface(let interface):
-        try out.addInterface(interface.description)
+        try out.addInterface(rewrite.interface(interface.description))
       case .frame(let frame):
         defer { index += 1 }
         switch decide(frame, index) {
         case .keep:
-          try out.write(frame)
+          guard let written = rewrite.frame(frame) else {
+            filtered = true
+            continue
+          }
+          try out.write(written)
           copied += 1
         case .skip: filtered = true
         case .stop:

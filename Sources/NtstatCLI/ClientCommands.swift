@@ -180,7 +180,10 @@ struct RecordCommand: ParsableCommand {
   @Option(name: .long, help: "Stop after this many frames.") var frames: UInt64?
   @Option(name: .long, help: "Start a new file past this many bytes (e.g. 100M).") var rotateSize: String?
   @Option(name: .long, help: "Start a new file after this long (e.g. 1h).") var rotateTime: String?
-  @Flag(name: .long, help: "Leave the host name out of the capture.") var anonymize = false
+  @Flag(
+    name: .long,
+    help: "Redact as `ntstat redact` does, with a random key: pseudonyms for addresses, names, UUIDs and the host.")
+  var anonymize = false
   @Option(name: .long, help: "zstd compression level.") var level: Int32 = CaptureCompression.defaultLevel
   @Option(name: .long, help: "Print events too: text, jsonl or csv (default: only the summary).")
   var format: EventFormat?
@@ -204,7 +207,16 @@ struct RecordCommand: ParsableCommand {
       // A later `replay --family F` can decode the capture again with another family.
       metadata.extra["ntstat.family.assumed"] = "\(choice.0) (kernel \(kernel) is newer than every known family)"
     }
-    if anonymize { metadata.hostName = nil }
+    // The same redaction as `ntstat redact`, with a random key that is never stored; the client
+    // itself still sees and prints the real values.
+    var anonymizer: Redactor?
+    if anonymize {
+      let redactor = Redactor(
+        family: configuration.family ?? base.family,
+        options: RedactionOptions(key: RedactionOptions.randomKey()))
+      metadata = RedactCommand.redact(metadata, with: redactor)
+      anonymizer = redactor
+    }
     let compression: CaptureCompression = output.hasSuffix(".pcapng") ? .none : .zstd(level: level)
     // A simulated session is flushed on its own clock, so its file is laid out as a real
     // recording of it would be, however fast the simulation ran.
@@ -220,6 +232,9 @@ struct RecordCommand: ParsableCommand {
       }
     }
     let recorder = RecordingTransport(wrapping: base, writer: try open(output, policy: policy))
+    if var redactor = anonymizer {
+      recorder.redaction = { bytes, direction in redactor.redact(bytes, direction: direction) }
+    }
     let maxBytes = try rotateSize.map { text -> UInt64 in
       guard let bytes = ByteSizeParser.bytes(text) else {
         throw ValidationError("--rotate-size: \"\(text)\" is not a size")

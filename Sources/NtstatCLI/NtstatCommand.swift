@@ -16,7 +16,8 @@ public struct NtstatCommand: ParsableCommand {
       SimulateCommand.self,
       DecodeCommand.self,
       InspectCommand.self,
-      CatCommand.self, ConvertCommand.self, SliceCommand.self, CorpusCommand.self, FamiliesCommand.self,
+      CatCommand.self, ConvertCommand.self, SliceCommand.self, CorpusCommand.self, RedactCommand.self,
+      FamiliesCommand.self,
     ]
   )
 
