@@ -50,7 +50,7 @@ struct RedactCommand: ParsableCommand {
     }
     rewrite.interface = { description in
       guard let description, description != "com.apple.network.statistics" else { return description }
-      return "interface " + (redactor?.pseudonym(hostName: description) ?? "")
+      return redactor?.pseudonym(description, prefix: "if-") ?? 
     }
     rewrite.frame = { frame in
       guard var current = redactor, let bytes = current.redact(frame.bytes, direction: frame.direction) else {
@@ -85,7 +85,7 @@ struct RedactCommand: ParsableCommand {
   /// what was redacted (never the key).
   static func redact(_ metadata: CaptureMetadata, with redactor: Redactor) -> CaptureMetadata {
     var metadata = metadata
-    metadata.hostName = metadata.hostName.map(redactor.pseudonym(hostName:))
+    metadata.hostName = metadata.hostName.map { redactor.pseudonym($0, prefix: "host-") }
     if let configuration = metadata.configuration {
       metadata.configuration = configuration.split(separator: " ").map { part -> String in
         guard part.hasPrefix("filter=") else { return String(part) }
@@ -94,7 +94,7 @@ struct RedactCommand: ParsableCommand {
             guard rule.hasPrefix("process:") else { return String(rule) }
             return "process:"
               + rule.dropFirst(8).split(separator: "|").map {
-                redactor.pseudonym(hostName: String($0))
+                redactor.pseudonym(String($0), prefix: "p-")
               }.joined(separator: "|")
           }.joined(separator: ",")
       }.joined(separator: " ")

@@ -261,9 +261,10 @@ public struct Redactor: Sendable {
     return FixedCString(prefix + String(repeating: "0", count: 8 - digits.count) + digits)
   }
 
-  /// The host name's pseudonym, for the metadata.
-  public func pseudonym(hostName: String) -> String {
-    pseudonym(FixedCString(hostName), prefix: "host-").string
+  /// The pseudonym of a piece of text outside the datagrams (host name, interface description,
+  /// process names in a filter), `prefix` and eight hex digits.
+  public func pseudonym(_ text: String, prefix: String) -> String {
+    pseudonym(FixedCString(text), prefix: prefix).string
   }
 }
 
