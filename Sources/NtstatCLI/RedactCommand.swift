@@ -50,7 +50,7 @@ struct RedactCommand: ParsableCommand {
     }
     rewrite.interface = { description in
       guard let description, description != "com.apple.network.statistics" else { return description }
-      return redactor?.pseudonym(description, prefix: "if-") ?? 
+      return redactor?.pseudonym(description, prefix: "if-") ?? ""
     }
     rewrite.frame = { frame in
       guard var current = redactor, let bytes = current.redact(frame.bytes, direction: frame.direction) else {
