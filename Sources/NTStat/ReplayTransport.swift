@@ -224,12 +224,8 @@ struct ReplayCursor {
     }
     metadata = source.metadata ?? CaptureMetadata()
     interfaceID = buffered.first?.1.interfaceID ?? 0
-    if let override {
-      family = override
-      familyReason = "given"
-    } else if let declared = metadata.declaredFamily {
-      family = declared.family
-      familyReason = declared.source
+    if let chosen = metadata.family(override: override) {
+      (family, familyReason) = chosen
     } else if buffered.isEmpty, let damage {
       // Damaged before its first frame: that is the news, not the missing family.
       throw damage

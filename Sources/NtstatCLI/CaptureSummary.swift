@@ -31,13 +31,7 @@ struct CaptureSummary {
     switch record {
     case .section(let metadata):
       sections.append(metadata)
-      if let familyOverride {
-        family = familyOverride
-        familySource = "given"
-      } else if let declared = metadata.declaredFamily {
-        family = declared.family
-        familySource = declared.source
-      }
+      if let chosen = metadata.family(override: familyOverride) { (family, familySource) = chosen }
     case .interface(let interface):
       interfaces.append(interface)
     case .statistics(_, let stats):

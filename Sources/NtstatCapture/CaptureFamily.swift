@@ -29,4 +29,10 @@ extension CaptureMetadata {
     }
     return nil
   }
+
+  /// The family to decode with: the caller's `override` ("given"), else ``declaredFamily``.
+  public func family(override: LayoutFamily?) -> (family: LayoutFamily, source: String)? {
+    if let override { return (override, "given") }
+    return declaredFamily
+  }
 }

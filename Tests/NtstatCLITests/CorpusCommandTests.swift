@@ -3,13 +3,20 @@ import Testing
 
 /// `ntstat corpus add`: a capture into the corpus in one command, as a contributor runs it.
 @Suite struct CorpusCommandTests {
-  @Test func addWritesCaptureGoldenAndRow() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-corpus-\(getpid())").path
+  /// An empty corpus directory with the real corpus's README.
+  static func corpusDirectory(_ name: String) throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-\(name)-\(getpid())").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try? FileManager.default.removeItem(atPath: directory + "/README.md")
     try FileManager.default.copyItem(
       atPath: NtstatProcess.packageRoot.appendingPathComponent("captures/real/README.md").path,
       toPath: directory + "/README.md")
+    return directory
+  }
+
+  @Test func addWritesCaptureGoldenAndRow() throws {
+    let directory = try Self.corpusDirectory("corpus")
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     let source = "captures/xnu-6153.pcapng.zst"
     let added = try NtstatProcess.run(["corpus", "add", source, "--name", "mac-10.15", "--corpus", directory])
     #expect(added.status == 0, "\(added.stderr)")
@@ -31,12 +38,8 @@ import Testing
   }
 
   @Test func aCaptureThatDoesNotReplayCleanlyIsRefused() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-corpus2-\(getpid())").path
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let directory = try Self.corpusDirectory("corpus2")
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    try FileManager.default.copyItem(
-      atPath: NtstatProcess.packageRoot.appendingPathComponent("captures/real/README.md").path,
-      toPath: directory + "/README.md")
     let original = try Data(
       contentsOf: NtstatProcess.packageRoot.appendingPathComponent("captures/xnu-6153.pcapng.zst"))
     let truncated = directory + "/cut.pcapng.zst"
