@@ -27,7 +27,8 @@ import Testing
     return (frames, nil)
   }
 
-  @Test func killedRealTimeRecorderKeepsAllButTheLastFlushInterval() throws {
+  @Test(.timeLimit(.minutes(2)))
+  func killedRealTimeRecorderKeepsAllButTheLastFlushInterval() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-rtcrash-\(getpid())").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -64,12 +65,14 @@ import Testing
       #expect(damage == nil || damage?.kind == .truncated, "\(String(describing: damage))")
       let first = try #require(frames.first, "nothing readable after \(killAfter) s")
       let elapsed = killedAt &- first.timestamp
-      // 250 ms of flush interval, plus 100 ms for the scheduler and the recorder's own queue.
-      let safe = elapsed &- 350_000_000
+      // 250 ms of flush interval, plus 250 ms for the scheduler, the recorder's queue and a
+      // simulation that runs behind the wall clock on a loaded machine (CI runs the suite in
+      // parallel, under AddressSanitizer too). A flush interval of a second or more still fails.
+      let safe = elapsed &- 500_000_000
       let expected = reference.filter { $0.timestamp &- reference[0].timestamp <= safe }
       #expect(
         frames.count >= expected.count,
-        "killed after \(killAfter) s: \(frames.count) frames, \(expected.count) older than 350 ms")
+        "killed after \(killAfter) s: \(frames.count) frames, \(expected.count) older than 500 ms")
       // And what is there is the session, frame for frame.
       for (got, want) in zip(frames, reference) {
         #expect(got.bytes == want.bytes && got.direction == want.direction)
