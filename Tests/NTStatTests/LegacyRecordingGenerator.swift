@@ -1,5 +1,6 @@
 import Foundation
 import NTStat
+import NtstatCapture
 import NtstatSimulator
 import NtstatWire
 import Testing
@@ -24,6 +25,14 @@ import Testing
     }
     let bytes = try [UInt8](Data(contentsOf: url))
     #expect(bytes.count > 10_000)
+    // The committed file parses as libntstat's format, whole, and is what the generator makes.
+    var decoder = LegacyRecordingDecoder()
+    var frames: [CapturedFrame] = []
+    try bytes.withUnsafeBytes { try decoder.push($0, into: &frames) }
+    #expect(!decoder.hasPartialRecord)
+    #expect(frames.count > 400)
+    #expect(frames.contains { $0.direction == .toKernel } && frames.contains { $0.direction == .fromKernel })
+    #expect(try Self.generate() == bytes)
   }
 
   static func generate() throws -> [UInt8] {

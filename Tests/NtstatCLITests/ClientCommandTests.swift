@@ -170,5 +170,9 @@ import Testing
     #expect(result.stderr.contains("client view matches the simulator's ground truth"))
     let first = try #require(result.stdout.split(separator: "\n").first)
     #expect(first.hasPrefix(#"{"flow":1,"provider":"#))
+    // "Matches" means nothing over an empty run: the client must have seen the streams.
+    let added = try #require(result.stderr.firstMatch(of: /client: (\d+) streams added/)?.1).description
+    #expect((Int(added) ?? 0) > 30, "\(result.stderr)")
+    #expect(result.stdout.split(separator: "\n").count > 30)
   }
 }

@@ -72,6 +72,7 @@ import Testing
       ])
       #expect(result.status == 2)
       #expect(result.stderr.contains("No space left on device"), "\(result.stderr)")
+      #expect(result.stderr.contains(directory + "/full.pcapng.zst"), "the message names the file: \(result.stderr)")
     }
 
     static func system(_ path: String, _ arguments: [String]) -> Int32 {
