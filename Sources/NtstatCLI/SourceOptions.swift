@@ -142,6 +142,9 @@ struct SourceOptions: ParsableArguments {
           seed: seed, duration: MonotonicTime(nanoseconds: duration), rates: rates, family: family)
         metadata.extra["ntstat.simulator.seed"] = String(seed)
         if let rate { metadata.extra["ntstat.simulator.rates"] = rate }
+        // With the seed and rates, enough to run the same session again (the corpus tests
+        // compare a replay with that session's ground truth).
+        metadata.extra["ntstat.simulator.duration_ms"] = String(duration / 1_000_000)
       }
       let (release, change) = try simulatedKernelOptions()
       var configuration = KernelConfiguration(privileged: !unprivileged, reportedRelease: release, layoutChange: change)
@@ -167,6 +170,7 @@ struct SourceOptions: ParsableArguments {
         "ntstat simulator \(NtstatVersion.string) (\(family) layouts, behaviour of \(kernel.behaviour.xnu))"
         + (change.map { ", layout change \($0.rawValue)" } ?? "")
       metadata.hardware = "simulated"
+      if unprivileged { metadata.extra["ntstat.simulator.unprivileged"] = "true" }
       return (transport, metadata, choice)
     }
     let override = try familyOverride(family, assumeNewest: true)
@@ -269,36 +273,14 @@ enum DurationParser {
   }
 }
 
-/// `--rate tcp=20,udp=5,burst=200,burst-interval=15` → ``WorkloadRates``.
+/// `--rate tcp=20,udp=5,burst=200,burst-interval=15` → ``WorkloadRates`` (the parsing lives with
+/// the rates, so a test can rebuild a recorded session's workload from its metadata).
 enum RateParser {
-  static let keys = [
-    "tcp", "udp", "quic", "conn", "failed", "ipv6", "initial", "listeners", "burst", "burst-interval", "lifetime",
-  ]
+  static var keys: [String] { WorkloadRates.keys }
 
   static func parse(_ text: String?) throws -> WorkloadRates {
-    var rates = WorkloadRates()
-    guard let text, !text.isEmpty else { return rates }
-    for item in text.split(separator: ",") {
-      let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-      guard parts.count == 2, let value = Double(parts[1]), value >= 0 else {
-        throw ValidationError("--rate: \"\(item)\" is not KEY=NUMBER")
-      }
-      switch parts[0] {
-      case "tcp": rates.connectionsPerSecond = value
-      case "udp": rates.udpFlowsPerSecond = value
-      case "quic": rates.quicFlowsPerSecond = value
-      case "conn": rates.connFlowsPerSecond = value
-      case "failed": rates.failedFraction = min(value, 1)
-      case "ipv6": rates.ipv6Fraction = min(value, 1)
-      case "initial": rates.initialFlows = Int(value)
-      case "listeners": rates.listeners = Int(value)
-      case "burst": rates.burstSize = Int(value)
-      case "burst-interval": rates.burstInterval = value
-      case "lifetime": rates.meanLifetime = value
-      default: throw ValidationError("--rate: unknown key \"\(parts[0])\" (have \(keys.joined(separator: ", ")))")
-      }
-    }
-    return rates
+    guard let text, !text.isEmpty else { return WorkloadRates() }
+    do { return try WorkloadRates(parsing: text) } catch { throw ValidationError("--rate: \(error.message)") }
   }
 }
 
