@@ -140,9 +140,21 @@ import Testing
       while let record = try reader.next() { if case .frame(let f) = record { frames.append(f) } }
       let transport = try ReplayTransport(frames: frames, metadata: CaptureMetadata())
       #expect(transport.familyReason.hasPrefix("detected: "))
-      // Families with identical structs for everything seen cannot be told apart; the chosen
-      // one must decode the session the same way.
-      #expect(transport.family == family || transport.familyReason.contains(family.name), "\(transport.familyReason)")
+      // Families with identical structs for everything seen cannot be told apart: the chosen
+      // one must decode the session exactly as the right one does, event for event.
+      func events(_ transport: ReplayTransport) throws -> [String] {
+        var configuration = ClientConfiguration()
+        configuration.providers = [.tcpKernel, .udpKernel]
+        var lines: [String] = []
+        try NetworkStatisticsClient(transport: transport, configuration: configuration).run {
+          lines.append(CanonicalEvent.fields($0, origin: .zero).jsonText)
+        }
+        return lines
+      }
+      let detected = try events(transport)
+      let right = try events(try ReplayTransport(frames: frames, metadata: CaptureMetadata(), family: family))
+      #expect(detected.count > 20)
+      #expect(detected == right, "\(family) detected as \(transport.family): the events differ")
     }
   }
 
