@@ -3,7 +3,7 @@ import NtstatSimulator
 import NtstatWire
 import Testing
 
-@Suite struct ClientRobustnessTests {
+@Suite(.timeLimit(.minutes(5))) struct ClientRobustnessTests {
   /// A host that overflows the kernel's default 8 KiB buffer: hundreds of flows already open
   /// when the client subscribes, bursts of 300 connections, and ALL polls whose answers
   /// cannot fit.

@@ -5,7 +5,7 @@ import Testing
 
 /// The kernel-control ABI we define ourselves, checked against XNU's `sys/kern_control.h`
 /// and `sys/sys_domain.h` (values from compiling them; reference §e).
-@Suite struct KernelControlTests {
+@Suite(.timeLimit(.minutes(5))) struct KernelControlTests {
   @Test func constantsMatchXNU() {
     #expect(KernelControlABI.pfSystem == 32)
     #expect(KernelControlABI.sysprotoControl == 2)

@@ -3,7 +3,7 @@ import NTStat
 import Testing
 
 /// What the README offers for testing a listener in CI: `replaying(…)` + `run(listener:)`.
-@Suite struct ListenerReplayTests {
+@Suite(.timeLimit(.minutes(5))) struct ListenerReplayTests {
   final class RecordingListener: NetworkStatisticsListener {
     var calls: [String] = []
     var ids: [String] = []

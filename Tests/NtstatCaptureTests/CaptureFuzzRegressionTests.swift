@@ -3,7 +3,7 @@ import NtstatCapture
 import Testing
 
 /// Replays every committed capture fuzz input (seed corpora and saved crashes).
-@Suite struct CaptureFuzzRegressionTests {
+@Suite(.timeLimit(.minutes(5))) struct CaptureFuzzRegressionTests {
   static func inputs(_ directory: String) throws -> [URL] {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
       "Fixtures/fuzz/\(directory)")

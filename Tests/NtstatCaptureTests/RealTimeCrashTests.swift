@@ -10,7 +10,7 @@ import Testing
 
 /// A real-time recorder killed mid-session: everything it had received more than 250 ms before
 /// the kill must be in the file (the stream is flushed every 250 ms; a frame ends far later).
-@Suite struct RealTimeCrashTests {
+@Suite(.timeLimit(.minutes(5))) struct RealTimeCrashTests {
   static var binary: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ntstat")
   }

@@ -1,7 +1,7 @@
 import NtstatWire
 import Testing
 
-@Suite struct FamilySelectionTests {
+@Suite(.timeLimit(.minutes(5))) struct FamilySelectionTests {
   @Test func orderFollowsTheLowestXNUVersion() {
     let byVersion = LayoutFamily.allCases.sorted { $0.lowestXNU < $1.lowestXNU }
     #expect(LayoutFamily.allCases.sorted() == byVersion)
