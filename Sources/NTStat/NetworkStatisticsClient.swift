@@ -43,6 +43,11 @@ extension NetworkStatisticsListener {
 /// The loop is the only place that touches the transport and the clock: it sends what the
 /// engine asks for, hands it what arrives, and wakes it at its deadlines. Live, simulated and
 /// replayed runs differ only in the transport.
+///
+/// Sendable because every mutable property (`engine`, the stop flag, the published statistics)
+/// is read and written under `stopLock`; a run works on a private copy of the engine and
+/// publishes it back when it ends. The transport is used by the run's thread only (and
+/// `interrupt()`, which transports make thread-safe).
 public final class NetworkStatisticsClient: @unchecked Sendable {
   public let transport: ClientTransport
   public let configuration: ClientConfiguration
@@ -66,15 +71,15 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
       transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
   }
 
-  public var family: LayoutFamily { engine.family }
+  public var family: LayoutFamily { stopLock.withLock { engine.family } }
   /// What the layout checks found (``LayoutVerifier``), as of the end of the last run.
-  public var layoutVerifier: LayoutVerifier { engine.verifier }
+  public var layoutVerifier: LayoutVerifier { stopLock.withLock { engine.verifier } }
   /// Whether single-source requests wait for an open paced poll (xnu-3247 to 3789.21.4).
-  public var holdsRequestsDuringPacedPoll: Bool { engine.holdsRequestsDuringPacedPoll }
+  public var holdsRequestsDuringPacedPoll: Bool { stopLock.withLock { engine.holdsRequestsDuringPacedPoll } }
   /// The client's counters; while ``run(for:checkInterval:_:)`` runs, as of the last input.
   public var statistics: ClientStatistics { stopLock.withLock { latestStatistics } }
   /// Streams live at the end of the last run (added and not removed).
-  public var liveStreams: [NetworkStream] { engine.liveStreams }
+  public var liveStreams: [NetworkStream] { stopLock.withLock { engine.liveStreams } }
   private var latestStatistics = ClientStatistics()
 
   /// Asks a running loop to return (thread-safe); it notices within `checkInterval`, and a
@@ -91,8 +96,9 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   ) throws {
     // The engine lives in a local for the run: a struct in a class property would be copied on
     // every call (measured), and nothing else touches it meanwhile.
-    var engine = self.engine
-    defer { self.engine = engine }
+    // It is published back under the lock, as the accessors read it from any thread.
+    var engine = stopLock.withLock { self.engine }
+    defer { stopLock.withLock { self.engine = engine } }
     let start = transport.now
     let end = duration.map { start.adding(nanoseconds: $0) }
     let live = transport is DatagramSocketTransport

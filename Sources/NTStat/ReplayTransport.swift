@@ -211,7 +211,7 @@ struct ReplayCursor {
       do {
         guard let next = try source.next() else { break }
         frame = next
-      } catch let error as CaptureError where error.kind == .truncated || error.kind == .corrupt {
+      } catch let error as CaptureError where error.isDamage {
         // Replay what came before the damage; the error is raised after those frames.
         damage = error
         break
@@ -354,7 +354,7 @@ struct ReplayCursor {
           break
         }
         frame = next
-      } catch let error as CaptureError where error.kind == .truncated || error.kind == .corrupt {
+      } catch let error as CaptureError where error.isDamage {
         deferredError = error
         exhausted = true
         break

@@ -52,7 +52,7 @@ struct InspectCommand: ParsableCommand {
         summary.add(record, familyOverride: override)
         progress.update(reader)
       }
-    } catch let error as CaptureError where error.kind == .truncated || error.kind == .corrupt {
+    } catch let error as CaptureError where error.isDamage {
       summary.damage = error
     } catch {
       printError("ntstat: \(error)")
@@ -105,7 +105,7 @@ struct CatCommand: ParsableCommand {
           break
         }
       }
-    } catch let error as CaptureError where error.kind == .truncated || error.kind == .corrupt {
+    } catch let error as CaptureError where error.isDamage {
       printError("ntstat: \(error)")
       throw ExitCode(1)
     } catch {
@@ -350,7 +350,7 @@ func copyRecords(
       }
     }
     try out.finish(statistics: filtered ? [:] : statistics)
-  } catch let error as CaptureError where error.kind == .truncated || error.kind == .corrupt {
+  } catch let error as CaptureError where error.isDamage {
     try? out.finish(statistics: [:])
     printError("ntstat: \(error); wrote the \(copied) frame(s) before it to \(out.path)")
     throw ExitCode(1)

@@ -15,6 +15,10 @@ public struct CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
     case io
   }
 
+  /// Damage to the capture itself (truncated or corrupt), after which every record before it
+  /// was still returned: a result to report, unlike an I/O failure.
+  public var isDamage: Bool { kind == .truncated || kind == .corrupt }
+
   public var kind: Kind
   public var file: String?
   public var compressedOffset: UInt64?
