@@ -10,10 +10,14 @@ import NtstatWire
 public enum ClientError: Error, Hashable, Sendable, CustomStringConvertible {
   /// What the kernel sends does not fit the layout family: decoding it would be wrong.
   case layoutMismatch(String)
+  /// An `events()` consumer fell behind its buffer, and this many events were dropped since
+  /// the last notice that could be delivered.
+  case eventsDropped(UInt64)
 
   public var description: String {
     switch self {
     case .layoutMismatch(let report): return report
+    case .eventsDropped(let count): return "\(count) event(s) dropped: the consumer fell behind its buffer"
     }
   }
 }
@@ -159,11 +163,29 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
 
   /// The events as an `AsyncSequence`. The loop runs on its own thread; cancelling the
   /// consuming task stops it.
-  public func events(for duration: UInt64? = nil) -> AsyncThrowingStream<ClientEvent, Error> {
-    AsyncThrowingStream(bufferingPolicy: .unbounded) { continuation in
+  ///
+  /// The stream holds at most `bufferSize` events a consumer has not taken yet, so a consumer
+  /// that stalls cannot make the process grow without bound. Events that arrive while it is
+  /// full are dropped and counted, and an `events-dropped` notice says how many as soon as
+  /// there is room again; if there is none by the end, the stream ends with
+  /// ``ClientError/eventsDropped(_:)``. A consumer that needs every event uses
+  /// ``run(for:checkInterval:_:)``, which never drops: the loop waits for its handler.
+  public func events(for duration: UInt64? = nil, bufferSize: Int = 65_536) -> AsyncThrowingStream<ClientEvent, Error> {
+    AsyncThrowingStream(bufferingPolicy: .bufferingOldest(max(1, bufferSize))) { continuation in
       let thread = BackgroundThread {
+        var dropped: UInt64 = 0
         do {
-          try self.run(for: duration) { continuation.yield($0) }
+          try self.run(for: duration) { event in
+            if dropped > 0 {
+              let notice = ClientNotice(
+                kind: .eventsDropped, time: event.time,
+                detail: "\(dropped) event(s) dropped: the consumer's \(bufferSize)-event buffer was full")
+              if case .enqueued = continuation.yield(.notice(notice)) { dropped = 0 }
+            }
+            if case .dropped = continuation.yield(event) { dropped += 1 }
+          }
+          // Still full at the end: the consumer learns of the loss from the stream's end.
+          if dropped > 0 { throw ClientError.eventsDropped(dropped) }
           continuation.finish()
         } catch {
           continuation.finish(throwing: error)

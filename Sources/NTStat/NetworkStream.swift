@@ -121,6 +121,16 @@ public enum ClientEvent: Hashable, Sendable {
   case streamRemoved(NetworkStream)
   /// Something the user should know: a provider unavailable, kernel drops, a resync.
   case notice(ClientNotice)
+
+  /// When it happened, on the transport's clock: an added stream's first sight, an update's or
+  /// removal's last change, a notice's time.
+  public var time: MonotonicTime {
+    switch self {
+    case .streamAdded(let s): return s.firstSeen
+    case .streamStatsUpdated(let s), .streamRemoved(let s): return s.lastUpdated
+    case .notice(let n): return n.time
+    }
+  }
 }
 
 /// A condition worth reporting that is not about one stream.
@@ -136,6 +146,8 @@ public struct ClientNotice: Hashable, Sendable, CustomStringConvertible {
     case requestTimedOut = "request-timed-out"
     /// The transport reported datagrams lost before they reached the client.
     case transportDropped = "transport-dropped"
+    /// An `events()` consumer fell behind its buffer: events were dropped.
+    case eventsDropped = "events-dropped"
     /// `send()` failed for lack of kernel buffer space: the request is retried after a pause.
     case sendFailed = "send-failed"
     /// Every provider asked for was refused: the client has nothing to report.

@@ -121,7 +121,7 @@ struct ReplayCommand: ParsableCommand {
     do {
       try client.run { event in
         progress.tick { transport.fileBytesRead }
-        if let from, Self.time(of: event) < from { return }
+        if let from, event.time < from { return }
         if let fromFrame, transport.lastFrameIndex < fromFrame { return }
         printer.print(event)
       }
@@ -151,13 +151,5 @@ struct ReplayCommand: ParsableCommand {
       return false
     }
     return !(strict && !divergences.isEmpty)
-  }
-
-  static func time(of event: ClientEvent) -> MonotonicTime {
-    switch event {
-    case .streamAdded(let s): return s.firstSeen
-    case .streamStatsUpdated(let s), .streamRemoved(let s): return s.lastUpdated
-    case .notice(let n): return n.time
-    }
   }
 }
