@@ -27,7 +27,7 @@ import Testing
     return (frames, nil)
   }
 
-  @Test(.timeLimit(.minutes(2)))
+  @Test(.timeLimit(.minutes(5)))
   func killedRealTimeRecorderKeepsAllButTheLastFlushInterval() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-rtcrash-\(getpid())").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
