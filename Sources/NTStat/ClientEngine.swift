@@ -314,7 +314,7 @@ public struct ClientEngine: Sendable {
       pending[request.context] = nil
       statistics.requestTimeouts += 1
       notice(.requestTimedOut, "no answer to \(request.kind) (context \(request.context))")
-      finish(request, errno: nil)
+      finish(request, .timedOut)
     }
   }
 

@@ -217,14 +217,14 @@ extension ClientEngine {
         return
       }
       pending[context] = nil
-      finish(request, errno: 0)
+      finish(request, .succeeded)
     case .error(let reply):
       statistics.errorsReceived += 1
       guard let request = pending.removeValue(forKey: context) else {
         // An EAGAIN for a paced query the kernel cancelled, already finished here.
         return
       }
-      finish(request, errno: reply.errno)
+      finish(request, reply.errno == 0 ? .succeeded : .failed(errno: reply.errno))
     case .sourceAdded(let added):
       let kind = providerKind(for: added.provider)
       if pending[context].map({ if case .addAll = $0.kind { return false } else { return true } }) ?? false {
@@ -404,48 +404,57 @@ extension ClientEngine {
     purgeQueue.push((now.adding(nanoseconds: configuration.removedRetention), ref))
   }
 
-  /// A request is over: its SUCCESS or ERROR arrived, or it timed out (`errno` nil).
-  mutating func finish(_ request: PendingRequest, errno: Int32?) {
+  /// A request is over, one of three ways.
+  enum RequestOutcome: Hashable, Sendable {
+    /// SUCCESS (or the answer that completes a single-source request).
+    case succeeded
+    /// ERROR with this errno (or a `send()` that failed for lack of buffer space).
+    case failed(errno: Int32)
+    /// No answer within the request timeout.
+    case timedOut
+  }
+
+  mutating func finish(_ request: PendingRequest, _ outcome: RequestOutcome) {
     switch request.kind {
     case .addAll(let kind):
-      subscriptionAnswered(kind, errno: errno)
+      subscriptionAnswered(kind, outcome)
       subscribeNext()
     case .describe(let ref), .probe(let ref), .refresh(let ref):
       guard let source = sources[ref], source.removedAt == nil else { return }
-      if errno == DarwinErrno.enoent {
+      switch outcome {
+      case .failed(DarwinErrno.enoent):
         statistics.lostRemovals += 1
         removed(ref, reason: .lost)
-      } else if errno == DarwinErrno.enobufs || errno == DarwinErrno.enomem {
+      case .failed(DarwinErrno.enobufs), .failed(DarwinErrno.enomem):
         statistics.kernelDrops += 1
         // The answer did not fit the kernel's buffer: ask again once the window frees.
         if case .describe = request.kind, source.described == nil { describe(ref) }
-      } else if errno == nil, case .describe = request.kind, source.described == nil {
-        describe(ref)
+      case .timedOut:
+        if case .describe = request.kind, source.described == nil { describe(ref) }
+      case .succeeded, .failed:
+        break
       }
     case .poll(let kind):
       guard var poll = activePolls.removeValue(forKey: kind), poll.context == request.context else { return }
-      guard let errno else {
+      switch outcome {
+      case .timedOut:
         // No SUCCESS: up to xnu-2422 there is no reserve for it once the answers fill the
         // buffer, so a timed-out poll means the same as ENOBUFS.
         statistics.kernelDrops += 1
         perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
-        return
-      }
-      if errno != 0 {
+      case .failed(let errno):
         poll.failed = true
-        if errno == DarwinErrno.enobufs || errno == DarwinErrno.enomem {
-          statistics.kernelDrops += 1
-          notice(
-            .kernelDropped, "\(request.kind) answered \(errnoName(errno)); polling source by source for a while")
-          // The answers to one ALL poll do not fit the receive buffer: poll each source on its
-          // own for ten intervals, starting now, then try ALL again.
-          perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
-          let soon = now.adding(nanoseconds: min(configuration.updateInterval, 50_000_000))
-          nextPoll = min(nextPoll ?? soon, soon)
-        }
-        return
+        guard errno == DarwinErrno.enobufs || errno == DarwinErrno.enomem else { return }
+        statistics.kernelDrops += 1
+        notice(.kernelDropped, "\(request.kind) answered \(errnoName(errno)); polling source by source for a while")
+        // The answers to one ALL poll do not fit the receive buffer: poll each source on its
+        // own for ten intervals, starting now, then try ALL again.
+        perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
+        let soon = now.adding(nanoseconds: min(configuration.updateInterval, 50_000_000))
+        nextPoll = min(nextPoll ?? soon, soon)
+      case .succeeded:
+        sweep(after: poll, kind: kind)
       }
-      sweep(after: poll, kind: kind)
     }
   }
 

@@ -35,7 +35,7 @@ extension ClientEngine {
           + "retrying after a pause")
     }
     if case .poll = request.kind {
-      finish(request, errno: DarwinErrno.enobufs)
+      finish(request, .failed(errno: DarwinErrno.enobufs))
     } else {
       retries.append((now.adding(nanoseconds: pause), request))
     }
@@ -99,13 +99,13 @@ extension ClientEngine {
 
   // MARK: Subscriptions
 
-  /// ADD_ALL for `kind` is over with `errno` (0: SUCCESS; nil: no answer).
-  mutating func subscriptionAnswered(_ kind: ProviderKind, errno: Int32?) {
+  /// ADD_ALL for `kind` is over.
+  mutating func subscriptionAnswered(_ kind: ProviderKind, _ outcome: RequestOutcome) {
     subscriptionsOutstanding -= 1
-    switch errno {
-    case 0, DarwinErrno.ealready:
+    switch outcome {
+    case .succeeded, .failed(DarwinErrno.ealready):
       statistics.providersSubscribed.append(kind)
-    case DarwinErrno.enobufs, DarwinErrno.enomem:
+    case .failed(let errno) where errno == DarwinErrno.enobufs || errno == DarwinErrno.enomem:
       // The userland watchers (8019.80.24+) return the error of a SRC_ADDED that did not queue,
       // but the subscription stands (`nstat_userland_protocol_add_watcher`): only flows open
       // before now may be missing, and no request can bring them back.
@@ -113,12 +113,14 @@ extension ClientEngine {
       statistics.kernelDrops += 1
       notice(
         .kernelDropped,
-        "\(kind): subscribed, but the kernel could not queue every existing flow (\(errnoName(errno ?? 0))); "
+        "\(kind): subscribed, but the kernel could not queue every existing flow (\(errnoName(errno))); "
           + "flows open before now may be missing (a larger receive buffer avoids it)")
-    default:
-      let code = errno ?? 0
-      statistics.providersRefused[kind] = code
+    case .failed(let errno):
+      statistics.providersRefused[kind] = errno
       notice(.providerUnavailable, Self.refusal(kind, errno: errno))
+    case .timedOut:
+      statistics.providersRefused[kind] = 0
+      notice(.providerUnavailable, Self.refusal(kind, errno: nil))
     }
     if subscriptionsOutstanding == 0, statistics.providersSubscribed.isEmpty {
       let refused = statistics.providersRefused.keys.map(\.rawValue).sorted().joined(separator: ", ")
