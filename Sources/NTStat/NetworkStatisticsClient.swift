@@ -139,7 +139,6 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
         engine.handleTimeout(at: time)
         due = engine.nextDeadline()
       }
-      if finished || end.map({ time >= $0 }) == true { engine.finishVerification() }
       stopped = try flush(&engine, handler)
       if let mismatch = engine.layoutMismatch { throw ClientError.layoutMismatch(mismatch) }
       if finished { break }

@@ -72,12 +72,14 @@ struct RedactCommand: ParsableCommand {
   func keyBytes() throws -> [UInt8] {
     guard let key else { return RedactionOptions.randomKey() }
     let digits = Array(key.utf8)
-    guard digits.count == 32,
-      let bytes = Optional(
-        stride(from: 0, to: 32, by: 2).compactMap({
-          UInt8(String(decoding: digits[$0..<($0 + 2)], as: UTF8.self), radix: 16)
-        })), bytes.count == 16
-    else { throw ValidationError("--key: 32 hexadecimal digits (16 bytes)") }
+    var bytes: [UInt8] = []
+    for index in stride(from: 0, to: digits.count, by: 2) where index + 1 < digits.count {
+      guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { break }
+      bytes.append(byte)
+    }
+    guard digits.count == 32, bytes.count == 16 else {
+      throw ValidationError("--key: 32 hexadecimal digits (16 bytes)")
+    }
     return bytes
   }
 

@@ -47,7 +47,7 @@ import Testing
     return current
   }
 
-  @Test(arguments: ["record", "convert", "slice"])
+  @Test(arguments: ["record", "convert", "slice", "redact"])
   func existingTargetIsRefusedUntouchedUnlessForced(command: String) throws {
     let dir = try Self.directory()
     let target = dir + "/existing.pcapng.zst"
@@ -57,6 +57,7 @@ import Testing
     switch command {
     case "record": arguments = Self.record + [target]
     case "convert": arguments = ["convert", "captures/xnu-2050.pcapng.zst", target]
+    case "redact": arguments = ["redact", "captures/xnu-2050.pcapng.zst", target]
     default: arguments = ["slice", "captures/xnu-2050.pcapng.zst", target, "--to-frame", "10"]
     }
     let refused = try NtstatProcess.run(arguments)

@@ -21,9 +21,7 @@ trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$out"
 pattern='NSTAT_(MSG_TYPE|MSG_HDR_FLAG|PROVIDER|FILTER|IFNET|SOURCE_IS|NECP_CONN|EXTENDED_UPDATE_TYPE|SRC_REF|MAX_MSG_SIZE)[A-Z0-9_]*'
 for tag in "${tags[@]}"; do
-  git --git-dir="$xnu" show "$tag:bsd/net/ntstat.h" \
-    | awk '/^#ifdef PRIVATE/{p=1;next} /^#endif \/\* PRIVATE \*\//{p=0} p' \
-    | grep -v '^#include' > "$scratch/body.h"
+  "$here/private-header.sh" "$xnu" "$tag" > "$scratch/body.h"
   names=$(grep -oE "\b$pattern\b" "$scratch/body.h" | sort -u)
   # Names that do not evaluate to an integer constant here (types, function-like macros) are
   # dropped one compile at a time.

@@ -19,11 +19,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$out"
 for tag in "${tags[@]}"; do
-  # The client-visible part of the header is its PRIVATE section; includes are replaced by
-  # darwin-prelude.h, which declares the Darwin types it needs (sockaddr_in with sin_len, …).
-  git --git-dir="$xnu" show "$tag:bsd/net/ntstat.h" \
-    | awk '/^#ifdef PRIVATE/{p=1;next} /^#endif \/\* PRIVATE \*\//{p=0} p' \
-    | grep -v '^#include' > "$scratch/body.h"
+  "$here/private-header.sh" "$xnu" "$tag" > "$scratch/body.h"
   printf '#include "%s"\n#include "%s"\n' "$here/darwin-prelude.h" "$scratch/body.h" > "$scratch/unit.c"
   for triple in x86_64-apple-macos10.9 arm64-apple-macos11; do
     clang -cc1 -triple "$triple" -fsyntax-only -fdump-record-layouts-complete "$scratch/unit.c" \
