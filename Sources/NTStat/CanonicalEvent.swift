@@ -104,6 +104,7 @@ public enum CanonicalEvent {
       b.add("tx_window", UInt64(w.txWindow))
       b.add("tx_cwnd", UInt64(w.txCongestionWindow))
     }
+    if let detailed = stream.detailedCounts { CanonicalDetailFields.add(detailed, to: &b) }
     b.add("removal", stream.removal?.rawValue)
   }
 }

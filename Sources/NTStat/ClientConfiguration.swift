@@ -23,6 +23,11 @@ public struct ClientConfiguration: Hashable, Sendable {
   public var receiveBufferSize = 1 << 20
   /// How counters are asked for.
   public var polling = Polling.automatic
+  /// Details mode (xnu-12377+): poll and describe with GET_DETAILS instead of GET_UPDATE, so
+  /// streams carry per-medium counters (``NetworkStream/detailedCounts``). The kernel then
+  /// sends SRC_DETAILS for events and final reports too, for the rest of the connection. Off,
+  /// the client speaks to xnu-12377 exactly as to xnu-11215. Ignored by families without it.
+  public var details = false
   /// How far the layout family is trusted: the engine checks what the kernel sends against
   /// it either way (``LayoutVerifier``), and holds events back while it is only tentative.
   public var familyTrust = FamilyTrust.known
@@ -69,6 +74,8 @@ public struct ClientConfiguration: Hashable, Sendable {
         family = LayoutFamily(rawValue: pair[1])
       case "polling":
         polling = Polling(rawValue: pair[1]) ?? .automatic
+      case "details":
+        details = pair[1] == "on"
       default:
         break
       }
@@ -85,6 +92,7 @@ public struct ClientConfiguration: Hashable, Sendable {
     if !filter.isEmpty { parts.append("filter=" + filter.summary) }
     if let family { parts.append("family=\(family)") }
     if polling != .automatic { parts.append("polling=\(polling.rawValue)") }
+    if details { parts.append("details=on") }
     return parts.joined(separator: " ")
   }
 }

@@ -126,6 +126,11 @@ public struct ClientEngine: Sendable {
     started = true
     now = time
     startedAt = time
+    if configuration.details, !family.hasDetails {
+      notice(
+        .detailsUnavailable,
+        "\(family) has no GET_DETAILS (details mode needs xnu-12377, macOS 26, or newer): polling with SRC_UPDATE")
+    }
     subscribeNext()
     nextPoll = time.adding(nanoseconds: configuration.updateInterval)
     pump()
@@ -246,9 +251,23 @@ public struct ClientEngine: Sendable {
   /// GET_UPDATE polls (and describes) only in automatic polling from xnu-3247.
   var usesUpdates: Bool { family.hasLengthAndFlags && configuration.polling == .automatic }
 
+  /// Details mode: GET_DETAILS wherever GET_UPDATE would be sent.
+  var usesDetails: Bool { usesUpdates && configuration.details && family.hasDetails }
+
+  /// The request for one source's (or every source's) counters and descriptor.
+  func updateRequest(_ ref: SourceRef) -> MessageBody {
+    usesDetails ? .getDetails(ref) : .getUpdate(ref)
+  }
+
+  /// A request as notices name it: a poll by the message it sends (GET_DETAILS in details mode).
+  func name(of kind: RequestKind) -> String {
+    if case .poll(.updates) = kind, usesDetails { return "GET_DETAILS ALL" }
+    return kind.description
+  }
+
   mutating func describe(_ ref: SourceRef) {
     if usesUpdates {
-      request(.describe(ref), .getUpdate(ref))
+      request(.describe(ref), updateRequest(ref))
     } else {
       request(.describe(ref), .getSourceDescription(ref))
     }
@@ -272,7 +291,7 @@ public struct ClientEngine: Sendable {
         pending[stale.context] = nil
         notice(
           .kernelDropped,
-          "\(RequestKind.poll(kind)) unanswered after one interval; polling source by source for a while")
+          "\(name(of: .poll(kind))) unanswered after one interval; polling source by source for a while")
         perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
         pollEachSource()
         continue
@@ -282,7 +301,7 @@ public struct ClientEngine: Sendable {
       // Plain polling sends what libntstat sent: no pacing, no packing.
       let flags: MessageFlags = configuration.polling == .automatic ? [.supportsAggregate, .continuation] : []
       switch kind {
-      case .updates: request(.poll(kind), .getUpdate(.all), flags: flags)
+      case .updates: request(.poll(kind), updateRequest(.all), flags: flags)
       case .counts: request(.poll(kind), .querySource(.all), flags: flags)
       }
     }
@@ -296,7 +315,7 @@ public struct ClientEngine: Sendable {
       return
     }
     for ref in sources.refs.sorted() where sources[ref]?.removedAt == nil {
-      request(.refresh(ref), usesUpdates ? .getUpdate(ref) : .querySource(ref))
+      request(.refresh(ref), usesUpdates ? updateRequest(ref) : .querySource(ref))
     }
   }
 
@@ -313,7 +332,7 @@ public struct ClientEngine: Sendable {
     for request in expired {
       pending[request.context] = nil
       statistics.requestTimeouts += 1
-      notice(.requestTimedOut, "no answer to \(request.kind) (context \(request.context))")
+      notice(.requestTimedOut, "no answer to \(name(of: request.kind)) (context \(request.context))")
       finish(request, .timedOut)
     }
   }
@@ -369,7 +388,13 @@ struct FIFO<Element: Sendable>: Sendable {
   }
 }
 
-enum PollKind: Hashable, Sendable { case updates, counts }
+enum PollKind: Hashable, Sendable {
+  /// GET_UPDATE ALL (or GET_DETAILS ALL in details mode).
+  case updates
+  /// QUERY_SRC ALL.
+  case counts
+
+}
 
 /// The poll in progress of each kind (two slots, read on every message: no hashing).
 struct ActivePolls: Sendable {

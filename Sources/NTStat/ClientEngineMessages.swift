@@ -142,6 +142,8 @@ struct TrackedSource: Sendable {
   var provider: ProviderKind?
   var described: DescribedSource?
   var counts = Counts()
+  /// Details mode (xnu-12377+): the per-medium counters of the last SRC_DETAILS.
+  var detailed: DetailedCounts?
   var hasCounts = false
   var announced = false
   /// Filtered out: tracked, never reported.
@@ -161,8 +163,8 @@ struct TrackedSource: Sendable {
     let failed =
       removedAt != nil && provider == .tcpKernel && !described.isListener && sawConnectAttempt && !sawEstablished
     return NetworkStream(
-      id: ref, provider: provider, counts: counts, connectionFailed: failed, removal: removal, firstSeen: firstSeen,
-      lastUpdated: lastUpdated, described: described)
+      id: ref, provider: provider, counts: counts, detailedCounts: detailed, connectionFailed: failed,
+      removal: removal, firstSeen: firstSeen, lastUpdated: lastUpdated, described: described)
   }
 
   mutating func describe(_ descriptor: Descriptor) {
@@ -271,6 +273,14 @@ extension ClientEngine {
       handleUpdate(
         ref: update.sourceRef, providerID: update.provider, counts: update.counts, context: context, flags: flags
       ) { $0.describe(update.descriptor) }
+    case .sourceDetails(let details), .sourceExtendedDetails(let details):
+      handleUpdate(
+        ref: details.sourceRef, providerID: details.provider, counts: details.counts.classicCounts,
+        context: context, flags: flags
+      ) {
+        $0.describe(details.descriptor)
+        $0.detailed = details.counts
+      }
     case .sysinfoCounts, .unknown:
       break
     default:
@@ -309,17 +319,28 @@ extension ClientEngine {
     }
   }
 
-  /// The hot path: an update read in place, its descriptor kept as bytes. Nil when the message
-  /// is not an update this path can take (the caller decodes it fully instead).
+  /// The hot path: an update (or details, xnu-12377) read in place, its descriptor kept as
+  /// bytes. False when the message is not one this path can take (the caller decodes it fully).
   mutating func handleUpdateInPlace(_ view: MessageView) throws(WireError) -> Bool {
-    guard view.type == .sourceUpdate || view.type == .sourceExtendedUpdate, let ref = try view.sourceRef(),
-      let counts = try view.counts(), let (providerID, bytes) = try view.descriptorRegion()
-    else { return false }
+    let detailed: DetailedCounts?
+    let counts: Counts
+    switch view.type {
+    case .sourceUpdate, .sourceExtendedUpdate:
+      guard let c = try view.counts() else { return false }
+      (detailed, counts) = (nil, c)
+    case .sourceDetails, .sourceExtendedDetails:
+      guard let d = try view.detailedCountsView()?.counts else { return false }
+      (detailed, counts) = (d, d.classicCounts)
+    default:
+      return false
+    }
+    guard let ref = try view.sourceRef(), let (providerID, bytes) = try view.descriptorRegion() else { return false }
     let state = try view.socketDescriptorView()?.state
     let flags = family.hasLengthAndFlags ? view.header.flags : []
     let decoder = self.decoder
     handleUpdate(ref: ref, providerID: providerID, counts: counts, context: view.header.context, flags: flags) {
       $0.describe(bytes: bytes, providerID: providerID, state: state, decoder: decoder)
+      if let detailed { $0.detailed = detailed }
     }
     return true
   }
@@ -446,7 +467,9 @@ extension ClientEngine {
         poll.failed = true
         guard errno == DarwinErrno.enobufs || errno == DarwinErrno.enomem else { return }
         statistics.kernelDrops += 1
-        notice(.kernelDropped, "\(request.kind) answered \(errnoName(errno)); polling source by source for a while")
+        notice(
+          .kernelDropped, "\(name(of: request.kind)) answered \(errnoName(errno)); polling source by source for a while"
+        )
         // The answers to one ALL poll do not fit the receive buffer: poll each source on its
         // own for ten intervals, starting now, then try ALL again.
         perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
@@ -482,9 +505,9 @@ extension ClientEngine {
     // only sign of it. Later kernels also land here after a lost SRC_REMOVED.
     notice(
       .resynchronised,
-      "\(probes.count) stream(s) missing from \(kind == .updates ? "GET_UPDATE ALL" : "QUERY_SRC ALL"); probing each")
+      "\(probes.count) stream(s) missing from \(name(of: .poll(kind))); probing each")
     for ref in probes.sorted() {
-      request(.probe(ref), kind == .updates ? .getUpdate(ref) : .querySource(ref))
+      request(.probe(ref), kind == .updates ? updateRequest(ref) : .querySource(ref))
     }
   }
 }

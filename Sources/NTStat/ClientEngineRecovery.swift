@@ -31,7 +31,7 @@ extension ClientEngine {
     if sendFailuresInARow == 1 {
       notice(
         .sendFailed,
-        "send() of \(request.kind) failed with \(errnoName(errno)): the kernel's receive buffer is full; "
+        "send() of \(name(of: request.kind)) failed with \(errnoName(errno)): the kernel's receive buffer is full; "
           + "retrying after a pause")
     }
     if case .poll = request.kind {
@@ -145,5 +145,30 @@ extension ClientEngine {
       meaning = "refused"
     }
     return "\(kind): \(errnoName(errno)) (\(meaning))"
+  }
+}
+
+extension ClientStatistics {
+  /// What it means when the kernel refused every provider, by the errnos it gave.
+  ///
+  /// ENOENT for every provider points at the client, not at a privilege rule: in every family
+  /// from xnu-3789 to xnu-12377, `nstat_control_handle_add_all` / `nstat_client_handle_add_all`
+  /// answer ENOENT only for a provider id above `NSTAT_PROVIDER_LAST` or not registered, and
+  /// a missing privilege is EPERM (for every provider only when `net.statistics_privcheck` is
+  /// set). So a kernel that knows TCP, UDP and QUIC answering ENOENT to all of them received
+  /// ids or a request layout it does not speak: a wrong family in the client.
+  public func refusalDiagnosis(family: LayoutFamily) -> String? {
+    guard providersSubscribed.isEmpty, !providersRefused.isEmpty else { return nil }
+    let errnos = Set(providersRefused.values)
+    if errnos == [DarwinErrno.enoent] {
+      return "the kernel answered ENOENT for every provider. \(family)'s kernel answers ENOENT only for a "
+        + "provider id it does not know (a missing privilege is EPERM), so the client sent ids or a request "
+        + "layout this kernel does not speak: a client bug or a wrong --family, not a permission problem"
+    }
+    if errnos == [DarwinErrno.eperm] {
+      return "the kernel answered EPERM for every provider: net.statistics_privcheck is set, or the client "
+        + "lacks PRIV_NET_PRIVILEGED_NETWORK_STATISTICS; try as root"
+    }
+    return "the kernel refused every provider (see providers); try as root"
   }
 }

@@ -77,6 +77,9 @@ public struct LayoutVerifier: Sendable {
     case .sourceUpdate(let u), .sourceExtendedUpdate(let u):
       withDescriptor += 1
       if Self.hasTraffic(u.counts) { withTraffic += 1 }
+    case .sourceDetails(let d), .sourceExtendedDetails(let d):
+      withDescriptor += 1
+      if Self.hasTraffic(d.counts.classicCounts) { withTraffic += 1 }
     default: break
     }
     if let problem = Self.implausibility(in: message.body) {
@@ -93,6 +96,8 @@ public struct LayoutVerifier: Sendable {
     case .sourceDescription(let d): return implausibility(in: d.descriptor)
     case .sourceUpdate(let u), .sourceExtendedUpdate(let u):
       return implausibility(in: u.counts) ?? implausibility(in: u.descriptor)
+    case .sourceDetails(let d), .sourceExtendedDetails(let d):
+      return implausibility(in: d.counts) ?? implausibility(in: d.descriptor)
     default: return nil
     }
   }
@@ -121,6 +126,25 @@ public struct LayoutVerifier: Sendable {
     ]
     for (name, value, total) in media {
       if let value, value > total { return "\(name) \(value) > the total \(total)" }
+    }
+    return nil
+  }
+
+  /// Every medium's traffic is part of the total (`media_stats` counts a packet in `ms_total`
+  /// and in its medium's slot), and each medium obeys the counters' own rule.
+  static func implausibility(in detailed: DetailedCounts) -> String? {
+    let total = detailed.total
+    for medium in Medium.allCases {
+      let t = detailed[medium]
+      if t.rxBytes > 0, t.rxPackets > t.rxBytes {
+        return "\(medium.rawValue) rx_packets \(t.rxPackets) > rx_bytes \(t.rxBytes)"
+      }
+      if t.txBytes > 0, t.txPackets > t.txBytes {
+        return "\(medium.rawValue) tx_packets \(t.txPackets) > tx_bytes \(t.txBytes)"
+      }
+      if medium != .total, t.rxBytes > total.rxBytes || t.txBytes > total.txBytes {
+        return "\(medium.rawValue) bytes \(t.rxBytes)/\(t.txBytes) exceed the total \(total.rxBytes)/\(total.txBytes)"
+      }
     }
     return nil
   }

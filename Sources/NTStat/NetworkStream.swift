@@ -5,8 +5,12 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   /// The kernel's source ref, unique per client connection.
   public var id: SourceRef
   public var provider: ProviderKind
-  /// Cumulative counters as last reported.
+  /// Cumulative counters as last reported. In details mode, computed from the detailed
+  /// counters as the kernel computes `nstat_counts` (``DetailedCounts/classicCounts``).
   public var counts: Counts
+  /// Details mode (xnu-12377+, ``ClientConfiguration/details``): the per-medium counters and
+  /// activity bitmaps of the last SRC_DETAILS; nil otherwise.
+  public var detailedCounts: DetailedCounts?
   /// A TCP connection seen attempting to connect (SYN_SENT, or connect-attempt counter) that
   /// never reached ESTABLISHED. Set on removal.
   public var connectionFailed: Bool
@@ -32,6 +36,7 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
 
   public static func == (lhs: NetworkStream, rhs: NetworkStream) -> Bool {
     lhs.id == rhs.id && lhs.provider == rhs.provider && lhs.counts == rhs.counts
+      && lhs.detailedCounts == rhs.detailedCounts
       && lhs.connectionFailed == rhs.connectionFailed && lhs.removal == rhs.removal && lhs.firstSeen == rhs.firstSeen
       && lhs.lastUpdated == rhs.lastUpdated
       && (lhs.described === rhs.described || lhs.described.descriptor == rhs.described.descriptor)
@@ -154,6 +159,8 @@ public struct ClientNotice: Hashable, Sendable, CustomStringConvertible {
     case allProvidersRefused = "all-providers-refused"
     /// A datagram did not decode with the chosen layout family.
     case decodeFailed = "decode-failed"
+    /// Details mode was asked for, and the family has no GET_DETAILS.
+    case detailsUnavailable = "details-unavailable"
     /// The layout family was checked against what the kernel sent (``LayoutVerifier``).
     case layoutVerified = "layout-verified"
     /// What the kernel sent does not fit the layout family: decoding would be wrong.

@@ -413,7 +413,7 @@ extension Message {
     switch body {
     case .sourceAdded(let s): text += " ref=\(s.sourceRef) provider=\(s.provider)"
     case .sourceRemoved(let r), .querySource(let r), .removeSource(let r), .getSourceDescription(let r),
-      .getUpdate(let r):
+      .getUpdate(let r), .getDetails(let r):
       text += " ref=\(r)"
     case .sourceCounts(let s):
       text += " ref=\(s.sourceRef) rx=\(s.counts.rxBytes) tx=\(s.counts.txBytes)"
@@ -421,6 +421,11 @@ extension Message {
       text += " ref=\(s.sourceRef) " + s.descriptor.summary
     case .sourceUpdate(let s), .sourceExtendedUpdate(let s):
       text += " ref=\(s.sourceRef) rx=\(s.counts.rxBytes) tx=\(s.counts.txBytes) " + s.descriptor.summary
+    case .sourceDetails(let s), .sourceExtendedDetails(let s):
+      let moved = Medium.allCases.dropFirst().filter { s.counts[$0].rxBytes | s.counts[$0].txBytes != 0 }
+      text += " ref=\(s.sourceRef) rx=\(s.counts.total.rxBytes) tx=\(s.counts.total.txBytes)"
+      if !moved.isEmpty { text += " (" + moved.map(\.rawValue).joined(separator: ",") + ")" }
+      text += " " + s.descriptor.summary
     case .error(let e): text += " \(errnoName(e.errno))"
     case .addAllSources(let a): text += " provider=\(a.provider)"
     default: break

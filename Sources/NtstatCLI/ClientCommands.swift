@@ -112,7 +112,7 @@ func runClient(
     transport is DatagramSocketTransport
     ? .wallClock(origin: origin, wallAnchor: UInt64(Date().timeIntervalSince1970 * 1e9)) : .elapsed(origin: origin)
   var printer = EventPrinter(format: format, time: time, origin: origin)
-  if !quiet { printer.begin(family: client.family, source: label) }
+  if !quiet { printer.begin(family: client.family, source: label, details: configuration.details) }
   let output = printer.out
   transport.setWaitHandler { output.flush() }
   defer { transport.setWaitHandler(nil) }
@@ -155,6 +155,9 @@ func runClient(
     printError(
       "ntstat: the kernel refused every provider asked for; nothing to watch "
         + "(--keep-going runs on regardless; `ntstat doctor` explains)")
+    if let diagnosis = client.statistics.refusalDiagnosis(family: client.family) {
+      printError("ntstat: \(diagnosis)")
+    }
     run.printProblems()
     throw ExitCode(exitAllProvidersRefused)
   }

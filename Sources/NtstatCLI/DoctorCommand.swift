@@ -184,9 +184,8 @@ struct DoctorReport {
 
   func overall(family: LayoutFamily, failure: String?, statistics: ClientStatistics) -> String {
     if let failure { return "PROBLEM: \(failure)" }
-    if statistics.providersSubscribed.isEmpty {
-      return "PROBLEM: the kernel refused every provider (see providers); try as root"
-    }
+    if let diagnosis = statistics.refusalDiagnosis(family: family) { return "PROBLEM: " + diagnosis }
+    if statistics.providersSubscribed.isEmpty { return "PROBLEM: no provider answered (see providers)" }
     if statistics.datagramsReceived == 0 { return "PROBLEM: the kernel sent nothing in 3 seconds" }
     let refused = statistics.providersRefused.count
     return "OK: ntstat works on this kernel with \(family), \(statistics.providersSubscribed.count) provider(s)"

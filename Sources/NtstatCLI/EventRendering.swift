@@ -61,11 +61,20 @@ struct EventPrinter {
 
   static let csvHeader =
     "event,time,id,protocol,local,remote,pid,process,state,listener,failed,tx_bytes,rx_bytes,tx_packets,rx_packets,medium,removal"
+  /// Details mode (xnu-12377): bytes per medium, after the classic columns.
+  static let detailMedia: [Medium] = [.cellular, .wifiInfra, .wifiNonInfra, .wired, .bluetooth, .alternate]
+  static let csvDetailHeader = detailMedia.map { "\($0.rawValue)_rx_bytes,\($0.rawValue)_tx_bytes" }.joined(
+    separator: ",")
+  /// Set by ``begin(family:source:details:)``: CSV rows carry the per-medium columns.
+  var detailColumns = false
 
-  mutating func begin(family: LayoutFamily, source: String) {
+  /// Starts the output. `details`: the client runs in details mode on a family that has it,
+  /// so CSV gets the per-medium columns.
+  mutating func begin(family: LayoutFamily, source: String, details: Bool = false) {
+    detailColumns = details && family.hasDetails
     switch format {
     case .jsonl: out.line(CanonicalEvent.header(family: family, source: source).jsonText)
-    case .csv: out.line(Self.csvHeader)
+    case .csv: out.line(detailColumns ? Self.csvHeader + "," + Self.csvDetailHeader : Self.csvHeader)
     case .text: break
     }
   }
@@ -80,13 +89,20 @@ struct EventPrinter {
         return
       }
       let c = stream.counts
-      let cells: [String] = [
+      var cells: [String] = [
         name, time.text(name == "added" ? stream.firstSeen : stream.lastUpdated), String(stream.id.rawValue),
         stream.key.protocolName, stream.key.local.description, stream.key.remote.description,
         String(stream.process.pid), stream.process.name, stream.tcpState?.description ?? "",
         String(stream.isListener), String(stream.connectionFailed), String(c.txBytes), String(c.rxBytes),
         String(c.txPackets), String(c.rxPackets), stream.interfaceClass.rawValue, stream.removal?.rawValue ?? "",
       ]
+      if detailColumns {
+        for medium in Self.detailMedia {
+          let t = stream.detailedCounts?[medium]
+          cells.append(t.map { String($0.rxBytes) } ?? "")
+          cells.append(t.map { String($0.txBytes) } ?? "")
+        }
+      }
       out.line(cells.map(Self.csvCell).joined(separator: ","))
     case .text:
       // Notices go to standard error at once, apart from the event lines a script may parse.

@@ -24,6 +24,8 @@ struct FamiliesCommand: ParsableCommand {
               Field("tcp_descriptor", .uint(UInt64(family.layouts.tcpDescriptor.size))),
               Field("providers", .array(family.providers.map { .string("\($0.0.rawValue)=\($0.1.rawValue)") })),
               Field("verified_tags", .array(family.verifiedTags.map { .string($0) })),
+              Field("source", provenance(family.provenance)),
+              Field("details", .bool(family.hasDetails)),
             ])))
       }
       return
@@ -39,9 +41,22 @@ struct FamiliesCommand: ParsableCommand {
       return [
         family.name, family.macOSReleases, darwin, String(family.layouts.tcpDescriptor.size),
         String(family.layouts.udpDescriptor.size), family.providers.map(\.1.rawValue).joined(separator: ","),
+        family.provenance.summary,
       ]
     }
-    print(TextTable.render(header: ["family", "macOS", "Darwin", "tcp", "udp", "providers"], rows: rows))
+    print(
+      TextTable.render(header: ["family", "macOS", "Darwin", "tcp", "udp", "providers", "layouts from"], rows: rows))
+  }
+
+  func provenance(_ provenance: FamilyProvenance) -> FieldValue {
+    switch provenance {
+    case .appleTags:
+      return .object([Field("repository", .string("apple-oss-distributions/xnu")), Field("apple_tag", .bool(true))])
+    case .tree(let repository, let commit):
+      return .object([
+        Field("repository", .string(repository)), Field("commit", .string(commit)), Field("apple_tag", .bool(false)),
+      ])
+    }
   }
 }
 

@@ -110,7 +110,8 @@ struct ReplayCommand: ParsableCommand {
     if override != nil { configuration.familyTrust = .forced }
     let client = NetworkStatisticsClient(transport: transport, configuration: configuration)
     var printer = EventPrinter(format: format, time: .elapsed(origin: .zero), origin: .zero)
-    printer.begin(family: transport.family, source: (file as NSString).lastPathComponent)
+    printer.begin(
+      family: transport.family, source: (file as NSString).lastPathComponent, details: configuration.details)
     let output = printer.out
     transport.setWaitHandler { output.flush() }
     var damage: Error?

@@ -217,6 +217,10 @@ struct ClientOptions: ParsableArguments {
   var plainCounts = false
   @Flag(name: .long, help: "Keep running when the kernel refuses every provider (default: exit 3).")
   var keepGoing = false
+  @Flag(
+    name: .long,
+    help: "Details mode (xnu-12377, macOS 26): poll with GET_DETAILS for per-medium counters and activity bitmaps.")
+  var details = false
 
   /// The providers asked for by default: all of them, less those that need
   /// PRIV_NET_PRIVILEGED_NETWORK_STATISTICS (conn, udp-subflow from xnu-8792.61.2) for a client
@@ -256,6 +260,12 @@ struct ClientOptions: ParsableArguments {
     c.filter.skipLoopback = skipLoopback
     c.receiveBufferSize = rcvbuf
     if plainCounts { c.polling = .plainCounts }
+    if details {
+      guard !plainCounts else {
+        throw ValidationError("--details polls with GET_DETAILS; it cannot go with --plain-counts")
+      }
+      c.details = true
+    }
     return c
   }
 }

@@ -95,6 +95,12 @@ public struct Redactor: Sendable {
     case .sourceExtendedUpdate(var body):
       body = redact(body)
       message.body = .sourceExtendedUpdate(body)
+    case .sourceDetails(var body):
+      body = redact(body)
+      message.body = .sourceDetails(body)
+    case .sourceExtendedDetails(var body):
+      body = redact(body)
+      message.body = .sourceExtendedDetails(body)
     case .addSource(var request):
       request.parameters = redact(request.parameters)
       message.body = .addSource(request)
@@ -119,7 +125,21 @@ public struct Redactor: Sendable {
     var update = update
     update.counts = redact(update.counts)
     update.descriptor = redact(update.descriptor)
-    update.items = update.items.map { item in
+    update.items = redact(update.items)
+    return update
+  }
+
+  func redact(_ details: SourceDetails) -> SourceDetails {
+    var details = details
+    if options.counters { details.counts = DetailedCounts() }
+    details.descriptor = redact(details.descriptor)
+    details.items = redact(details.items)
+    return details
+  }
+
+  /// Extension items: names pseudonymised, addresses and UUIDs keyed, opaque bytes zeroed.
+  func redact(_ items: [ExtendedItem]) -> [ExtendedItem] {
+    items.map { item in
       var item = item
       switch item.payload {
       case .domain(var info):
@@ -139,7 +159,6 @@ public struct Redactor: Sendable {
       }
       return item
     }
-    return update
   }
 
   func redact(_ descriptor: Descriptor) -> Descriptor {

@@ -14,7 +14,8 @@ public struct KernelBehaviour: Hashable, Sendable {
     self.xnu = xnu ?? Self.newestTag(of: family)
   }
 
-  /// The newest public XNU tag of each family (`apple-oss-distributions/xnu`).
+  /// The newest public XNU tag of each family (`apple-oss-distributions/xnu`); xnu-12377 has
+  /// no Apple tag, and is modelled from the tree its layouts come from (docs/simulator.md).
   public static func newestTag(of family: LayoutFamily) -> XNUVersion {
     switch family {
     case .xnu1699: return XNUVersion(1699, 32, 7)
@@ -30,6 +31,7 @@ public struct KernelBehaviour: Hashable, Sendable {
     case .xnu8019_61: return XNUVersion(8796, 141, 3)
     case .xnu10002: return XNUVersion(10063, 141, 1)
     case .xnu11215: return XNUVersion(11417, 121, 6)
+    case .xnu12377: return XNUVersion(12377, 1, 1)
     }
   }
 
@@ -45,7 +47,7 @@ public struct KernelBehaviour: Hashable, Sendable {
     case .xnu3247: return [.route, .tcpKernel, .udpKernel, .ifnet]
     case .xnu3789: return [.route, .tcpKernel, .udpKernel, .ifnet, .tcpUserland, .udpUserland]
     case .xnu4570, .xnu6153, .xnu7195, .xnu8019_41: return [.route, .tcpKernel, .udpKernel, .ifnet]
-    case .xnu8019_61, .xnu10002, .xnu11215:
+    case .xnu8019_61, .xnu10002, .xnu11215, .xnu12377:
       return [
         .route, .tcpKernel, .udpKernel, .ifnet, .tcpUserland, .udpUserland, .quicUserland, .connUserland, .udpSubflow,
       ]
@@ -130,6 +132,12 @@ public struct KernelBehaviour: Hashable, Sendable {
     }
   }
 
+  /// GET_DETAILS (12377): the client's flag NSTAT_FLAG_SUPPORTS_DETAILS is set by its first
+  /// GET_DETAILS and never cleared, so from then on events and final reports are SRC_DETAILS
+  /// (`nstat_client_handle_get_details`, `nstat_client_send_event`, `nstat_client_send_goodbye`
+  /// in ProjectCalamari/xnu@a430cb1893d0 `bsd/net/ntstat.c`).
+  public var hasDetails: Bool { family >= .xnu12377 }
+
   /// SRC_REMOVED carries CLOSED_AFTER_DROP/FILTER from 8019.61.
   public var closedAfterFlags: Bool { family >= .xnu8019_61 }
 
@@ -158,7 +166,7 @@ public struct KernelBehaviour: Hashable, Sendable {
     case .xnu6153: return 0x1FFF
     case .xnu7195: return 0xFFFF
     case .xnu8019_41, .xnu8019_61, .xnu10002: return 0x1FFFF
-    case .xnu11215: return 0x7FFFF
+    case .xnu11215, .xnu12377: return 0x7FFFF
     }
   }
 }

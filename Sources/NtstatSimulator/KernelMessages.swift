@@ -48,6 +48,56 @@ extension SimulatedKernel {
     return Message(context: context, flags: flags, .sourceUpdate(update))
   }
 
+  /// SRC_DETAILS (12377, `nstat_client_send_details` / `_append_details`): the flow's
+  /// `media_stats` and TCP counters as the provider's `nstat_details` copies them.
+  func detailsMessage(_ source: KernelSource, context: UInt64, flags: MessageFlags = []) -> Message {
+    let details = SourceDetails(
+      sourceRef: source.ref, eventFlags: eventFlags ?? 0,
+      counts: providerReportsDetails(source.provider) ? detailedCounts(of: source) : DetailedCounts(),
+      provider: providerID(source.provider), descriptor: descriptor(of: source) ?? emptyDescriptor(source.provider))
+    return Message(context: context, flags: flags, .sourceDetails(details))
+  }
+
+  /// Providers that set `nstat_details` in ProjectCalamari/xnu@a430cb1893d0's `ntstat.c`: the
+  /// kernel TCP and UDP providers (`nstat_tcp_details`, `nstat_udp_details`), the userland
+  /// TCP/UDP/QUIC providers (`nstat_userland_tu_details`) and conn and UDP subflow
+  /// (`nstat_generic_provider_details`). Routes and interfaces have none.
+  func providerReportsDetails(_ kind: ProviderKind) -> Bool {
+    switch kind {
+    case .tcpKernel, .udpKernel, .tcpUserland, .udpUserland, .quicUserland, .connUserland, .udpSubflow: return true
+    case .route, .ifnet, .sysinfo: return false
+    }
+  }
+
+  /// `inp_mstat` as `nstat_tcp_details` copies it: all traffic in `ms_total` and in the slot of
+  /// the flow's medium (loopback counts as unclassified: `ms_alternate`), with the TCP
+  /// counters widened to 64 bits. UDP reports zero duplicate / out-of-order / retransmit bytes
+  /// and RTTs (`nstat_udp_details` copies only `inp_mstat`).
+  func detailedCounts(of source: KernelSource) -> DetailedCounts {
+    guard let flow = flow(of: source) else { return DetailedCounts() }
+    let at = min(now, detachTime(flow) ?? now)
+    let c = flow.counts(at: at)
+    let (rx, tx) = flow.transferred(at: at)
+    let traffic = TrafficStats(
+      rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets, txBytes: c.txBytes,
+      activity: activityBitmap(flow, rx: rx, tx: tx))
+    var d = DetailedCounts()
+    d[.total] = traffic
+    switch flow.interface.kind {
+    case .loopback: d[.alternate] = traffic
+    case .wifi: d[.wifiInfra] = traffic
+    case .wired: d[.wired] = traffic
+    case .cellular: d[.cellular] = traffic
+    }
+    if flow.provider.descriptorKind == .tcp {
+      d.rxDuplicateBytes = UInt64(c.rxDuplicateBytes)
+      d.rxOutOfOrderBytes = UInt64(c.rxOutOfOrderBytes)
+      d.txRetransmit = UInt64(c.txRetransmit)
+      (d.minRTT, d.avgRTT, d.varRTT) = (c.minRTT, c.avgRTT, c.varRTT)
+    }
+    return d
+  }
+
   /// `event_flags` exists from 3789; the simulator raises no provider events.
   var eventFlags: UInt64? { family >= .xnu3789 ? 0 : nil }
 

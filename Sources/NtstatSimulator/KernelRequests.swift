@@ -75,6 +75,12 @@ extension SimulatedKernel {
       guard behaviour.hasUpdates else { return DarwinErrno.einval }
       supportsUpdates = true
       return query(.update, ref: ref, context: context, flags: flags)
+    case .getDetails(let ref):
+      // `nstat_client_handle_get_details` sets NSTAT_FLAG_SUPPORTS_DETAILS before anything
+      // else, even for a ref it does not know.
+      guard behaviour.hasDetails else { return DarwinErrno.einval }
+      supportsDetails = true
+      return query(.details, ref: ref, context: context, flags: flags)
     case .subscribeSysinfo:
       guard behaviour.hasUpdates else { return DarwinErrno.einval }
       // Sysinfo reports (every 12 h and more) are not simulated; subscribing succeeds silently.
@@ -158,7 +164,7 @@ extension SimulatedKernel {
     return 0
   }
 
-  enum QueryKind { case counts, description, update }
+  enum QueryKind { case counts, description, update, details }
 
   /// QUERY_SRC, GET_SRC_DESC and GET_UPDATE, for one source or ALL, with pacing
   /// (`nstat_control_begin_query`/`_end_query`) and packing (`nstat_accumulate_msg`).
@@ -177,7 +183,7 @@ extension SimulatedKernel {
     let partial = behaviour.modernHeader && beginQuery(context: context, flags: flags)
     let packs =
       behaviour.modernHeader
-      && (kind == .update || behaviour.alwaysAggregates || flags.contains(.supportsAggregate))
+      && (kind == .update || kind == .details || behaviour.alwaysAggregates || flags.contains(.supportsAggregate))
     var packer = Packer()
     var result: Int32 = 0
     var stoppedEarly = false
@@ -197,7 +203,8 @@ extension SimulatedKernel {
       } else if let message = message(kind, for: source, context: packs ? 0 : context),
         let bytes = try? encoder.encode(message, settingLength: true)
       {
-        let limit = kind == .update ? behaviour.updatePackLimit : behaviour.descriptionPackLimit
+        // `nstat_client_append_details` has the update's limit (NSTAT_MAX_MSG_SIZE / 2).
+        let limit = kind == .update || kind == .details ? behaviour.updatePackLimit : behaviour.descriptionPackLimit
         if packs, kind != .counts, bytes.count > limit {
           // EOPNOTSUPP from nstat_control_append_*: skipped, silently.
         } else if packs {
@@ -247,6 +254,10 @@ extension SimulatedKernel {
       return descriptionMessage(source, context: context)
     case .update:
       return updateMessage(source, context: context)
+    case .details:
+      // `nstat_client_append_details` packs a provider without `nstat_details` too, with its
+      // detailed counts left zero.
+      return detailsMessage(source, context: context)
     }
   }
 
@@ -302,6 +313,10 @@ extension SimulatedKernel {
       queued = enqueue([message], critical: false)
     case .update:
       queued = enqueue([updateMessage(source, context: context)], critical: false)
+    case .details:
+      // `nstat_client_send_details`: EOPNOTSUPP without the provider's `nstat_details`.
+      guard providerReportsDetails(source.provider) else { return DarwinErrno.eopnotsupp }
+      queued = enqueue([detailsMessage(source, context: context)], critical: false)
     }
     guard queued else { return DarwinErrno.enobufs }
     if isGone(source) { removeGone([source]) }

@@ -88,6 +88,8 @@ public struct SimulatedKernel: Sendable {
   var nextRef: UInt64 = 0
   /// NSTAT_FLAG_SUPPORTS_UPDATES.
   var supportsUpdates = false
+  /// NSTAT_FLAG_SUPPORTS_DETAILS (12377): set by the first GET_DETAILS, never cleared.
+  var supportsDetails = false
   /// NSTAT_FLAG_REQCOUNTS (≤10063 idle check).
   var requestedCounts = true
   /// `ncs_context`/`ncs_seq` of an open paced query.
@@ -318,7 +320,14 @@ public struct SimulatedKernel: Sendable {
       }
     } else if reportingAllowed(source) {
       var delivered = true
-      if supportsUpdates {
+      // `nstat_client_send_goodbye` (12377): details first, then updates, then counts and
+      // description. `nstat_client_send_details` fails (EOPNOTSUPP) for a provider without
+      // `nstat_details`, which the removal then reports as CLOSED_AFTER_DROP.
+      if supportsDetails {
+        delivered =
+          providerReportsDetails(source.provider)
+          && enqueue([detailsMessage(source, context: 0, flags: .closing)], critical: false)
+      } else if supportsUpdates {
         delivered = enqueue([updateMessage(source, context: 0, flags: .closing)], critical: false)
       } else {
         delivered = enqueue([countsMessage(source, context: 0, flags: .closing)], critical: false)

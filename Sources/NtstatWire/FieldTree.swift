@@ -133,6 +133,33 @@ extension Counts {
   }
 }
 
+extension DetailedCounts {
+  /// The counters as fields: one object per medium (`total`, `cellular`, `wifi_infra`, …) with
+  /// packets, bytes and the activity bitmap, then the TCP counters.
+  public var fieldValue: FieldValue {
+    var b = FieldBuilder()
+    for medium in Medium.allCases {
+      let t = self[medium]
+      var m = FieldBuilder()
+      m.add("rx_packets", t.rxPackets)
+      m.add("rx_bytes", t.rxBytes)
+      m.add("tx_packets", t.txPackets)
+      m.add("tx_bytes", t.txBytes)
+      m.add("activity_bitmap", t.activity)
+      b.add(medium.rawValue, m.object)
+    }
+    b.add("rx_duplicate_bytes", rxDuplicateBytes)
+    b.add("rx_out_of_order_bytes", rxOutOfOrderBytes)
+    b.add("tx_retransmit", txRetransmit)
+    b.add("min_rtt", minRTT)
+    b.add("avg_rtt", avgRTT)
+    b.add("var_rtt", varRTT)
+    b.add("xtra_flags", extraFlags)
+    b.add("xtra_uuid", extraUUID)
+    return b.object
+  }
+}
+
 extension Descriptor {
   /// Every field the family has, named after the C fields.
   public var fieldValue: FieldValue {
@@ -290,7 +317,7 @@ extension Message {
       b.add("target_pid", a.targetPID)
       b.add("target_uuid", a.targetUUID)
     case .removeSource(let r), .querySource(let r), .getSourceDescription(let r), .getUpdate(let r),
-      .sourceRemoved(let r):
+      .getDetails(let r), .sourceRemoved(let r):
       ref(r)
     case .setFilter(let s):
       ref(s.sourceRef)
@@ -314,6 +341,15 @@ extension Message {
       b.add("counts", s.counts.fieldValue)
       b.add("descriptor", s.descriptor.fieldValue)
       if case .sourceExtendedUpdate = body {
+        b.add("items", .array(s.items.map { $0.fieldValue }))
+      }
+    case .sourceDetails(let s), .sourceExtendedDetails(let s):
+      ref(s.sourceRef)
+      b.add("event_flags", s.eventFlags)
+      provider(s.provider)
+      b.add("detailed_counts", s.counts.fieldValue)
+      b.add("descriptor", s.descriptor.fieldValue)
+      if case .sourceExtendedDetails = body {
         b.add("items", .array(s.items.map { $0.fieldValue }))
       }
     case .sysinfoCounts(let s):

@@ -145,7 +145,20 @@ extension MessageView {
     return CountsView(base: buffer.baseAddress!.advanced(by: start + offset), layout: h.pointee.counts)
   }
 
-  /// The TCP/UDP descriptor of SRC_DESC, SRC_UPDATE and SRC_EXTENDED_UPDATE, read in place;
+  /// The detailed counters of SRC_DETAILS and SRC_EXTENDED_DETAILS (xnu-12377+), read in place.
+  public func detailedCountsView() throws(WireError) -> DetailedCountsView? {
+    let h = hot
+    guard header.type == .sourceDetails || header.type == .sourceExtendedDetails, h.pointee.detailsData >= 0 else {
+      return nil
+    }
+    try need(h.pointee.detailsData)
+    let l = tables.layouts
+    return DetailedCountsView(
+      base: buffer.baseAddress!.advanced(by: start + h.pointee.detailsCounts), layout: l.detailedCounts!,
+      media: l.mediaStats!, traffic: l.trafficStats!)
+  }
+
+  /// The TCP/UDP descriptor of SRC_DESC, SRC_UPDATE, SRC_EXTENDED_UPDATE and SRC_DETAILS, read in place;
   /// nil for other messages and other providers (route, ifnet, conn).
   @inlinable
   public func socketDescriptorView() throws(WireError) -> SocketDescriptorView? {
@@ -177,6 +190,9 @@ extension MessageView {
     case 10006, 10007:
       guard h.pointee.updateData >= 0 else { return nil }
       placement = (h.pointee.updateData, h.pointee.updateProvider)
+    case 10008, 10009:
+      guard h.pointee.detailsData >= 0 else { return nil }
+      placement = (h.pointee.detailsData, h.pointee.detailsProvider)
     default: return nil
     }
     try need(placement.0)
@@ -203,5 +219,66 @@ extension MessageView {
     try need(data + size)
     let from = start + data
     return (provider, UnsafeRawBufferPointer(rebasing: buffer[from..<(from + size)]))
+  }
+}
+
+/// Zero-copy view of `nstat_detailed_counts` (xnu-12377+): each property is one load at the
+/// family's offset. The whole struct was bounds-checked when the view was made. Valid only
+/// inside ``MessageDecoder/forEachView(in:direction:_:)``.
+public struct DetailedCountsView {
+  @usableFromInline let base: UnsafeRawPointer
+  @usableFromInline let layout: StructLayout<DetailedCountsField>
+  @usableFromInline let media: StructLayout<MediaStatsField>
+  @usableFromInline let traffic: StructLayout<TrafficStatsField>
+
+  init(
+    base: UnsafeRawPointer, layout: StructLayout<DetailedCountsField>, media: StructLayout<MediaStatsField>,
+    traffic: StructLayout<TrafficStatsField>
+  ) {
+    self.base = base
+    self.layout = layout
+    self.media = media
+    self.traffic = traffic
+  }
+
+  @inlinable func u64(at offset: Int) -> UInt64 {
+    UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+  }
+  @inlinable func u32(_ field: DetailedCountsField) -> UInt32 {
+    UInt32(littleEndian: base.loadUnaligned(fromByteOffset: layout.required(field).offset, as: UInt32.self))
+  }
+  @inlinable func offset(_ medium: Medium, _ field: TrafficStatsField) -> Int {
+    layout.required(.mediaStats).offset + media.required(medium.field).offset + traffic.required(field).offset
+  }
+
+  @inlinable public func rxPackets(_ medium: Medium) -> UInt64 { u64(at: offset(medium, .rxPackets)) }
+  @inlinable public func rxBytes(_ medium: Medium) -> UInt64 { u64(at: offset(medium, .rxBytes)) }
+  @inlinable public func txPackets(_ medium: Medium) -> UInt64 { u64(at: offset(medium, .txPackets)) }
+  @inlinable public func txBytes(_ medium: Medium) -> UInt64 { u64(at: offset(medium, .txBytes)) }
+  public func activity(_ medium: Medium) -> ActivityBitmap {
+    let at = offset(medium, .activityBitmap)
+    return ActivityBitmap(start: u64(at: at), bitmap: (u64(at: at + 8), u64(at: at + 16)))
+  }
+  @inlinable public var rxDuplicateBytes: UInt64 { u64(at: layout.required(.rxDuplicateBytes).offset) }
+  @inlinable public var rxOutOfOrderBytes: UInt64 { u64(at: layout.required(.rxOutOfOrderBytes).offset) }
+  @inlinable public var txRetransmit: UInt64 { u64(at: layout.required(.txRetransmit).offset) }
+  @inlinable public var minRTT: UInt32 { u32(.minRTT) }
+  @inlinable public var avgRTT: UInt32 { u32(.avgRTT) }
+  @inlinable public var varRTT: UInt32 { u32(.varRTT) }
+
+  /// All counters as a value.
+  public var counts: DetailedCounts {
+    DetailedCounts(
+      media: Medium.allCases.map {
+        TrafficStats(
+          rxPackets: rxPackets($0), rxBytes: rxBytes($0), txPackets: txPackets($0), txBytes: txBytes($0),
+          activity: activity($0))
+      }, rxDuplicateBytes: rxDuplicateBytes, rxOutOfOrderBytes: rxOutOfOrderBytes, txRetransmit: txRetransmit,
+      minRTT: minRTT, avgRTT: avgRTT, varRTT: varRTT, extraFlags: u32(.extraFlags),
+      extraUUID: UUIDBytes(
+        high: UInt64(
+          bigEndian: base.loadUnaligned(fromByteOffset: layout.required(.extraUUID).offset, as: UInt64.self)),
+        low: UInt64(
+          bigEndian: base.loadUnaligned(fromByteOffset: layout.required(.extraUUID).offset + 8, as: UInt64.self))))
   }
 }

@@ -14,6 +14,12 @@ struct HotOffsets {
   @usableFromInline var updateCounts: Int
   @usableFromInline var updateProvider: Int
   @usableFromInline var updateRef: FieldSlot
+  /// SRC_DETAILS (-1 when the family has none): header size (= descriptor offset), detailed
+  /// counts, provider, srcref.
+  @usableFromInline var detailsData: Int
+  @usableFromInline var detailsCounts: Int
+  @usableFromInline var detailsProvider: Int
+  @usableFromInline var detailsRef: FieldSlot
   /// SRC_DESC: header size (= descriptor offset), provider, srcref.
   @usableFromInline var descriptionData: Int
   @usableFromInline var descriptionProvider: Int
@@ -39,6 +45,14 @@ struct HotOffsets {
       updateRef = u.required(.sourceRef)
     } else {
       (updateData, updateCounts, updateProvider, updateRef) = (-1, -1, -1, FieldSlot(0, 0))
+    }
+    if let d = l.sourceDetailsMessage {
+      detailsData = d.required(.data).offset
+      detailsCounts = d.required(.detailedCounts).offset
+      detailsProvider = d.required(.provider).offset
+      detailsRef = d.required(.sourceRef)
+    } else {
+      (detailsData, detailsCounts, detailsProvider, detailsRef) = (-1, -1, -1, FieldSlot(0, 0))
     }
     descriptionData = l.sourceDescriptionMessage.required(.data).offset
     descriptionProvider = l.sourceDescriptionMessage.required(.provider).offset

@@ -144,8 +144,8 @@ public enum FamilySelectionError: Error, Hashable, Sendable, CustomStringConvert
 extension LayoutFamily {
   /// The newest Darwin major and XNU major this library has seen layouts for; anything above is
   /// an unknown newer kernel.
-  public static let newestKnownDarwinMajor = 24
-  static let newestKnownXNUMajor = 11999
+  public static let newestKnownDarwinMajor = 25
+  static let newestKnownXNUMajor = 12999
 
   /// The family of an XNU version, by range.
   public static func family(forXNU version: XNUVersion) -> LayoutFamily? {

@@ -53,6 +53,8 @@ public enum MessageBody: Hashable, Sendable {
   case setFilter(SetFilterRequest)
   case getUpdate(SourceRef)
   case subscribeSysinfo
+  /// xnu-12377+.
+  case getDetails(SourceRef)
   // Kernel → client.
   case sourceAdded(SourceAdded)
   case sourceRemoved(SourceRef)
@@ -63,6 +65,10 @@ public enum MessageBody: Hashable, Sendable {
   case sysinfoCounts(SysinfoCounts)
   indirect case sourceUpdate(SourceUpdate)
   indirect case sourceExtendedUpdate(SourceUpdate)
+  /// xnu-12377+.
+  indirect case sourceDetails(SourceDetails)
+  /// xnu-12377+.
+  indirect case sourceExtendedDetails(SourceDetails)
   /// A type this family does not define; the bytes after the header, kept as they were.
   case unknown(type: MessageType, payload: [UInt8])
 
@@ -79,6 +85,7 @@ public enum MessageBody: Hashable, Sendable {
     case .setFilter: return .setFilter
     case .getUpdate: return .getUpdate
     case .subscribeSysinfo: return .subscribeSysinfo
+    case .getDetails: return .getDetails
     case .sourceAdded: return .sourceAdded
     case .sourceRemoved: return .sourceRemoved
     case .sourceDescription: return .sourceDescription
@@ -86,6 +93,8 @@ public enum MessageBody: Hashable, Sendable {
     case .sysinfoCounts: return .sysinfoCounts
     case .sourceUpdate: return .sourceUpdate
     case .sourceExtendedUpdate: return .sourceExtendedUpdate
+    case .sourceDetails: return .sourceDetails
+    case .sourceExtendedDetails: return .sourceExtendedDetails
     case .unknown(let type, _): return type
     }
   }

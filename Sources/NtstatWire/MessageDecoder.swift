@@ -179,8 +179,8 @@ public struct MessageDecoder: Sendable {
           provider: ProviderID(rawValue: try r.u32(l.required(.provider).offset)),
           filter: try r.u64(l[.filter]), events: try r.u64(l[.events]),
           targetPID: try r.u32(l[.targetPID]).map { Int32(bitPattern: $0) }, targetUUID: try r.uuid(l[.targetUUID])))
-    case .removeSource, .querySource, .getSourceDescription, .sourceRemoved, .getUpdate:
-      if type == .getUpdate, !packs {
+    case .removeSource, .querySource, .getSourceDescription, .sourceRemoved, .getUpdate, .getDetails:
+      if (type == .getUpdate && !packs) || (type == .getDetails && !family.hasDetails) {
         body = .unknown(type: type, payload: try r.bytes(MessageHeader.size, count: length - MessageHeader.size))
         consumed = length
         break
@@ -193,6 +193,7 @@ public struct MessageDecoder: Sendable {
       case .querySource: body = .querySource(ref)
       case .getSourceDescription: body = .getSourceDescription(ref)
       case .getUpdate: body = .getUpdate(ref)
+      case .getDetails: body = .getDetails(ref)
       default: body = .sourceRemoved(ref)
       }
     case .setFilter where layouts.setFilterMessage != nil:
@@ -245,6 +246,24 @@ public struct MessageDecoder: Sendable {
         counts: try Counts(reading: r.nested(at: l.required(.counts).offset), layouts.counts), provider: provider,
         reserved: try r.u32(l[.reserved]), descriptor: descriptor, items: items)
       body = type == .sourceUpdate ? .sourceUpdate(update) : .sourceExtendedUpdate(update)
+    case .sourceDetails where layouts.sourceDetailsMessage != nil,
+      .sourceExtendedDetails where layouts.sourceDetailsMessage != nil:
+      let l = layouts.sourceDetailsMessage!
+      let dataOffset = l.required(.data).offset
+      try need(dataOffset)
+      let provider = ProviderID(rawValue: try r.u32(l.required(.provider).offset))
+      let (descriptor, size) = try decodeDescriptor(r, at: dataOffset, end: length, provider: provider)
+      consumed = dataOffset + size
+      var items: [ExtendedItem] = []
+      if type == .sourceExtendedDetails {
+        items = try decodeItems(r, from: consumed, to: length)
+        consumed = length
+      }
+      let details = SourceDetails(
+        sourceRef: try sourceRef(r, l.required(.sourceRef)), eventFlags: try r.u64(l.required(.eventFlags).offset),
+        counts: try DetailedCounts(reading: r.nested(at: l.required(.detailedCounts).offset), layouts),
+        provider: provider, reserved: try r.u32(l.required(.reserved).offset), descriptor: descriptor, items: items)
+      body = type == .sourceDetails ? .sourceDetails(details) : .sourceExtendedDetails(details)
     case .sysinfoCounts where layouts.sysinfoCountsMessage != nil:
       let l = layouts.sysinfoCountsMessage!
       let h = layouts.sysinfoCountsHeader!

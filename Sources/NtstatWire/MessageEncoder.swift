@@ -50,7 +50,7 @@ public struct MessageEncoder: Sendable {
       w.set(request.targetPID.map { UInt32(bitPattern: $0) }, in: l[.targetPID])
       w.set(request.targetUUID, in: l[.targetUUID])
     case .removeSource(let ref), .querySource(let ref), .getSourceDescription(let ref), .getUpdate(let ref),
-      .sourceRemoved(let ref):
+      .getDetails(let ref), .sourceRemoved(let ref):
       let l = layouts.sourceRefMessage
       w = ByteWriter(count: l.size)
       try setSourceRef(ref, in: l.required(.sourceRef), &w, type)
@@ -89,9 +89,7 @@ public struct MessageEncoder: Sendable {
       guard let l = layouts.sourceUpdateMessage else { throw invalid("\(family) has no SRC_UPDATE") }
       let dataOffset = l.required(.data).offset
       let size = try descriptorSize(update.descriptor, type: type)
-      var itemBytes = 0
-      for item in update.items { itemBytes += 8 + ((Int(item.length) + 7) & ~7) }
-      w = ByteWriter(count: dataOffset + size + itemBytes)
+      w = ByteWriter(count: dataOffset + size + Self.itemBytes(update.items))
       try setSourceRef(update.sourceRef, in: l.required(.sourceRef), &w, type)
       w.set(update.eventFlags, in: l[.eventFlags])
       w.base = l.required(.counts).offset
@@ -102,28 +100,21 @@ public struct MessageEncoder: Sendable {
       w.base = dataOffset
       writeDescriptor(update.descriptor, into: &w)
       w.base = 0
-      var cursor = dataOffset + size
-      for item in update.items {
-        let padded = (Int(item.length) + 7) & ~7
-        w.set(item.type.rawValue, at: cursor)
-        w.set(item.length, at: cursor + 4)
-        w.base = cursor + 8
-        switch item.payload {
-        case .domain(let info):
-          guard let l = layouts.domainInfo, l.size <= padded else { throw invalid("domain item does not fit") }
-          info.write(into: &w, l)
-        case .flowUUID(let uuid):
-          guard padded >= 16 else { throw invalid("flow UUID item shorter than 16 bytes") }
-          w.set(uuid, at: 0)
-        case .bluetoothCounts(let counts):
-          guard let l = layouts.interfaceCounts, l.size <= padded else { throw invalid("counts item does not fit") }
-          counts.write(into: &w, l)
-        case .bytes(let bytes):
-          w.set(Array(bytes.prefix(padded)), at: 0)
-        }
-        w.base = 0
-        cursor += 8 + padded
-      }
+      try writeItems(update.items, at: dataOffset + size, into: &w, type)
+    case .sourceDetails(let details), .sourceExtendedDetails(let details):
+      guard let l = layouts.sourceDetailsMessage else { throw invalid("\(family) has no SRC_DETAILS") }
+      let dataOffset = l.required(.data).offset
+      let size = try descriptorSize(details.descriptor, type: type)
+      w = ByteWriter(count: dataOffset + size + Self.itemBytes(details.items))
+      try setSourceRef(details.sourceRef, in: l.required(.sourceRef), &w, type)
+      w.set(details.eventFlags, at: l.required(.eventFlags).offset)
+      details.counts.write(into: &w, at: l.required(.detailedCounts).offset, layouts)
+      w.set(details.provider.rawValue, at: l.required(.provider).offset)
+      w.set(details.reserved, at: l.required(.reserved).offset)
+      w.base = dataOffset
+      writeDescriptor(details.descriptor, into: &w)
+      w.base = 0
+      try writeItems(details.items, at: dataOffset + size, into: &w, type)
     case .sysinfoCounts(let sysinfo):
       guard let l = layouts.sysinfoCountsMessage, let h = layouts.sysinfoCountsHeader,
         let kv = layouts.sysinfoKeyValue
@@ -165,6 +156,42 @@ public struct MessageEncoder: Sendable {
     var datagram: [UInt8] = []
     for message in messages { datagram += try encode(message, settingLength: settingLength) }
     return datagram
+  }
+
+  /// Bytes the extension items take: an 8-byte header each, the payload padded to 8.
+  static func itemBytes(_ items: [ExtendedItem]) -> Int {
+    items.reduce(0) { $0 + 8 + ((Int($1.length) + 7) & ~7) }
+  }
+
+  /// Writes extension items from `offset`, each stepped by its length rounded up to 8.
+  func writeItems(
+    _ items: [ExtendedItem], at offset: Int, into w: inout ByteWriter, _ type: MessageType
+  ) throws(WireError) {
+    func invalid(_ reason: String) -> WireError {
+      WireError(.invalidField, offset: 0, messageType: type, reason: reason)
+    }
+    var cursor = offset
+    for item in items {
+      let padded = (Int(item.length) + 7) & ~7
+      w.set(item.type.rawValue, at: cursor)
+      w.set(item.length, at: cursor + 4)
+      w.base = cursor + 8
+      defer { w.base = 0 }
+      switch item.payload {
+      case .domain(let info):
+        guard let l = layouts.domainInfo, l.size <= padded else { throw invalid("domain item does not fit") }
+        info.write(into: &w, l)
+      case .flowUUID(let uuid):
+        guard padded >= 16 else { throw invalid("flow UUID item shorter than 16 bytes") }
+        w.set(uuid, at: 0)
+      case .bluetoothCounts(let counts):
+        guard let l = layouts.interfaceCounts, l.size <= padded else { throw invalid("counts item does not fit") }
+        counts.write(into: &w, l)
+      case .bytes(let bytes):
+        w.set(Array(bytes.prefix(padded)), at: 0)
+      }
+      cursor += 8 + padded
+    }
   }
 
   func setSourceRef(

@@ -42,9 +42,12 @@ public struct MessageView {
     case 10006, 10007:
       guard h.pointee.updateData >= 0 else { return nil }
       (slot, size) = (h.pointee.updateRef, h.pointee.updateData)
+    case 10008, 10009:
+      guard h.pointee.detailsData >= 0 else { return nil }
+      (slot, size) = (h.pointee.detailsRef, h.pointee.detailsData)
     case 10003: (slot, size) = (h.pointee.descriptionRef, h.pointee.descriptionData)
     case 10001: (slot, size) = (h.pointee.addedRef, h.pointee.addedSize)
-    case 10002, 1003, 1004, 1005, 1007: (slot, size) = (h.pointee.refMessageRef, h.pointee.refMessageSize)
+    case 10002, 1003, 1004, 1005, 1007, 1009: (slot, size) = (h.pointee.refMessageRef, h.pointee.refMessageSize)
     default: return nil
     }
     try need(size)

@@ -18,6 +18,9 @@ public struct MessageType: RawRepresentable, Hashable, Sendable, CustomStringCon
   public static var getUpdate: MessageType { MessageType(rawValue: 1007) }
   /// xnu-3247 and later (privileged).
   public static var subscribeSysinfo: MessageType { MessageType(rawValue: 1008) }
+  /// xnu-12377 and later: like GET_UPDATE, answered with SRC_DETAILS; turns the client's
+  /// events and final reports into SRC_DETAILS for good.
+  public static var getDetails: MessageType { MessageType(rawValue: 1009) }
   // Responses and notifications (kernel → client).
   public static var sourceAdded: MessageType { MessageType(rawValue: 10001) }
   public static var sourceRemoved: MessageType { MessageType(rawValue: 10002) }
@@ -29,12 +32,17 @@ public struct MessageType: RawRepresentable, Hashable, Sendable, CustomStringCon
   public static var sourceUpdate: MessageType { MessageType(rawValue: 10006) }
   /// xnu-8019.41 and later.
   public static var sourceExtendedUpdate: MessageType { MessageType(rawValue: 10007) }
+  /// xnu-12377 and later.
+  public static var sourceDetails: MessageType { MessageType(rawValue: 10008) }
+  /// xnu-12377 and later.
+  public static var sourceExtendedDetails: MessageType { MessageType(rawValue: 10009) }
 
   static let names: [UInt32: String] = [
     0: "SUCCESS", 1: "ERROR", 1001: "ADD_SRC", 1002: "ADD_ALL_SRCS", 1003: "REM_SRC",
     1004: "QUERY_SRC", 1005: "GET_SRC_DESC", 1006: "SET_FILTER", 1007: "GET_UPDATE",
-    1008: "SUBSCRIBE_SYSINFO", 10001: "SRC_ADDED", 10002: "SRC_REMOVED", 10003: "SRC_DESC",
+    1008: "SUBSCRIBE_SYSINFO", 1009: "GET_DETAILS", 10001: "SRC_ADDED", 10002: "SRC_REMOVED", 10003: "SRC_DESC",
     10004: "SRC_COUNTS", 10005: "SYSINFO_COUNTS", 10006: "SRC_UPDATE", 10007: "SRC_EXTENDED_UPDATE",
+    10008: "SRC_DETAILS", 10009: "SRC_EXTENDED_DETAILS",
   ]
 
   /// The kernel's short name (`SRC_COUNTS`), or `TYPE_0x…` for an unknown value.

@@ -126,6 +126,14 @@ public final class FamilyLayouts: Sendable {
   public let sourceDescriptionMessage: StructLayout<SourceDescriptionMessageField>
   public let sourceCountsMessage: StructLayout<SourceCountsMessageField>
   public let sourceUpdateMessage: StructLayout<SourceUpdateMessageField>?
+  /// `traffic_stats` (xnu-12377+, from `in_stat.h`): one medium's packets, bytes and activity.
+  public let trafficStats: StructLayout<TrafficStatsField>?
+  /// `media_stats` (xnu-12377+): seven `traffic_stats`, one per medium.
+  public let mediaStats: StructLayout<MediaStatsField>?
+  /// `nstat_detailed_counts` (xnu-12377+): the counters of a details message.
+  public let detailedCounts: StructLayout<DetailedCountsField>?
+  /// `nstat_msg_src_details` (xnu-12377+): SRC_DETAILS and SRC_EXTENDED_DETAILS.
+  public let sourceDetailsMessage: StructLayout<SourceDetailsMessageField>?
   public let sysinfoCountsMessage: StructLayout<SysinfoCountsMessageField>?
   public let sysinfoCountsHeader: StructLayout<SysinfoCountsHeaderField>?
   public let sysinfoKeyValue: StructLayout<SysinfoKeyValueField>?
@@ -153,6 +161,10 @@ public final class FamilyLayouts: Sendable {
     sourceDescriptionMessage: StructLayout<SourceDescriptionMessageField>,
     sourceCountsMessage: StructLayout<SourceCountsMessageField>,
     sourceUpdateMessage: StructLayout<SourceUpdateMessageField>?,
+    trafficStats: StructLayout<TrafficStatsField>?,
+    mediaStats: StructLayout<MediaStatsField>?,
+    detailedCounts: StructLayout<DetailedCountsField>?,
+    sourceDetailsMessage: StructLayout<SourceDetailsMessageField>?,
     sysinfoCountsMessage: StructLayout<SysinfoCountsMessageField>?,
     sysinfoCountsHeader: StructLayout<SysinfoCountsHeaderField>?,
     sysinfoKeyValue: StructLayout<SysinfoKeyValueField>?,
@@ -179,6 +191,10 @@ public final class FamilyLayouts: Sendable {
     self.sourceDescriptionMessage = sourceDescriptionMessage
     self.sourceCountsMessage = sourceCountsMessage
     self.sourceUpdateMessage = sourceUpdateMessage
+    self.trafficStats = trafficStats
+    self.mediaStats = mediaStats
+    self.detailedCounts = detailedCounts
+    self.sourceDetailsMessage = sourceDetailsMessage
     self.sysinfoCountsMessage = sysinfoCountsMessage
     self.sysinfoCountsHeader = sysinfoCountsHeader
     self.sysinfoKeyValue = sysinfoKeyValue

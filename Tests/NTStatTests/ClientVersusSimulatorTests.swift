@@ -87,4 +87,57 @@ import Testing
     #expect(updates.values.reduce(0, +) > 100)
     #expect(run.client.statistics.lostRemovals == 0)
   }
+
+  /// Details mode on xnu-12377: every update is a SRC_DETAILS, and every removed stream's
+  /// detailed counters are the kernel's final counters, in the flow's medium.
+  @Test func detailsModeReportsPerMediumCounters() throws {
+    let family = LayoutFamily.xnu12377
+    let workload = Workload.random(seed: 42, duration: .seconds(25), rates: Self.rates(), family: family)
+    var configuration = ClientConfiguration()
+    configuration.details = true
+    let run = try Self.run(family: family, workload: workload, configuration: configuration)
+    var removed: [SourceRef: NetworkStream] = [:]
+    var updates = 0
+    for event in run.events {
+      switch event {
+      case .streamStatsUpdated(let s):
+        #expect(s.detailedCounts != nil, "an update without detailed counts: \(s.id)")
+        updates += 1
+      case .streamRemoved(let s): removed[s.id] = s
+      default: break
+      }
+    }
+    #expect(updates > 100)
+    var checked = 0
+    for record in run.transport.kernel.groundTruth where record.detachedAt != nil && record.removalDelivered {
+      guard let ref = record.sourceRef else { continue }
+      let gone = try #require(removed[ref], "flow \(record.flow.id) never removed")
+      let detailed = try #require(gone.detailedCounts, "flow \(record.flow.id): no detailed counts")
+      let want = record.finalCounts
+      #expect(
+        (detailed.total.rxBytes, detailed.total.txBytes, detailed.total.rxPackets, detailed.total.txPackets)
+          == (want.rxBytes, want.txBytes, want.rxPackets, want.txPackets), "flow \(record.flow.id)")
+      let classic = detailed.classicCounts
+      #expect(
+        (classic.cellRxBytes, classic.wifiRxBytes, classic.wiredRxBytes)
+          == (want.cellRxBytes, want.wifiRxBytes, want.wiredRxBytes), "flow \(record.flow.id): media")
+      checked += 1
+    }
+    #expect(checked > 50)
+    #expect(run.client.statistics.lostRemovals == 0)
+  }
+
+  /// Off, the client speaks to xnu-12377 exactly as to xnu-11215: the same events, byte for
+  /// byte, from the same workload.
+  @Test func defaultModeOnXNU12377IsXNU11215sProtocol() throws {
+    func canonical(_ family: LayoutFamily) throws -> [String] {
+      let workload = Workload.random(seed: 7, duration: .seconds(15), rates: Self.rates(), family: family)
+      return try Self.run(family: family, workload: workload).events.map {
+        CanonicalEvent.fields($0, origin: .zero).jsonText
+      }
+    }
+    let newest = try canonical(.xnu12377)
+    #expect(newest.count > 100)
+    #expect(newest == (try canonical(.xnu11215)))
+  }
 }

@@ -47,6 +47,7 @@ import Testing
 
     var checked = 0
     var countersChecked = 0
+    var detailedChecked = 0
     for record in truth {
       guard let ref = record.sourceRef, let stream = added[ref] else { continue }
       checked += 1
@@ -67,7 +68,24 @@ import Testing
         (a.rxBytes, a.txBytes, a.rxPackets, a.txPackets) == (b.rxBytes, b.txBytes, b.rxPackets, b.txPackets),
         "\(capture) flow \(flow.id): final counters")
       #expect(gone.connectionFailed == record.failedToConnect, "\(capture) flow \(flow.id): failed")
+      if configuration.details {
+        // Details mode: the per-medium counters put the flow's traffic in its medium's slot.
+        let detailed = try #require(gone.detailedCounts, "\(capture) flow \(flow.id): no detailed counts")
+        let medium: Medium
+        switch flow.interface.kind {
+        case .wifi: medium = .wifiInfra
+        case .wired: medium = .wired
+        case .cellular: medium = .cellular
+        case .loopback: medium = .alternate
+        }
+        let slot = detailed[medium]
+        #expect(
+          (detailed.total.rxBytes, detailed.total.txBytes, slot.rxBytes, slot.txBytes)
+            == (b.rxBytes, b.txBytes, b.rxBytes, b.txBytes), "\(capture) flow \(flow.id): \(medium) counters")
+        detailedChecked += 1
+      }
     }
+    if configuration.details { #expect(detailedChecked > 50, "\(capture): only \(detailedChecked) detailed") }
     #expect(countersChecked > 50, "\(capture): only \(countersChecked) removals checked")
     // Every stream the replay reported is a flow the host had.
     #expect(checked == added.count, "\(capture): \(added.count - checked) streams with no flow behind them")

@@ -96,10 +96,10 @@ struct NtstatProcess {
 
   @Test func unknownNewerKernelsAreRefusedUnlessAssumed() throws {
     let hex = "0000000000000000000000001000" + "0000"
-    let refused = try NtstatProcess.run(["decode", "--family", "25.0.0"], stdin: hex)
+    let refused = try NtstatProcess.run(["decode", "--family", "26.0.0"], stdin: hex)
     #expect(refused.status == 2)
     #expect(refused.stderr.contains("newer than the newest known layout family"))
-    let assumed = try NtstatProcess.run(["decode", "--family", "25.0.0", "--assume-newest"], stdin: hex)
+    let assumed = try NtstatProcess.run(["decode", "--family", "26.0.0", "--assume-newest"], stdin: hex)
     #expect(assumed.status == 0)
     #expect(assumed.stdout.contains("SUCCESS"))
   }

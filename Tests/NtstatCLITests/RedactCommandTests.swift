@@ -62,17 +62,23 @@ import Testing
       case .sysinfo: break
       }
     }
-    switch message.body {
-    case .sourceDescription(let d): descriptor(d.descriptor)
-    case .sourceUpdate(let u), .sourceExtendedUpdate(let u):
-      descriptor(u.descriptor)
-      for item in u.items {
+    func items(_ items: [ExtendedItem]) {
+      for item in items {
         if case .domain(let info) = item.payload {
           [info.domainName, info.domainOwner, info.trackerContext, info.attributedBundleID].forEach(name)
           address(info.remote)
         }
         if case .flowUUID(let u) = item.payload { uuid(u) }
       }
+    }
+    switch message.body {
+    case .sourceDescription(let d): descriptor(d.descriptor)
+    case .sourceUpdate(let u), .sourceExtendedUpdate(let u):
+      descriptor(u.descriptor)
+      items(u.items)
+    case .sourceDetails(let d), .sourceExtendedDetails(let d):
+      descriptor(d.descriptor)
+      items(d.items)
     case .addSource(let request):
       if case .socket(let local, let remote) = request.parameters { address(local); address(remote) }
     case .error(let reply):

@@ -3,7 +3,7 @@ import Testing
 
 /// A kernel newer than the library knows, refusals, and `ntstat doctor`, as a user runs them.
 @Suite(.timeLimit(.minutes(5))) struct UnknownKernelCommandTests {
-  static let newer = ["--simulate", "--family", "xnu-11417", "--kernel-release", "25.0.0", "--duration", "5s"]
+  static let newer = ["--simulate", "--family", "xnu-11417", "--kernel-release", "26.0.0", "--duration", "5s"]
 
   @Test func newerKernelRunsVerifiedWithOneNotice() throws {
     let result = try NtstatProcess.run(["watch"] + Self.newer + ["--format", "jsonl"])
@@ -14,7 +14,7 @@ import Testing
     let notices = result.stderr.split(separator: "\n").filter { $0.contains("layout-verified") }
     #expect(notices.count == 1)
     #expect(
-      notices.first?.contains("Darwin 25.0.0") == true && notices.first?.contains("decoding as xnu-11215") == true)
+      notices.first?.contains("Darwin 26.0.0") == true && notices.first?.contains("decoding as xnu-12377") == true)
     // The JSON Lines stream carries it too, before any event.
     let firstEvent = try #require(lines.dropFirst().first)
     #expect(firstEvent.contains(#""event":"notice""#) && firstEvent.contains("layout-verified"))
@@ -24,8 +24,8 @@ import Testing
   func changedLayoutStopsWithItsEvidence(change: String) throws {
     let result = try NtstatProcess.run(["watch"] + Self.newer + ["--layout-change", change, "--format", "jsonl"])
     #expect(result.status == 4, "\(result.stderr)")
-    #expect(result.stderr.contains("does not speak xnu-11215"))
-    let evidence = change == "swapped-counters" ? "rxpackets" : "SRC_UPDATE is 512 bytes; xnu-11215 defines it as 496"
+    #expect(result.stderr.contains("does not speak xnu-12377"))
+    let evidence = change == "swapped-counters" ? "rxpackets" : "SRC_UPDATE is 512 bytes; xnu-12377 defines it as 496"
     #expect(result.stderr.contains(evidence), "\(result.stderr)")
     #expect(result.stderr.contains("ntstat record --assume-newest"))
     // Nothing misdecoded reached standard output.
@@ -78,7 +78,7 @@ import Testing
 
   @Test func doctorFindsAChangedLayout() throws {
     let result = try NtstatProcess.run(
-      ["doctor", "--simulate", "--kernel-release", "25.0.0", "--layout-change", "longer-tcp-descriptor"])
+      ["doctor", "--simulate", "--kernel-release", "26.0.0", "--layout-change", "longer-tcp-descriptor"])
     #expect(result.status == 1)
     #expect(result.stdout.contains("tentative"))
     #expect(result.stdout.split(separator: "\n").last?.hasPrefix("PROBLEM") == true)
@@ -95,7 +95,7 @@ import Testing
   }
 
   @Test func decodeHintNamesRealOptions() throws {
-    let result = try NtstatProcess.run(["decode", "--family", "25.1.0", "--hex", "captures/datagrams/xnu-11215.hex"])
+    let result = try NtstatProcess.run(["decode", "--family", "26.1.0", "--hex", "captures/datagrams/xnu-11215.hex"])
     #expect(result.status == 2)
     #expect(result.stderr.contains("--assume-newest"))
     #expect(!result.stderr.contains("--assume-family"))

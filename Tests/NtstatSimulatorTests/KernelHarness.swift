@@ -59,6 +59,7 @@ extension Message {
     case .sourceDescription: return header.flags.contains(.closing) ? "DESC+CLOSING" : "DESC"
     case .sourceCounts: return header.flags.contains(.closing) ? "COUNTS+CLOSING" : "COUNTS"
     case .sourceUpdate: return header.flags.contains(.closing) ? "UPDATE+CLOSING" : "UPDATE"
+    case .sourceDetails: return header.flags.contains(.closing) ? "DETAILS+CLOSING" : "DETAILS"
     default: return "\(header.type)"
     }
   }
@@ -70,6 +71,7 @@ extension Message {
     case .sourceDescription(let d): return d.sourceRef
     case .sourceCounts(let c): return c.sourceRef
     case .sourceUpdate(let u), .sourceExtendedUpdate(let u): return u.sourceRef
+    case .sourceDetails(let d), .sourceExtendedDetails(let d): return d.sourceRef
     default: return nil
     }
   }

@@ -43,13 +43,23 @@ import Testing
     #expect(try LayoutFamily.select(for: kernel) == .xnu11215)
   }
 
-  @Test func unknownNewerKernelsFailClosedUnlessAssumed() throws {
+  @Test func macOS26SelectsXNU12377() throws {
     let tahoe = KernelVersion(
       release: "25.0.0", version: "Darwin Kernel Version 25.0.0: …; root:xnu-12377.1.9~3/RELEASE_ARM64_T8103")
-    #expect(throws: FamilySelectionError.unknownNewerKernel(tahoe, newestKnown: .xnu11215)) {
-      try LayoutFamily.select(for: tahoe)
+    #expect(try LayoutFamily.select(for: tahoe) == .xnu12377)
+    #expect(try LayoutFamily.select(for: KernelVersion(darwin: DarwinVersion(25, 1, 0))) == .xnu12377)
+    #expect(try LayoutFamily.parse("xnu-12377.41.6") == .xnu12377)
+    #expect(try LayoutFamily.parse("25.2.0") == .xnu12377)
+    #expect(LayoutFamily.newest == .xnu12377)
+  }
+
+  @Test func unknownNewerKernelsFailClosedUnlessAssumed() throws {
+    let next = KernelVersion(
+      release: "26.0.0", version: "Darwin Kernel Version 26.0.0: …; root:xnu-13377.1.1~1/RELEASE_ARM64_T8103")
+    #expect(throws: FamilySelectionError.unknownNewerKernel(next, newestKnown: .xnu12377)) {
+      try LayoutFamily.select(for: next)
     }
-    #expect(try LayoutFamily.select(for: tahoe, assumeNewest: true) == .newest)
+    #expect(try LayoutFamily.select(for: next, assumeNewest: true) == .newest)
     #expect(throws: FamilySelectionError.self) { try LayoutFamily.parse("26.0") }
     #expect(throws: FamilySelectionError.self) { try LayoutFamily.parse("10.6.8") }
     #expect(throws: FamilySelectionError.self) { try LayoutFamily.parse("macOS") }

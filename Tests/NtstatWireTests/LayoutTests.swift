@@ -92,6 +92,10 @@ import Testing
       Self.check(l.sourceDescriptionMessage, in: c, family: family)
       Self.check(l.sourceCountsMessage, in: c, family: family)
       Self.check(l.sourceUpdateMessage, in: c, family: family)
+      Self.check(l.trafficStats, in: c, family: family)
+      Self.check(l.mediaStats, in: c, family: family)
+      Self.check(l.detailedCounts, in: c, family: family)
+      Self.check(l.sourceDetailsMessage, in: c, family: family)
       Self.check(l.sysinfoCountsMessage, in: c, family: family)
       Self.check(l.sysinfoCountsHeader, in: c, family: family)
       Self.check(l.sysinfoKeyValue, in: c, family: family)
@@ -110,17 +114,51 @@ import Testing
     }
   }
 
+  /// xnu-12377's details structs, typed in by hand from what macOS 26's NetworkStatistics
+  /// framework checks (message type 1009, minimum lengths 488/688/768/832, the provider at 480)
+  /// and from the struct definitions (`traffic_stats` is four u64 and a 24-byte bitmap), as a
+  /// check that does not go through the fixtures or the generator.
+  @Test func detailsStructsAgreeWithWhatMacOS26Checks() throws {
+    let l = LayoutFamily.xnu12377.layouts
+    let details = try #require(l.sourceDetailsMessage)
+    #expect(details[.data]?.offset == 488)
+    #expect(details[.provider]?.offset == 480)
+    #expect(details[.detailedCounts]?.offset == 32)
+    #expect(details.size == 488)
+    #expect(details[.data]!.offset + l.tcpDescriptor.size == 832)
+    #expect(details[.data]!.offset + l.udpDescriptor.size == 768)
+    #expect(details[.data]!.offset + l.connectionDescriptor!.size == 688)
+    let counts = try #require(l.detailedCounts)
+    #expect(counts.size == 448)
+    #expect(counts[.mediaStats]?.offset == 0)
+    #expect(counts[.rxDuplicateBytes]?.offset == 392)
+    #expect(counts[.txRetransmit]?.offset == 408)
+    #expect(counts[.minRTT]?.offset == 416)
+    #expect(counts[.extraFlags]?.offset == 428)
+    #expect(counts[.extraUUID]?.offset == 432)
+    let media = try #require(l.mediaStats)
+    #expect(media.size == 7 * 56)
+    for (index, field) in MediaStatsField.allCases.enumerated() { #expect(media[field]?.offset == index * 56) }
+    let traffic = try #require(l.trafficStats)
+    #expect(traffic.size == 56)
+    #expect(traffic[.activityBitmap]?.offset == 32)
+    // No family before it has any of them.
+    for family in LayoutFamily.allCases where family < .xnu12377 {
+      #expect(family.layouts.sourceDetailsMessage == nil && family.layouts.detailedCounts == nil, "\(family)")
+    }
+  }
+
   /// Sizes typed in by hand from shared/reference/xnu-ntstat.md §a (computed there by compiling),
   /// as a check that does not go through the fixtures or the generator.
   @Test func sizesAgreeWithTheReferenceTable() {
     let families = LayoutFamily.allCases
-    let tcp = [168, 172, 216, 252, 260, 260, 304, 304, 336, 336, 336, 344, 344]
-    let udp = [144, 148, 192, 208, 212, 212, 256, 256, 272, 272, 272, 280, 280]
-    let counts = [64, 64, 96, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112]
-    let srcCounts = [84, 84, 116, 132, 132, 144, 144, 144, 144, 144, 144, 144, 144]
-    let descData = [24, 24, 24, 24, 24, 36, 40, 40, 40, 40, 40, 40, 40]
-    let addAll = [20, 20, 20, 20, 28, 56, 56, 56, 56, 56, 56, 56, 56]
-    let error = [20, 20, 20, 20, 20, 20, 24, 24, 24, 24, 24, 24, 24]
+    let tcp = [168, 172, 216, 252, 260, 260, 304, 304, 336, 336, 336, 344, 344, 344]
+    let udp = [144, 148, 192, 208, 212, 212, 256, 256, 272, 272, 272, 280, 280, 280]
+    let counts = [64, 64, 96, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112, 112]
+    let srcCounts = [84, 84, 116, 132, 132, 144, 144, 144, 144, 144, 144, 144, 144, 144]
+    let descData = [24, 24, 24, 24, 24, 36, 40, 40, 40, 40, 40, 40, 40, 40]
+    let addAll = [20, 20, 20, 20, 28, 56, 56, 56, 56, 56, 56, 56, 56, 56]
+    let error = [20, 20, 20, 20, 20, 20, 24, 24, 24, 24, 24, 24, 24, 24]
     for (index, family) in families.enumerated() {
       let l = family.layouts
       #expect(l.tcpDescriptor.size == tcp[index], "tcp descriptor \(family)")

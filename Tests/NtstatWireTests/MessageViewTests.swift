@@ -34,11 +34,25 @@ import Testing
             #expect(try view.countsView()?.counts == u.counts)
             Self.compare(try view.socketDescriptorView(), u.descriptor)
             checkedCounts += 1
-          case .sourceRemoved(let ref), .querySource(let ref), .removeSource(let ref), .getSourceDescription(let ref):
+          case .sourceDetails(let d), .sourceExtendedDetails(let d):
+            #expect(try view.sourceRef() == d.sourceRef)
+            #expect(try view.countsView() == nil)
+            #expect(try view.detailedCountsView()?.counts == d.counts)
+            guard let region = try view.descriptorRegion() else {
+              Issue.record("no descriptor region in \(message.header.type)")
+              return
+            }
+            #expect(region.provider == d.provider)
+            #expect(try decoder.decodeDescriptor(Array(region.bytes), provider: region.provider) == d.descriptor)
+            Self.compare(try view.socketDescriptorView(), d.descriptor)
+            checkedCounts += 1
+          case .sourceRemoved(let ref), .querySource(let ref), .removeSource(let ref), .getSourceDescription(let ref),
+            .getDetails(let ref):
             #expect(try view.sourceRef() == ref)
             #expect(try view.countsView() == nil)
           default:
             #expect(try view.countsView() == nil)
+            #expect(try view.detailedCountsView() == nil)
             #expect(try view.socketDescriptorView() == nil)
           }
         }

@@ -163,6 +163,41 @@ enum SampleMessages {
         descriptor: sampleDescriptor(.tcp, family)!, items: items)
       add("source-extended-update", .fromKernel, Message(context: context, .sourceExtendedUpdate(update)))
     }
+    if family.hasDetails {
+      add("get-details", .toKernel, Message(context: context, flags: [.supportsAggregate], .getDetails(.all)))
+      add("get-details-one", .toKernel, Message(context: context, .getDetails(ref)))
+      let detailed = sampleDetailedCounts()
+      for (provider, kind) in family.providers where kind.descriptorKind != .sysinfo {
+        guard let descriptor = sampleDescriptor(kind.descriptorKind, family) else { continue }
+        let details = SourceDetails(
+          sourceRef: ref, eventFlags: 0x1000, counts: detailed, provider: provider, descriptor: descriptor)
+        add("source-details-\(kind.rawValue)", .fromKernel, Message(flags: [.closing], .sourceDetails(details)))
+      }
+      let items = [
+        ExtendedItem(
+          type: .flowUUID, length: 16, payload: .flowUUID(UUIDBytes("00112233-4455-6677-8899-AABBCCDDEEFF")!)),
+        ExtendedItem(
+          type: .bluetoothCounts, length: UInt32(l.interfaceCounts!.size),
+          payload: .bluetoothCounts(InterfaceCounts(rxPackets: 1, rxBytes: 2, txPackets: 3, txBytes: 4))),
+      ]
+      let extended = SourceDetails(
+        sourceRef: ref, counts: detailed, provider: tcp, descriptor: sampleDescriptor(.tcp, family)!, items: items)
+      add("source-extended-details", .fromKernel, Message(context: context, .sourceExtendedDetails(extended)))
+      // A packed GET_DETAILS ALL answer: two sources' details then the closing SUCCESS.
+      let udpProvider = pid(.udpKernel)!
+      add(
+        "packed-details", .fromKernel,
+        Message(
+          .sourceDetails(
+            SourceDetails(sourceRef: ref, counts: detailed, provider: tcp, descriptor: sampleDescriptor(.tcp, family)!))
+        ),
+        Message(
+          .sourceDetails(
+            SourceDetails(
+              sourceRef: SourceRef(ref.rawValue + 1), counts: DetailedCounts(), provider: udpProvider,
+              descriptor: sampleDescriptor(.udp, family)!))),
+        Message(context: context, .success))
+    }
     if let kv = l.sysinfoKeyValue {
       let valueWidth = kv[.value]!.width
       var scalar = [UInt8](repeating: 0, count: valueWidth)
@@ -190,6 +225,24 @@ enum SampleMessages {
         Message(context: context, flags: [.continuation], .success))
     }
     return samples
+  }
+
+  /// Detailed counts with a distinct value in every field and every medium.
+  static func sampleDetailedCounts() -> DetailedCounts {
+    var d = DetailedCounts()
+    for medium in Medium.allCases {
+      let base = UInt64(medium.index + 1) << 32
+      d[medium] = TrafficStats(
+        rxPackets: base | 0x11, rxBytes: base | 0x2222, txPackets: base | 0x33, txBytes: base | 0x4444,
+        activity: ActivityBitmap(start: 1_700_000_000 + UInt64(medium.index), bitmap: (base | 5, base | 6)))
+    }
+    d.rxDuplicateBytes = 0x1_0000_0001
+    d.rxOutOfOrderBytes = 0x2_0000_0002
+    d.txRetransmit = 0x3_0000_0003
+    (d.minRTT, d.avgRTT, d.varRTT) = (0x101, 0x202, 0x303)
+    d.extraFlags = 0x4
+    d.extraUUID = UUIDBytes("F0E1D2C3-B4A5-9687-7869-5A4B3C2D1E0F")!
+    return d
   }
 
   /// All-zero counts with exactly the fields the family has.

@@ -117,6 +117,62 @@ public enum SourceUpdateMessageField: Int, LayoutField {
   public static let cFieldPaths = ["srcref", "event_flags", "counts", "provider", "reserved", "data"]
 }
 
+/// Fields of `traffic_stats`.
+public enum TrafficStatsField: Int, LayoutField {
+  case rxPackets
+  case rxBytes
+  case txPackets
+  case txBytes
+  case activityBitmap
+  public static let cStructNames = ["traffic_stats"]
+  public static let cFieldPaths = ["ts_rxpackets", "ts_rxbytes", "ts_txpackets", "ts_txbytes", "ts_bitmap"]
+}
+
+/// Fields of `media_stats`.
+public enum MediaStatsField: Int, LayoutField {
+  case total
+  case cellular
+  case wifiInfra
+  case wifiNonInfra
+  case wired
+  case bluetooth
+  case alternate
+  public static let cStructNames = ["media_stats"]
+  public static let cFieldPaths = [
+    "ms_total", "ms_cellular", "ms_wifi_infra", "ms_wifi_non_infra", "ms_wired", "ms_bluetooth", "ms_alternate",
+  ]
+}
+
+/// Fields of `nstat_detailed_counts`.
+public enum DetailedCountsField: Int, LayoutField {
+  case mediaStats
+  case rxDuplicateBytes
+  case rxOutOfOrderBytes
+  case txRetransmit
+  case minRTT
+  case avgRTT
+  case varRTT
+  case extraFlags
+  case extraUUID
+  public static let cStructNames = ["nstat_detailed_counts"]
+  public static let cFieldPaths = [
+    "nstat_media_stats", "nstat_rxduplicatebytes", "nstat_rxoutoforderbytes", "nstat_txretransmit", "nstat_min_rtt",
+    "nstat_avg_rtt", "nstat_var_rtt", "nstat_xtra_flags", "nstat_xtra_uuid",
+  ]
+}
+
+/// Fields of `nstat_msg_src_details`.
+public enum SourceDetailsMessageField: Int, LayoutField {
+  case sourceRef
+  case eventFlags
+  case detailedCounts
+  case provider
+  case reserved
+  case data
+  public static let cStructNames = ["nstat_msg_src_details"]
+  public static let cFieldPaths = ["srcref", "event_flags", "detailed_counts", "provider", "reserved", "data"]
+}
+
 /// Fields of `nstat_msg_sysinfo_counts`.
 public enum SysinfoCountsMessageField: Int, LayoutField {
   case sourceRef
@@ -366,6 +422,10 @@ extension FamilyLayouts {
     sourceDescriptionMessage: StructLayout(size: 24, slots: [.init(16, 4), nil, .init(20, 4), nil, .init(24, 0)]),
     sourceCountsMessage: StructLayout(size: 84, slots: [.init(16, 4), nil, .init(20, 64)]),
     sourceUpdateMessage: nil,
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: nil,
     sysinfoCountsHeader: nil,
     sysinfoKeyValue: nil,
@@ -415,6 +475,10 @@ extension FamilyLayouts {
     sourceDescriptionMessage: StructLayout(size: 24, slots: [.init(16, 4), nil, .init(20, 4), nil, .init(24, 0)]),
     sourceCountsMessage: StructLayout(size: 84, slots: [.init(16, 4), nil, .init(20, 64)]),
     sourceUpdateMessage: nil,
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: nil,
     sysinfoCountsHeader: nil,
     sysinfoKeyValue: nil,
@@ -465,6 +529,10 @@ extension FamilyLayouts {
     sourceDescriptionMessage: StructLayout(size: 24, slots: [.init(16, 4), nil, .init(20, 4), nil, .init(24, 0)]),
     sourceCountsMessage: StructLayout(size: 116, slots: [.init(16, 4), nil, .init(20, 96)]),
     sourceUpdateMessage: nil,
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: nil,
     sysinfoCountsHeader: nil,
     sysinfoKeyValue: nil,
@@ -519,6 +587,10 @@ extension FamilyLayouts {
     sourceDescriptionMessage: StructLayout(size: 24, slots: [.init(16, 4), nil, .init(20, 4), nil, .init(24, 0)]),
     sourceCountsMessage: StructLayout(size: 132, slots: [.init(16, 4), nil, .init(20, 112)]),
     sourceUpdateMessage: nil,
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: StructLayout(size: 28, slots: [.init(16, 4), .init(20, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(size: 16, slots: [.init(0, 4), .init(4, 4), .init(8, 8), nil, nil]),
@@ -574,6 +646,10 @@ extension FamilyLayouts {
     sourceCountsMessage: StructLayout(size: 132, slots: [.init(16, 4), nil, .init(20, 112)]),
     sourceUpdateMessage: StructLayout(
       size: 136, slots: [.init(16, 4), nil, .init(20, 112), .init(132, 4), nil, .init(136, 0)]),
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: StructLayout(size: 28, slots: [.init(16, 4), .init(20, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(size: 16, slots: [.init(0, 4), .init(4, 4), .init(8, 8), nil, nil]),
@@ -631,6 +707,10 @@ extension FamilyLayouts {
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
     sourceUpdateMessage: StructLayout(
       size: 148, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), nil, .init(148, 0)]),
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(size: 16, slots: [.init(0, 4), .init(4, 4), .init(8, 8), nil, nil]),
@@ -688,6 +768,10 @@ extension FamilyLayouts {
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
     sourceUpdateMessage: StructLayout(
       size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(
@@ -746,6 +830,10 @@ extension FamilyLayouts {
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
     sourceUpdateMessage: StructLayout(
       size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(
@@ -804,6 +892,10 @@ extension FamilyLayouts {
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
     sourceUpdateMessage: StructLayout(
       size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(
@@ -863,6 +955,10 @@ extension FamilyLayouts {
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
     sourceUpdateMessage: StructLayout(
       size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(
@@ -928,6 +1024,10 @@ extension FamilyLayouts {
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
     sourceUpdateMessage: StructLayout(
       size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(
@@ -998,6 +1098,10 @@ extension FamilyLayouts {
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
     sourceUpdateMessage: StructLayout(
       size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(
@@ -1069,6 +1173,95 @@ extension FamilyLayouts {
     sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
     sourceUpdateMessage: StructLayout(
       size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    trafficStats: nil,
+    mediaStats: nil,
+    detailedCounts: nil,
+    sourceDetailsMessage: nil,
+    sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
+    sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
+    sysinfoKeyValue: StructLayout(
+      size: 40, slots: [.init(0, 4), .init(4, 4), .init(8, 24), .init(32, 4), .init(36, 4)]),
+    tcpDescriptor: StructLayout(
+      size: 344,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 24), .init(72, 4),
+        .init(76, 4), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4), .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 28), .init(152, 28),
+        .init(180, 16), .init(196, 64), .init(260, 16), .init(276, 16), .init(292, 16), .init(308, 16), .init(324, 4),
+        .init(328, 4), .init(332, 4), .init(336, 4), .init(340, 1), .init(341, 3),
+      ]),
+    udpDescriptor: StructLayout(
+      size: 280,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24), .init(56, 28), .init(84, 28),
+        .init(112, 4), .init(116, 4), .init(120, 4), .init(124, 4), .init(128, 4), .init(132, 64), .init(196, 4),
+        .init(200, 16), .init(216, 16), .init(232, 16), .init(248, 16), .init(264, 4), .init(268, 4), .init(272, 4),
+        .init(276, 1), .init(277, 3),
+      ]),
+    routeDescriptor: StructLayout(
+      size: 120,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 28), .init(52, 28), .init(80, 28), .init(108, 4),
+        .init(112, 4), .init(116, 4),
+      ]),
+    interfaceDescriptor: StructLayout(
+      size: 248,
+      slots: [.init(0, 8), .init(8, 4), .init(12, 84), .init(96, 4), .init(100, 128), .init(228, 17), .init(245, 3)]),
+    connectionDescriptor: StructLayout(
+      size: 200,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 4), .init(44, 64),
+        .init(108, 16), .init(124, 16), .init(140, 16), .init(156, 16), .init(172, 16), .init(188, 4), .init(192, 4),
+        .init(196, 4),
+      ]),
+    domainInfo: StructLayout(
+      size: 1056,
+      slots: [
+        .init(0, 256), .init(256, 256), .init(512, 256), .init(768, 256), .init(1024, 28), .init(1052, 1),
+        .init(1053, 1), .init(1054, 1), .init(1055, 1),
+      ]),
+    interfaceCounts: StructLayout(size: 32, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8)]),
+    sysinfoDescriptor: StructLayout(size: 4, slots: [.init(0, 4)]),
+    routeAddParameters: StructLayout(size: 60, slots: [.init(0, 28), .init(28, 28), .init(56, 4)]),
+    tcpAddParameters: StructLayout(size: 56, slots: [.init(0, 28), .init(28, 28)]),
+    interfaceAddParameters: StructLayout(size: 16, slots: [.init(0, 8), .init(8, 4), .init(12, 4)]),
+    sysinfoAddParameters: StructLayout(size: 4, slots: [.init(0, 4)])
+  )
+  /// Layouts compiled from `xnu-12377` (ProjectCalamari/xnu@a430cb1893d0, not an Apple tag).
+  static let xnu12377 = FamilyLayouts(
+    counts: StructLayout(
+      size: 112,
+      slots: [
+        .init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 8), .init(40, 8), .init(48, 8), .init(56, 8),
+        .init(64, 8), .init(72, 8), .init(80, 4), .init(84, 4), .init(88, 4), .init(92, 4), .init(96, 4), .init(100, 4),
+        .init(104, 4), .init(108, 4),
+      ]),
+    errorMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4)]),
+    addSourceMessage: StructLayout(size: 24, slots: [.init(16, 4), .init(20, 4), .init(24, 0)]),
+    addAllSourcesMessage: StructLayout(
+      size: 56, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 16)]),
+    sourceAddedMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
+    sourceRefMessage: StructLayout(size: 24, slots: [.init(16, 8)]),
+    setFilterMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 4), .init(28, 4)]),
+    sourceDescriptionMessage: StructLayout(
+      size: 40, slots: [.init(16, 8), .init(24, 8), .init(32, 4), .init(36, 4), .init(40, 0)]),
+    sourceCountsMessage: StructLayout(size: 144, slots: [.init(16, 8), .init(24, 8), .init(32, 112)]),
+    sourceUpdateMessage: StructLayout(
+      size: 152, slots: [.init(16, 8), .init(24, 8), .init(32, 112), .init(144, 4), .init(148, 4), .init(152, 0)]),
+    trafficStats: StructLayout(size: 56, slots: [.init(0, 8), .init(8, 8), .init(16, 8), .init(24, 8), .init(32, 24)]),
+    mediaStats: StructLayout(
+      size: 392,
+      slots: [
+        .init(0, 56), .init(56, 56), .init(112, 56), .init(168, 56), .init(224, 56), .init(280, 56), .init(336, 56),
+      ]),
+    detailedCounts: StructLayout(
+      size: 448,
+      slots: [
+        .init(0, 392), .init(392, 8), .init(400, 8), .init(408, 8), .init(416, 4), .init(420, 4), .init(424, 4),
+        .init(428, 4), .init(432, 16),
+      ]),
+    sourceDetailsMessage: StructLayout(
+      size: 488, slots: [.init(16, 8), .init(24, 8), .init(32, 448), .init(480, 4), .init(484, 4), .init(488, 0)]),
     sysinfoCountsMessage: StructLayout(size: 32, slots: [.init(16, 8), .init(24, 8)]),
     sysinfoCountsHeader: StructLayout(size: 8, slots: [.init(0, 4), .init(4, 4), .init(8, 0)]),
     sysinfoKeyValue: StructLayout(

@@ -5,6 +5,7 @@
 # An oracle independent of the Swift code: ConstantsOracleTests checks the code against it.
 #
 #   Tests/Tools/layouts/constants.sh /path/to/xnu-git-dir OUT_DIR [TAG ...]
+#   Tests/Tools/layouts/constants.sh TREE_DIR OUT_DIR LABEL    a tree from trees.txt (fetch-tree.sh)
 #
 # Only the numbers land in OUT_DIR; the header is read at run time and never copied.
 set -euo pipefail
@@ -39,6 +40,10 @@ for tag in "${tags[@]}"; do
     [ -n "$bad" ] || { cat "$scratch/errors.txt" >&2; exit 1; }
     names=$(comm -23 <(echo "$names" | tr ' ' '\n' | sort -u) <(echo "$bad"))
   done
+  source=""
+  if [ -f "$xnu/bsd/net/ntstat.h" ]; then
+    source=$(grep -E "^$tag " "$here/trees.txt" | cut -d' ' -f2-) || { echo "$tag is not in trees.txt" >&2; exit 1; }
+  fi
   "$scratch/constants" | python3 -c '
 import json, sys
 tag = sys.argv[1]
@@ -46,7 +51,11 @@ values = {}
 for line in sys.stdin:
     name, value = line.split()
     values[name] = int(value)
-print(json.dumps({"tag": tag, "constants": values}, indent=1, sort_keys=True))
-' "$tag" > "$out/$tag.json"
+document = {"tag": tag, "constants": values}
+if len(sys.argv) > 2:
+    repository, commit, note = sys.argv[2].split(" ", 2)
+    document["source"] = {"repository": repository, "commit": commit, "apple_tag": False, "note": note}
+print(json.dumps(document, indent=1, sort_keys=True))
+' "$tag" ${source:+"$source"} > "$out/$tag.json"
   echo "$tag: $(grep -c '"NSTAT' "$out/$tag.json") constants"
 done

@@ -3,6 +3,7 @@
 # each XNU tag's bsd/net/ntstat.h with clang, for x86_64 and arm64 Darwin targets.
 #
 #   Tests/Tools/layouts/derive.sh /path/to/xnu-git-dir OUT_DIR [TAG ...]
+#   Tests/Tools/layouts/derive.sh TREE_DIR OUT_DIR LABEL      a tree from trees.txt (fetch-tree.sh)
 #
 # The XNU checkout is read at run time and never copied into this repository: only the numbers
 # (offsets, sizes, field names) land in OUT_DIR. See docs/protocol.md, "How the layouts were derived".
@@ -30,6 +31,10 @@ for tag in "${tags[@]}"; do
     echo "$tag: x86_64 and arm64 layouts differ" >&2
     exit 1
   fi
-  python3 "$here/compact.py" "$scratch/x86_64-apple-macos10.9.json" "$tag" > "$out/$tag.json"
+  source=""
+  if [ -f "$xnu/bsd/net/ntstat.h" ]; then
+    source=$(grep -E "^$tag " "$here/trees.txt" | cut -d' ' -f2-) || { echo "$tag is not in trees.txt" >&2; exit 1; }
+  fi
+  python3 "$here/compact.py" "$scratch/x86_64-apple-macos10.9.json" "$tag" ${source:+"$source"} > "$out/$tag.json"
   echo "$tag: x86_64 == arm64, $(python3 -c "import json,sys;print(len(json.load(open(sys.argv[1]))['structs']))" "$out/$tag.json") structs"
 done

@@ -16,8 +16,14 @@ FAMILIES = [
     ('xnu2782', 'xnu-2782.40.9'), ('xnu3247', 'xnu-3248.60.10'), ('xnu3789', 'xnu-3789.70.16'),
     ('xnu4570', 'xnu-4903.241.1'), ('xnu6153', 'xnu-6153.141.1'), ('xnu7195', 'xnu-7195.141.2'),
     ('xnu8019_41', 'xnu-8019.41.5'), ('xnu8019_61', 'xnu-8796.141.3'), ('xnu10002', 'xnu-10063.141.1'),
-    ('xnu11215', 'xnu-11417.121.6'),
+    ('xnu11215', 'xnu-11417.121.6'), ('xnu12377', 'xnu-12377'),
 ]
+
+# C structs named without the `nstat_` prefix (they come from bsd/netinet/in_stat.h).
+UNPREFIXED = {'traffic_stats', 'media_stats'}
+
+def cname(c):
+    return c if c in UNPREFIXED else 'nstat_' + c
 
 # Swift layout name, C struct(s) it describes, and (Swift field, C field path) pairs.
 SPECS = [
@@ -46,6 +52,21 @@ SPECS = [
     ('SourceUpdateMessage', ['msg_src_update'], [
         ('sourceRef', 'srcref'), ('eventFlags', 'event_flags'), ('counts', 'counts'), ('provider', 'provider'),
         ('reserved', 'reserved'), ('data', 'data')]),
+    ('TrafficStats', ['traffic_stats'], [
+        ('rxPackets', 'ts_rxpackets'), ('rxBytes', 'ts_rxbytes'), ('txPackets', 'ts_txpackets'),
+        ('txBytes', 'ts_txbytes'), ('activityBitmap', 'ts_bitmap')]),
+    ('MediaStats', ['media_stats'], [
+        ('total', 'ms_total'), ('cellular', 'ms_cellular'), ('wifiInfra', 'ms_wifi_infra'),
+        ('wifiNonInfra', 'ms_wifi_non_infra'), ('wired', 'ms_wired'), ('bluetooth', 'ms_bluetooth'),
+        ('alternate', 'ms_alternate')]),
+    ('DetailedCounts', ['detailed_counts'], [
+        ('mediaStats', 'nstat_media_stats'), ('rxDuplicateBytes', 'nstat_rxduplicatebytes'),
+        ('rxOutOfOrderBytes', 'nstat_rxoutoforderbytes'), ('txRetransmit', 'nstat_txretransmit'),
+        ('minRTT', 'nstat_min_rtt'), ('avgRTT', 'nstat_avg_rtt'), ('varRTT', 'nstat_var_rtt'),
+        ('extraFlags', 'nstat_xtra_flags'), ('extraUUID', 'nstat_xtra_uuid')]),
+    ('SourceDetailsMessage', ['msg_src_details'], [
+        ('sourceRef', 'srcref'), ('eventFlags', 'event_flags'), ('detailedCounts', 'detailed_counts'),
+        ('provider', 'provider'), ('reserved', 'reserved'), ('data', 'data')]),
     ('SysinfoCountsMessage', ['msg_sysinfo_counts'], [('sourceRef', 'srcref'), ('counts', 'counts')]),
     ('SysinfoCountsHeader', ['sysinfo_counts'], [('length', 'nstat_sysinfo_len'), ('pad', 'pad'), ('keyvals', 'nstat_sysinfo_keyvals')]),
     ('SysinfoKeyValue', ['sysinfo_keyval'], [
@@ -98,7 +119,7 @@ SPECS = [
 FIXED = {'u_int64_t': 8, 'uint64_t': 8, 'int64_t': 8, 'double': 8, 'nstat_event_flags_t': 8, 'u_int32_t': 4,
          'uint32_t': 4, 'nstat_provider_id_t': 4, 'pid_t': 4, 'uid_t': 4, 'unsigned int': 4, 'u_int16_t': 2,
          'uint16_t': 2, 'u_int8_t': 1, 'uint8_t': 1, 'bool': 1, 'uuid_t': 16, 'activity_bitmap_t': 24, 'struct activity_bitmap': 24,
-         'struct tcp_conn_status': 4, 'struct nstat_counts': None, 'nstat_counts': None, 'nstat_sysinfo_counts': 8, 'struct nstat_sysinfo_counts': 8,
+         'struct tcp_conn_status': 4, 'traffic_stats_t': 56, 'struct traffic_stats': 56, 'struct media_stats': 392, 'struct nstat_counts': None, 'nstat_counts': None, 'nstat_sysinfo_counts': 8, 'struct nstat_sysinfo_counts': 8,
          'struct nstat_ifnet_desc_link_status': 84, 'nstat_ifnet_desc_link_status': 84}
 
 def width(ctype, path, struct, record, tag_major, structs):
@@ -106,6 +127,8 @@ def width(ctype, path, struct, record, tag_major, structs):
         return 8 if tag_major >= 3789 else 4
     if ctype in ('struct nstat_counts', 'nstat_counts'):
         return structs['nstat_counts']['size']
+    if ctype in ('struct nstat_detailed_counts', 'nstat_detailed_counts'):
+        return structs['nstat_detailed_counts']['size']
     m = re.match(r'^(?:char|u_int8_t|uint8_t|unsigned char)\[(\d*)\]$', ctype)
     if m:
         return int(m.group(1) or 0)
@@ -125,10 +148,10 @@ def main():
            '// Tests/Tools/layouts/derive.sh (Tests/NtstatWireTests/Fixtures/layouts). Do not edit by hand.', '']
     for name, cstructs, fields in SPECS:
         enum = name + 'Field'
-        out.append(f'/// Fields of `nstat_{cstructs[0]}`' + (f' (also {", ".join("`nstat_" + c + "`" for c in cstructs[1:])})' if len(cstructs) > 1 else '') + '.')
+        out.append(f'/// Fields of `{cname(cstructs[0])}`' + (f' (also {", ".join("`" + cname(c) + "`" for c in cstructs[1:])})' if len(cstructs) > 1 else '') + '.')
         out.append(f'public enum {enum}: Int, LayoutField {{')
         out.append('  ' + '\n  '.join(f'case {f}' for f, _ in fields))
-        out.append(f'  public static let cStructNames = [{", ".join(json.dumps("nstat_" + c) for c in cstructs)}]')
+        out.append(f'  public static let cStructNames = [{", ".join(json.dumps(cname(c)) for c in cstructs)}]')
         out.append(f'  public static let cFieldPaths = [{", ".join(json.dumps(c) for _, c in fields)}]')
         out.append('}')
         out.append('')
@@ -136,11 +159,13 @@ def main():
     for case, tag in FAMILIES:
         structs = loaded[tag]
         major = int(tag.split('-')[1].split('.')[0])
-        out.append(f'  /// Layouts compiled from `{tag}`.')
+        source = json.load(open(os.path.join(FIXTURES, tag + '.json'))).get('source')
+        origin = f' ({source["repository"]}@{source["commit"][:12]}, not an Apple tag)' if source else ''
+        out.append(f'  /// Layouts compiled from `{tag}`{origin}.')
         out.append(f'  static let {case} = FamilyLayouts(')
         args = []
         for name, cstructs, fields in SPECS:
-            record = structs.get('nstat_' + cstructs[0])
+            record = structs.get(cname(cstructs[0]))
             prop = re.sub(r'^[A-Z]+(?=[A-Z][a-z])|^[A-Z]', lambda m: m.group(0).lower(), name)
             if record is None:
                 args.append(f'    {prop}: nil')

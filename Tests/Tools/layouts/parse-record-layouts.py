@@ -30,5 +30,5 @@ def parse(path):
         if m and cur is not None and not cur.get('skip'):
             cur['size'] = int(m.group(1)); cur['align'] = int(m.group(2))
     for v in out.values(): v.pop('name', None)
-    return {k: v for k, v in out.items() if k.startswith('struct nstat') or k.startswith('union')}
+    return {k: v for k, v in out.items() if k.startswith(('struct nstat', 'struct traffic_stats', 'struct media_stats', 'union'))}
 print(json.dumps(parse(sys.argv[1]), indent=1, sort_keys=True))
