@@ -1,7 +1,10 @@
 // Test tool: records deterministic frames into a capture through CaptureFileWriter until it is
 // killed (or has written --frames). The SIGKILL tests run it as a child and read what it left.
 //
-//   NtstatCaptureStress PATH [--frames N] [--interval-us U]
+//   NtstatCaptureStress PATH [--frames N] [--interval-us U] [--report-every N]
+//
+// Every N frames (100 by default) it prints how many it has handed to the writer, so a test
+// reading the pipe knows, to within the pipe's delivery, when each frame was enqueued.
 import NtstatCapture
 import NtstatWire
 
@@ -31,6 +34,7 @@ func option(_ name: String, _ fallback: UInt64) -> UInt64 {
 }
 let limit = option("--frames", .max)
 let interval = option("--interval-us", 200)
+let reportEvery = max(1, option("--report-every", 100))
 
 var metadata = CaptureMetadata()
 metadata.recorderName = "NtstatCaptureStress"
@@ -47,7 +51,7 @@ do {
     writer.enqueue(
       CapturedFrame(timestamp: clock.now(), direction: i % 2 == 0 ? .fromKernel : .toKernel, bytes: frameBytes(i)))
     i += 1
-    if i % 100 == 0 {
+    if i % reportEvery == 0 {
       print(i)
       fflush(nil)
     }

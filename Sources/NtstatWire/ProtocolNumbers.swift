@@ -219,6 +219,8 @@ public struct InterfaceProperties: OptionSet, Hashable, Sendable, CustomStringCo
   public static var wifiInfra: InterfaceProperties { InterfaceProperties(rawValue: 0x10000) }
   public static var peerEgressCellular: InterfaceProperties { InterfaceProperties(rawValue: 0x20000) }
   public static var companionLinkBluetooth: InterfaceProperties { InterfaceProperties(rawValue: 0x40000) }
+  /// xnu-12377 and later.
+  public static var ultraConstrained: InterfaceProperties { InterfaceProperties(rawValue: 0x80000) }
   public static var hasNetworkAccess: InterfaceProperties { InterfaceProperties(rawValue: 0x100_0000) }
   /// xnu-10002 and later.
   public static var sourceIsListener: InterfaceProperties { InterfaceProperties(rawValue: 0x200_0000) }
@@ -231,6 +233,7 @@ public struct InterfaceProperties: OptionSet, Hashable, Sendable, CustomStringCo
     (.viaCellFallback, "CELLFALLBACK"), (.companionLink, "COMPANIONLINK"), (.constrained, "CONSTRAINED"),
     (.local, "LOCAL"), (.nonLocal, "NON_LOCAL"), (.llw, "LLW"), (.wifiInfra, "WIFI_INFRA"),
     (.peerEgressCellular, "PEER_EGRESS_CELL"), (.companionLinkBluetooth, "COMPANIONLINK_BT"),
+    (.ultraConstrained, "ULTRA_CONSTRAINED"),
     (.hasNetworkAccess, "NET_ACCESS"), (.sourceIsListener, "LISTENER"), (.sourceIsInbound, "INBOUND"),
     (.sourceIsOutbound, "OUTBOUND"),
   ]

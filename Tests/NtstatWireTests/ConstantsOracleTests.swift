@@ -29,7 +29,8 @@ import Testing
   ]
 
   @Test func everyTagHasItsConstants() {
-    #expect(Self.tags.count >= 28)
+    #expect(Self.tags.count >= 29)
+    #expect(Self.tags.contains("xnu-12377"))
   }
 
   @Test(arguments: tags)
@@ -57,7 +58,8 @@ import Testing
     }
     // Every message type the code names exists in a header that has it, with the same value.
     for raw: UInt32 in [
-      0, 1, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 10001, 10002, 10003, 10004, 10005, 10006, 10007,
+      0, 1, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 10001, 10002, 10003, 10004, 10005, 10006, 10007,
+      10008, 10009,
     ] {
       let type = MessageType(rawValue: raw)
       if let value = values["NSTAT_MSG_TYPE_" + type.name] { #expect(value == UInt64(raw), "\(tag): \(type.name)") }
@@ -86,6 +88,7 @@ import Testing
       (.wifiInfra, ["NSTAT_IFNET_IS_WIFI_INFRA"]),
       (.peerEgressCellular, ["NSTAT_IFNET_PEEREGRESSINTERFACE_IS_CELLULAR"]),
       (.companionLinkBluetooth, ["NSTAT_IFNET_IS_COMPANIONLINK_BT"]),
+      (.ultraConstrained, ["NSTAT_IFNET_IS_ULTRA_CONSTRAINED"]),
       (.hasNetworkAccess, ["NSTAT_NECP_CONN_HAS_NET_ACCESS"]), (.sourceIsListener, ["NSTAT_SOURCE_IS_LISTENER"]),
       (.sourceIsInbound, ["NSTAT_SOURCE_IS_INBOUND"]), (.sourceIsOutbound, ["NSTAT_SOURCE_IS_OUTBOUND"]),
     ]
