@@ -143,7 +143,8 @@ struct TrackedSource: Sendable {
   var described: DescribedSource?
   var counts = Counts()
   /// Details mode (xnu-12377+): the per-medium counters of the last SRC_DETAILS.
-  var detailed: DetailedCounts?
+  /// Boxed: a record without details (every family but xnu-12377 in details mode) pays one word.
+  var detailed: DetailedCountsBox?
   var hasCounts = false
   var announced = false
   /// Filtered out: tracked, never reported.
@@ -163,7 +164,7 @@ struct TrackedSource: Sendable {
     let failed =
       removedAt != nil && provider == .tcpKernel && !described.isListener && sawConnectAttempt && !sawEstablished
     return NetworkStream(
-      id: ref, provider: provider, counts: counts, detailedCounts: detailed, connectionFailed: failed,
+      id: ref, provider: provider, counts: counts, detailedBox: detailed, connectionFailed: failed,
       removal: removal, firstSeen: firstSeen, lastUpdated: lastUpdated, described: described)
   }
 
@@ -279,7 +280,7 @@ extension ClientEngine {
         context: context, flags: flags
       ) {
         $0.describe(details.descriptor)
-        $0.detailed = details.counts
+        $0.detailed = DetailedCountsBox(details.counts)
       }
     case .sysinfoCounts, .unknown:
       break
@@ -322,7 +323,7 @@ extension ClientEngine {
   /// The hot path: an update (or details, xnu-12377) read in place, its descriptor kept as
   /// bytes. False when the message is not one this path can take (the caller decodes it fully).
   mutating func handleUpdateInPlace(_ view: MessageView) throws(WireError) -> Bool {
-    let detailed: DetailedCounts?
+    let detailed: DetailedCountsBox?
     let counts: Counts
     switch view.type {
     case .sourceUpdate, .sourceExtendedUpdate:
@@ -330,7 +331,7 @@ extension ClientEngine {
       (detailed, counts) = (nil, c)
     case .sourceDetails, .sourceExtendedDetails:
       guard let d = try view.detailedCountsView()?.counts else { return false }
-      (detailed, counts) = (d, d.classicCounts)
+      (detailed, counts) = (DetailedCountsBox(d), d.classicCounts)
     default:
       return false
     }

@@ -10,7 +10,8 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   public var counts: Counts
   /// Details mode (xnu-12377+, ``ClientConfiguration/details``): the per-medium counters and
   /// activity bitmaps of the last SRC_DETAILS; nil otherwise.
-  public var detailedCounts: DetailedCounts?
+  public var detailedCounts: DetailedCounts? { detailedBox?.value }
+  let detailedBox: DetailedCountsBox?
   /// A TCP connection seen attempting to connect (SYN_SENT, or connect-attempt counter) that
   /// never reached ESTABLISHED. Set on removal.
   public var connectionFailed: Bool
@@ -51,6 +52,12 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   /// The interface class from the kernel's interface properties; before xnu-3247, only
   /// loopback is recognised (from the addresses).
   public var interfaceClass: InterfaceClass { described.fields.interfaceClass }
+}
+
+/// Detailed counters behind one reference, so that streams and records without them stay small.
+final class DetailedCountsBox: Sendable {
+  let value: DetailedCounts
+  init(_ value: DetailedCounts) { self.value = value }
 }
 
 /// What identifies a stream on the wire.

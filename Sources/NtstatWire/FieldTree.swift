@@ -275,6 +275,20 @@ extension Message {
       b.add("provider_name", family.providerKind(for: id)?.rawValue ?? "unknown")
     }
     func ref(_ r: SourceRef) { b.add("srcref", r == .all ? "ALL" : String(r.rawValue)) }
+    /// Updates and details: counters and descriptor, then the items of the extended types.
+    func described(
+      _ r: SourceRef, _ eventFlags: UInt64?, _ id: ProviderID, _ counts: (String, FieldValue), _ d: Descriptor,
+      _ items: [ExtendedItem]
+    ) {
+      ref(r)
+      b.add("event_flags", eventFlags)
+      provider(id)
+      b.add(counts.0, counts.1)
+      b.add("descriptor", d.fieldValue)
+      if header.type == .sourceExtendedUpdate || header.type == .sourceExtendedDetails {
+        b.add("items", .array(items.map { $0.fieldValue }))
+      }
+    }
     switch body {
     case .success, .subscribeSysinfo:
       break
@@ -335,23 +349,9 @@ extension Message {
       b.add("event_flags", s.eventFlags)
       b.add("counts", s.counts.fieldValue)
     case .sourceUpdate(let s), .sourceExtendedUpdate(let s):
-      ref(s.sourceRef)
-      b.add("event_flags", s.eventFlags)
-      provider(s.provider)
-      b.add("counts", s.counts.fieldValue)
-      b.add("descriptor", s.descriptor.fieldValue)
-      if case .sourceExtendedUpdate = body {
-        b.add("items", .array(s.items.map { $0.fieldValue }))
-      }
+      described(s.sourceRef, s.eventFlags, s.provider, ("counts", s.counts.fieldValue), s.descriptor, s.items)
     case .sourceDetails(let s), .sourceExtendedDetails(let s):
-      ref(s.sourceRef)
-      b.add("event_flags", s.eventFlags)
-      provider(s.provider)
-      b.add("detailed_counts", s.counts.fieldValue)
-      b.add("descriptor", s.descriptor.fieldValue)
-      if case .sourceExtendedDetails = body {
-        b.add("items", .array(s.items.map { $0.fieldValue }))
-      }
+      described(s.sourceRef, s.eventFlags, s.provider, ("detailed_counts", s.counts.fieldValue), s.descriptor, s.items)
     case .sysinfoCounts(let s):
       ref(s.sourceRef)
       b.add("sysinfo_len", s.length)

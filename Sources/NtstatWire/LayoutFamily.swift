@@ -88,23 +88,31 @@ public enum LayoutFamily: String, CaseIterable, Hashable, Sendable, Comparable, 
   }
 
   /// Descriptor size for a provider kind in this family (`nstat_*_descriptor`), nil if absent.
-  public func descriptorSize(for kind: DescriptorKind) -> Int? {
-    let l = layouts
-    switch kind {
-    case .tcp: return l.tcpDescriptor.size
-    case .udp: return l.udpDescriptor.size
-    case .route: return l.routeDescriptor.size
-    case .ifnet: return l.interfaceDescriptor?.size
-    case .sysinfo: return l.sysinfoDescriptor?.size
-    case .connection: return l.connectionDescriptor?.size
+  public func descriptorSize(for kind: DescriptorKind) -> Int? { layouts.descriptorSize(for: kind) }
+
+  /// Position in release order: the declaration order of the cases. Comparisons run on every
+  /// message in the simulator and the client, so this is a plain switch (reaching the row
+  /// through its lazily initialised global cost the engine a fifth of its speed); a test checks
+  /// it against the rows' `ordinal` and their ``lowestXNU``.
+  @inlinable
+  var ordinal: Int {
+    switch self {
+    case .xnu1699: return 0
+    case .xnu2050: return 1
+    case .xnu2422: return 2
+    case .xnu2782: return 3
+    case .xnu3247: return 4
+    case .xnu3789: return 5
+    case .xnu4570: return 6
+    case .xnu6153: return 7
+    case .xnu7195: return 8
+    case .xnu8019_41: return 9
+    case .xnu8019_61: return 10
+    case .xnu10002: return 11
+    case .xnu11215: return 12
+    case .xnu12377: return 13
     }
   }
-
-  /// Position in release order. Comparisons run on every message in the simulator and the
-  /// client, so they read one integer from the row; a test checks this order against
-  /// ``lowestXNU``.
-  @inlinable
-  var ordinal: Int { facts.ordinal }
 
   @inlinable
   public static func < (lhs: LayoutFamily, rhs: LayoutFamily) -> Bool {
@@ -129,8 +137,9 @@ public enum FamilyProvenance: Hashable, Sendable {
   }
 }
 
-/// Everything the library knows about one family: one row per family.
-public struct FamilyFacts: Sendable {
+/// Everything the library knows about one family: one row per family. A class, so that reading
+/// one fact is one reference to the row, not a copy of all of them.
+public final class FamilyFacts: Sendable {
   /// Position in release order.
   public let ordinal: Int
   public let lowestXNU: XNUVersion
@@ -141,6 +150,20 @@ public struct FamilyFacts: Sendable {
   public let layouts: FamilyLayouts
   /// (provider id, kind) as the family's header numbers them.
   let providers: [(UInt32, ProviderKind)]
+
+  init(
+    ordinal: Int, lowestXNU: XNUVersion, darwinRange: ClosedRange<DarwinVersion>, macOSReleases: String,
+    verifiedTags: [String], provenance: FamilyProvenance, layouts: FamilyLayouts, providers: [(UInt32, ProviderKind)]
+  ) {
+    self.ordinal = ordinal
+    self.lowestXNU = lowestXNU
+    self.darwinRange = darwinRange
+    self.macOSReleases = macOSReleases
+    self.verifiedTags = verifiedTags
+    self.provenance = provenance
+    self.layouts = layouts
+    self.providers = providers
+  }
 
   static let classic: [(UInt32, ProviderKind)] = [(1, .route), (2, .tcpKernel), (3, .udpKernel)]
   static let withIfnet: [(UInt32, ProviderKind)] = classic + [(4, .ifnet)]

@@ -31,7 +31,8 @@ public struct MessageDecoder: Sendable {
     id.rawValue < providerKinds.count ? providerKinds[Int(id.rawValue)] : nil
   }
 
-  func descriptorSize(_ kind: DescriptorKind) -> Int? { family.descriptorSize(for: kind) }
+  /// From the tables' own layouts: this runs for every update read in place.
+  func descriptorSize(_ kind: DescriptorKind) -> Int? { layouts.descriptorSize(for: kind) }
 
   /// Decodes descriptor bytes taken from a message by ``MessageView/descriptorBytes()``.
   public func decodeDescriptor(_ bytes: [UInt8], provider: ProviderID) throws(WireError) -> Descriptor {
@@ -231,16 +232,9 @@ public struct MessageDecoder: Sendable {
     case .sourceUpdate where layouts.sourceUpdateMessage != nil,
       .sourceExtendedUpdate where layouts.domainInfo != nil:
       let l = layouts.sourceUpdateMessage!
-      let dataOffset = l.required(.data).offset
-      try need(dataOffset)
-      let provider = ProviderID(rawValue: try r.u32(l.required(.provider).offset))
-      let (descriptor, size) = try decodeDescriptor(r, at: dataOffset, end: length, provider: provider)
-      consumed = dataOffset + size
-      var items: [ExtendedItem] = []
-      if type == .sourceExtendedUpdate {
-        items = try decodeItems(r, from: consumed, to: length)
-        consumed = length
-      }
+      let (provider, descriptor, items) = try described(
+        r, data: l.required(.data).offset, provider: l.required(.provider).offset, length: length,
+        extended: type == .sourceExtendedUpdate, consumed: &consumed)
       let update = SourceUpdate(
         sourceRef: try sourceRef(r, l.required(.sourceRef)), eventFlags: try r.u64(l[.eventFlags]),
         counts: try Counts(reading: r.nested(at: l.required(.counts).offset), layouts.counts), provider: provider,
@@ -249,16 +243,9 @@ public struct MessageDecoder: Sendable {
     case .sourceDetails where layouts.sourceDetailsMessage != nil,
       .sourceExtendedDetails where layouts.sourceDetailsMessage != nil:
       let l = layouts.sourceDetailsMessage!
-      let dataOffset = l.required(.data).offset
-      try need(dataOffset)
-      let provider = ProviderID(rawValue: try r.u32(l.required(.provider).offset))
-      let (descriptor, size) = try decodeDescriptor(r, at: dataOffset, end: length, provider: provider)
-      consumed = dataOffset + size
-      var items: [ExtendedItem] = []
-      if type == .sourceExtendedDetails {
-        items = try decodeItems(r, from: consumed, to: length)
-        consumed = length
-      }
+      let (provider, descriptor, items) = try described(
+        r, data: l.required(.data).offset, provider: l.required(.provider).offset, length: length,
+        extended: type == .sourceExtendedDetails, consumed: &consumed)
       let details = SourceDetails(
         sourceRef: try sourceRef(r, l.required(.sourceRef)), eventFlags: try r.u64(l.required(.eventFlags).offset),
         counts: try DetailedCounts(reading: r.nested(at: l.required(.detailedCounts).offset), layouts),
@@ -294,6 +281,26 @@ public struct MessageDecoder: Sendable {
     }
     let trailing = consumed < length ? try r.bytes(consumed, count: length - consumed) : []
     return Message(header: header, body: body, trailingBytes: trailing)
+  }
+
+  /// The provider, descriptor and (for the extended types) extension items of an update or
+  /// details message, whose descriptor starts at `data`; `consumed` ends after what was read.
+  func described(
+    _ r: StructReader, data: Int, provider providerOffset: Int, length: Int, extended: Bool, consumed: inout Int
+  ) throws(WireError) -> (ProviderID, Descriptor, [ExtendedItem]) {
+    guard length >= data else {
+      throw WireError(
+        .lengthMismatch, offset: r.start, messageType: r.messageType,
+        reason: "message is \(length) byte(s); \(family) defines it as \(data)")
+    }
+    consumed = data
+    let provider = ProviderID(rawValue: try r.u32(providerOffset))
+    let (descriptor, size) = try decodeDescriptor(r, at: data, end: length, provider: provider)
+    consumed = data + size
+    guard extended else { return (provider, descriptor, []) }
+    let items = try decodeItems(r, from: consumed, to: length)
+    consumed = length
+    return (provider, descriptor, items)
   }
 
   func sourceRef(_ r: StructReader, _ slot: FieldSlot) throws(WireError) -> SourceRef {

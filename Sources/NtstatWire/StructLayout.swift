@@ -212,3 +212,17 @@ public final class FamilyLayouts: Sendable {
     self.sysinfoAddParameters = sysinfoAddParameters
   }
 }
+
+extension FamilyLayouts {
+  /// `sizeof` the descriptor struct of a kind, nil if the family has none.
+  public func descriptorSize(for kind: DescriptorKind) -> Int? {
+    switch kind {
+    case .tcp: return tcpDescriptor.size
+    case .udp: return udpDescriptor.size
+    case .route: return routeDescriptor.size
+    case .ifnet: return interfaceDescriptor?.size
+    case .sysinfo: return sysinfoDescriptor?.size
+    case .connection: return connectionDescriptor?.size
+    }
+  }
+}

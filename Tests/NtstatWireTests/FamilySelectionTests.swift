@@ -6,6 +6,8 @@ import Testing
     let byVersion = LayoutFamily.allCases.sorted { $0.lowestXNU < $1.lowestXNU }
     #expect(LayoutFamily.allCases.sorted() == byVersion)
     for (a, b) in zip(byVersion, byVersion.dropFirst()) { #expect(a < b && !(b < a)) }
+    // The comparison's own switch agrees with the rows.
+    #expect(LayoutFamily.allCases.map(\.facts.ordinal) == Array(LayoutFamily.allCases.indices))
   }
 
   @Test(arguments: [
