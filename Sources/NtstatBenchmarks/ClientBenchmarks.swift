@@ -91,18 +91,22 @@ enum EngineBenchmark {
 
   static func run() {
     print("engine: kernel datagrams consumed per second (recorded session replayed into the engine)")
-    for family in [LayoutFamily.xnu2422, .xnu4570, .xnu11215] {
+    // xnu-12377 twice: as xnu-11215 is spoken to, and in details mode (832-byte SRC_DETAILS).
+    let runs: [(LayoutFamily, Bool)] = [(.xnu2422, false), (.xnu4570, false), (.xnu11215, false), (.xnu12377, true)]
+    for (family, details) in runs {
+      var configuration = ClientConfiguration()
+      configuration.details = details
       let workload = Workload.random(seed: 4, duration: .seconds(120), family: family)
       let kernel = SimulatedKernel(family: family, workload: workload)
       let tap = Tap(try! SimulatorTransport(kernel: kernel, receiveBufferSize: 1 << 20))
-      let client = NetworkStatisticsClient(transport: tap)
+      let client = NetworkStatisticsClient(transport: tap, configuration: configuration)
       try! client.run { _ in }
       let session = tap.inbound
       let messages = Int(tap.base.kernel.statistics.messagesQueued)
       var events = 0
       let repetitions = Int(getenv("NTSTAT_BENCH_REPEAT").flatMap { Int(String(cString: $0)) } ?? 5)
       let elapsed = DecodeBenchmark.best(repetitions) {
-        var engine = ClientEngine(configuration: ClientConfiguration(), family: family)
+        var engine = ClientEngine(configuration: configuration, family: family)
         engine.start(at: .zero)
         events = 0
         for (datagram, time) in session {
@@ -113,7 +117,7 @@ enum EngineBenchmark {
         }
       }
       print(
-        "  \(family.name.padding(8)) \(format(Double(session.count) / elapsed)) datagrams/s, \(format(Double(messages) / elapsed)) messages/s (\(session.count) datagrams, \(messages) messages, \(events) events)"
+        "  \((family.name + (details ? " details" : "")).padding(8)) \(format(Double(session.count) / elapsed)) datagrams/s, \(format(Double(messages) / elapsed)) messages/s (\(session.count) datagrams, \(messages) messages, \(events) events)"
       )
     }
     memoryPerSource()
