@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "NtstatCapture", targets: ["NtstatCapture"]),
     .library(name: "NtstatSimulator", targets: ["NtstatSimulator"]),
     .library(name: "NTStat", targets: ["NTStat"]),
+    .library(name: "NtstatReplay", targets: ["NtstatReplay"]),
     .executable(name: "ntstat", targets: ["ntstat"]),
   ],
   dependencies: [
@@ -24,7 +25,11 @@ let package = Package(
     .target(name: "NtstatWire"),
     .target(name: "NtstatCapture", dependencies: ["NtstatWire", "CZstd"]),
     .target(name: "NtstatSimulator", dependencies: ["NtstatWire"]),
-    .target(name: "NTStat", dependencies: ["NtstatWire", "NtstatCapture", "NtstatSimulator"]),
+    // The live client: the engine, its run loop, the kernel-control and socket transports, the
+    // events. No capture files, no zstd: an app that only watches needs nothing else.
+    .target(name: "NTStat", dependencies: ["NtstatWire"]),
+    // Sessions on files and on the simulator: recording, replay, the simulator transport, diff.
+    .target(name: "NtstatReplay", dependencies: ["NtstatWire", "NtstatCapture", "NtstatSimulator", "NTStat"]),
     .target(
       name: "NtstatCLI",
       dependencies: [
@@ -32,6 +37,7 @@ let package = Package(
         "NtstatCapture",
         "NtstatSimulator",
         "NTStat",
+        "NtstatReplay",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -43,7 +49,8 @@ let package = Package(
     .executableTarget(
       name: "NtstatBenchmarks",
       dependencies: [
-        "NtstatWire", "NtstatCapture", "NtstatSimulator", "NTStat", "CDecodeBaseline", "CAllocationCounter",
+        "NtstatWire", "NtstatCapture", "NtstatSimulator", "NTStat", "NtstatReplay", "CDecodeBaseline",
+        "CAllocationCounter",
       ]
     ),
     .executableTarget(
@@ -51,27 +58,30 @@ let package = Package(
       dependencies: ["NtstatCapture", "NtstatWire"]
     ),
     .target(name: "NtstatFuzzSupport"),
+    // The properties the fuzzers check, one result type for all, shared with the unit tests
+    // that replay saved inputs.
+    .target(name: "NtstatFuzzChecks", dependencies: ["NtstatWire", "NtstatCapture", "NTStat", "NtstatReplay"]),
     .executableTarget(
       name: "NtstatCaptureFuzz",
-      dependencies: ["NtstatCapture", "NtstatFuzzSupport"]
+      dependencies: ["NtstatFuzzChecks", "NtstatFuzzSupport"]
     ),
     .executableTarget(
       name: "NtstatClientFuzz",
-      dependencies: ["NTStat", "NtstatFuzzSupport"]
+      dependencies: ["NtstatFuzzChecks", "NtstatFuzzSupport"]
     ),
     .executableTarget(
       name: "NtstatWireFuzz",
-      dependencies: ["NtstatWire", "NtstatFuzzSupport"]
+      dependencies: ["NtstatFuzzChecks", "NtstatFuzzSupport"]
     ),
 
     .testTarget(
       name: "NtstatWireTests",
-      dependencies: ["NtstatWire", "NtstatCapture"],
+      dependencies: ["NtstatWire", "NtstatCapture", "NtstatFuzzChecks"],
       resources: [.copy("Fixtures")]
     ),
     .testTarget(
       name: "NtstatCaptureTests",
-      dependencies: ["NtstatCapture", "NtstatWire", "NtstatCaptureStress", "ntstat"],
+      dependencies: ["NtstatCapture", "NtstatWire", "NtstatFuzzChecks", "NtstatCaptureStress", "ntstat"],
       exclude: ["Fixtures"]
     ),
     .testTarget(
@@ -81,12 +91,12 @@ let package = Package(
     ),
     .testTarget(
       name: "NTStatTests",
-      dependencies: ["NTStat", "NtstatSimulator", "NtstatWire", "NtstatCapture"],
+      dependencies: ["NTStat", "NtstatReplay", "NtstatSimulator", "NtstatWire", "NtstatCapture", "NtstatFuzzChecks"],
       exclude: ["Fixtures"]
     ),
     .testTarget(
       name: "NtstatCLITests",
-      dependencies: ["NtstatCLI", "NtstatWire", "NtstatCapture", "ntstat"]
+      dependencies: ["NtstatCLI", "NtstatWire", "NtstatCapture", "NTStat", "ntstat"]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -351,18 +351,20 @@ public struct ClientEngine: Sendable {
 }
 
 /// A small FIFO with amortised O(1) pops.
-struct FIFO<Element: Sendable>: Sendable {
+package struct FIFO<Element: Sendable>: Sendable {
+  package init() {}
+
   private var items: [Element] = []
   private var head = 0
 
-  var isEmpty: Bool { head == items.count }
-  var count: Int { items.count - head }
-  var first: Element? { head < items.count ? items[head] : nil }
+  package var isEmpty: Bool { head == items.count }
+  package var count: Int { items.count - head }
+  package var first: Element? { head < items.count ? items[head] : nil }
 
-  mutating func push(_ element: Element) { items.append(element) }
+  package mutating func push(_ element: Element) { items.append(element) }
 
   /// Puts an element back at the head.
-  mutating func pushFront(_ element: Element) {
+  package mutating func pushFront(_ element: Element) {
     if head > 0 {
       head -= 1
       items[head] = element
@@ -371,7 +373,7 @@ struct FIFO<Element: Sendable>: Sendable {
     }
   }
 
-  mutating func pop() -> Element? {
+  package mutating func pop() -> Element? {
     guard head < items.count else { return nil }
     let element = items[head]
     head += 1

@@ -65,16 +65,6 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
     engine = ClientEngine(configuration: configuration, family: transport.family, kernel: transport.kernelVersion?.xnu)
   }
 
-  /// A client replaying a capture, configured as the recording was (providers, interval,
-  /// filters from its metadata).
-  public static func replaying(
-    _ path: String, speed: ReplaySpeed = .topSpeed, family: LayoutFamily? = nil
-  ) throws -> NetworkStatisticsClient {
-    let transport = try ReplayTransport(path: path, speed: speed, family: family)
-    return NetworkStatisticsClient(
-      transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
-  }
-
   public var family: LayoutFamily { stopLock.withLock { engine.family } }
   /// What the layout checks found (``LayoutVerifier``), as of the end of the last run.
   public var layoutVerifier: LayoutVerifier { stopLock.withLock { engine.verifier } }

@@ -9,11 +9,11 @@ import NtstatWire
 #endif
 
 /// The few system calls the transports make, wrapped so each failure is a ``TransportError``.
-enum SystemCalls {
-  static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+package enum SystemCalls {
+  package static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
   /// A Darwin errno as this host numbers it (ENOBUFS is 55 on Darwin, 105 on Linux).
-  static func hostErrno(darwin: Int32) -> Int32 {
+  package static func hostErrno(darwin: Int32) -> Int32 {
     switch darwin {
     case DarwinErrno.enobufs: return ENOBUFS
     case DarwinErrno.enomem: return ENOMEM
@@ -26,11 +26,11 @@ enum SystemCalls {
   /// Whether a failed `send()` means the kernel had no room: the request's ERROR did not fit
   /// the receive buffer (`nstat_client_send`), or no mbuf could be had. Both pass once the
   /// client has read what is queued.
-  static func isBufferShortage(_ error: TransportError) -> Bool {
+  package static func isBufferShortage(_ error: TransportError) -> Bool {
     error.operation == "send" && (error.errno == ENOBUFS || error.errno == ENOMEM)
   }
 
-  static func monotonicNow() -> MonotonicTime {
+  package static func monotonicNow() -> MonotonicTime {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return MonotonicTime(nanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
@@ -39,7 +39,7 @@ enum SystemCalls {
   /// Sleeps until the monotonic clock reaches `due` (at once if it has).
   /// Sleeps until `due` on the monotonic clock; with `interrupted`, in slices of at most
   /// `slice` nanoseconds, returning early once it answers true.
-  static func sleep(
+  package static func sleep(
     until due: MonotonicTime, slice: UInt64 = .max, interrupted: (() -> Bool)? = nil
   ) {
     while true {
@@ -53,14 +53,14 @@ enum SystemCalls {
     }
   }
 
-  static func wallClockNow() -> UInt64 {
+  package static func wallClockNow() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
   }
 
   /// `socketpair(AF_UNIX, SOCK_DGRAM)`: datagram boundaries kept, as on a kernel control.
-  static func datagramPair() throws(TransportError) -> (Int32, Int32) {
+  package static func datagramPair() throws(TransportError) -> (Int32, Int32) {
     var fds: [Int32] = [-1, -1]
     #if canImport(Darwin)
       let type = SOCK_DGRAM
@@ -73,25 +73,25 @@ enum SystemCalls {
     return (fds[0], fds[1])
   }
 
-  static func setReceiveBuffer(_ fd: Int32, bytes: Int) {
+  package static func setReceiveBuffer(_ fd: Int32, bytes: Int) {
     var value = Int32(clamping: bytes)
     _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, socklen_t(MemoryLayout<Int32>.size))
   }
 
   /// `getsockopt(SO_RCVBUF)`: the receive buffer the kernel granted (nil if it would not say).
-  static func receiveBuffer(_ fd: Int32) -> Int? {
+  package static func receiveBuffer(_ fd: Int32) -> Int? {
     var value: Int32 = 0
     var size = socklen_t(MemoryLayout<Int32>.size)
     guard getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, &size) == 0 else { return nil }
     return Int(value)
   }
 
-  static func setSendBuffer(_ fd: Int32, bytes: Int) {
+  package static func setSendBuffer(_ fd: Int32, bytes: Int) {
     var value = Int32(clamping: bytes)
     _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, socklen_t(MemoryLayout<Int32>.size))
   }
 
-  static func send(_ fd: Int32, _ datagram: [UInt8]) throws(TransportError) {
+  package static func send(_ fd: Int32, _ datagram: [UInt8]) throws(TransportError) {
     while true {
       let sent = datagram.withUnsafeBytes { Glue.send(fd, $0.baseAddress, $0.count, 0) }
       if sent >= 0 { return }
@@ -101,7 +101,7 @@ enum SystemCalls {
   }
 
   /// One datagram, or nil if none is waiting (`MSG_DONTWAIT`).
-  static func receive(_ fd: Int32, into buffer: inout [UInt8], wait: Bool) throws(TransportError) -> [UInt8]? {
+  package static func receive(_ fd: Int32, into buffer: inout [UInt8], wait: Bool) throws(TransportError) -> [UInt8]? {
     while true {
       let count = buffer.withUnsafeMutableBytes {
         Glue.recv(fd, $0.baseAddress, $0.count, wait ? 0 : Int32(MSG_DONTWAIT))
@@ -115,7 +115,7 @@ enum SystemCalls {
   }
 
   /// Waits until `fd` is readable or `timeout` nanoseconds pass (nil: forever).
-  static func waitReadable(_ fd: Int32, timeout: UInt64?) throws(TransportError) -> Bool {
+  package static func waitReadable(_ fd: Int32, timeout: UInt64?) throws(TransportError) -> Bool {
     var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
     let milliseconds = timeout.map { Int32(clamping: ($0 + 999_999) / 1_000_000) } ?? -1
     while true {
@@ -128,8 +128,8 @@ enum SystemCalls {
 }
 
 /// Unqualified libc names that collide with methods of the same name.
-enum Glue {
-  static func send(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int, _ flags: Int32) -> Int {
+package enum Glue {
+  package static func send(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int, _ flags: Int32) -> Int {
     #if canImport(Darwin)
       return Darwin.send(fd, pointer, count, flags)
     #else
@@ -137,7 +137,7 @@ enum Glue {
     #endif
   }
 
-  static func recv(_ fd: Int32, _ pointer: UnsafeMutableRawPointer?, _ count: Int, _ flags: Int32) -> Int {
+  package static func recv(_ fd: Int32, _ pointer: UnsafeMutableRawPointer?, _ count: Int, _ flags: Int32) -> Int {
     #if canImport(Darwin)
       return Darwin.recv(fd, pointer, count, flags)
     #else
@@ -145,7 +145,7 @@ enum Glue {
     #endif
   }
 
-  static func close(_ fd: Int32) -> Int32 {
+  package static func close(_ fd: Int32) -> Int32 {
     #if canImport(Darwin)
       return Darwin.close(fd)
     #else

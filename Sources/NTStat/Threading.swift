@@ -1,9 +1,11 @@
 import Foundation
 
 /// A mutex for the few flags shared across threads.
-final class NSLockLike: @unchecked Sendable {
+package final class NSLockLike: @unchecked Sendable {
   private let lock = NSLock()
-  func withLock<T>(_ body: () throws -> T) rethrows -> T {
+  package init() {}
+
+  package func withLock<T>(_ body: () throws -> T) rethrows -> T {
     lock.lock()
     defer { lock.unlock() }
     return try body()
@@ -24,11 +26,13 @@ final class BackgroundThread: @unchecked Sendable {
 }
 
 /// A flag one thread sets and another polls.
-final class StopFlag: @unchecked Sendable {
+package final class StopFlag: @unchecked Sendable {
   private let lock = NSLockLike()
   private var value = false
 
-  var isSet: Bool { lock.withLock { value } }
+  package init() {}
 
-  func set() { lock.withLock { value = true } }
+  package var isSet: Bool { lock.withLock { value } }
+
+  package func set() { lock.withLock { value = true } }
 }

@@ -1,5 +1,6 @@
 import CAllocationCounter
 import NTStat
+import NtstatReplay
 import NtstatSimulator
 import NtstatWire
 

@@ -1,6 +1,7 @@
 import Foundation
 import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatSimulator
 import NtstatWire
 

@@ -1,6 +1,7 @@
 import Foundation
 import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatWire
 
 /// Top-speed replay end to end (file → zstd → pcapng → decode → engine → null listener)

@@ -1,5 +1,6 @@
 import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatWire
 
 func printSizes() {

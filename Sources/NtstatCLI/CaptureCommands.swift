@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatWire
 
 /// Opens a capture, mapping failures to exit status 2 with the file named.

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatSimulator
 import NtstatWire
 

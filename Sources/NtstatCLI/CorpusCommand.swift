@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatWire
 
 /// `ntstat corpus add`: a capture into the regression corpus in one command.

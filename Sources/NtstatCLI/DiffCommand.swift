@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatWire
 
 /// `ntstat diff`: the decoded output of two captures, event files or decoder versions, compared

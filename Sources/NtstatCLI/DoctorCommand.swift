@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatSimulator
 import NtstatWire
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NTStat
+import NtstatReplay
 import NtstatWire
 
 /// Output formats for client events.

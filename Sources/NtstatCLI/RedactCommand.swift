@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatWire
 
 /// `ntstat redact IN OUT`: a capture for sharing, with addresses, names and UUIDs replaced by

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatWire
 
 /// `ntstat replay`: a capture through the same client a live run uses, on the capture's clock.

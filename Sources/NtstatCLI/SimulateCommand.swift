@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NTStat
+import NtstatReplay
 import NtstatSimulator
 import NtstatWire
 

@@ -1,4 +1,4 @@
-import NTStat
+import NtstatFuzzChecks
 
 // libFuzzer entry point: built with Tests/Tools/fuzz.sh (-sanitize=fuzzer, -DNTSTAT_FUZZING).
 @_cdecl("LLVMFuzzerTestOneInput")

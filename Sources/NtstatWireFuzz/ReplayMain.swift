@@ -1,6 +1,6 @@
 #if !NTSTAT_FUZZING
   import NtstatFuzzSupport
-  import NtstatWire
+  import NtstatFuzzChecks
 
   /// Without the fuzzer runtime: replays input files through the same check.
   @main

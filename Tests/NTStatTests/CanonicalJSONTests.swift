@@ -3,6 +3,7 @@ import NtstatWire
 import Testing
 
 @testable import NTStat
+@testable import NtstatReplay
 
 /// JSON Lines are written as bytes straight from the events, and diff takes a capture's events
 /// as fields without any text; the field tree stays the reference. All three must agree.

@@ -3,6 +3,7 @@ import NtstatCapture
 import Testing
 
 @testable import NTStat
+@testable import NtstatReplay
 
 /// The replay's read-ahead thread hands over exactly what the reader reads, in order, and
 /// reports damage where the reader does: after every record before it.

@@ -1,7 +1,9 @@
 import Foundation
+import NtstatFuzzChecks
 import Testing
 
 @testable import NTStat
+@testable import NtstatReplay
 
 /// Replays every committed input of the client fuzz targets (seed corpora and saved crashes)
 /// through the fuzzer's check (`Tests/Tools/fuzz.sh engine|diff|legacy`).
@@ -18,7 +20,7 @@ import Testing
     for name in names.sorted() {
       let bytes = try [UInt8](Data(contentsOf: folder.appendingPathComponent(name)))
       let violation = bytes.withUnsafeBytes { ClientFuzzing.check($0) }
-      #expect(violation == nil, "\(directory)/\(name): \(violation ?? "")")
+      #expect(violation == nil, "\(directory)/\(name): \(violation?.description ?? "")")
     }
   }
 }

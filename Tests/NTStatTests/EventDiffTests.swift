@@ -1,4 +1,5 @@
 import NTStat
+import NtstatReplay
 import NtstatWire
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import NTStat
+import NtstatReplay
 import NtstatSimulator
 import NtstatWire
 import Testing

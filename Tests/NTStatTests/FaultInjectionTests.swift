@@ -1,4 +1,5 @@
 import NTStat
+import NtstatReplay
 import NtstatSimulator
 import NtstatWire
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import NTStat
+import NtstatReplay
 import NtstatWire
 import Testing
 

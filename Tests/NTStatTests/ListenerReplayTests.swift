@@ -1,5 +1,6 @@
 import Foundation
 import NTStat
+import NtstatReplay
 import Testing
 
 /// What the README offers for testing a listener in CI: `replaying(…)` + `run(listener:)`.

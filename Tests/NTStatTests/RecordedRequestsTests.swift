@@ -2,6 +2,7 @@ import NtstatWire
 import Testing
 
 @testable import NTStat
+@testable import NtstatReplay
 
 /// The replay's pending recorded requests: the same answers a list scan gave, in constant
 /// amortised time (a capture whose every request diverges used to replay in quadratic time).

@@ -1,5 +1,6 @@
 import Foundation
 import NtstatCapture
+import NtstatFuzzChecks
 import Testing
 
 /// Replays every committed capture fuzz input (seed corpora and saved crashes).

@@ -1,4 +1,5 @@
 import Foundation
+import NtstatFuzzChecks
 import NtstatWire
 import Testing
 

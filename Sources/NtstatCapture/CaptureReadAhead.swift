@@ -8,7 +8,7 @@ import NtstatCapture
 /// order, and damage is reported after every batch before it, as ``CaptureFileReader`` does.
 /// Memory is bounded by `depth` batches. Dropping the last reference stops the thread (a replay
 /// that ends early at `--to` does not read the rest of the file).
-final class CaptureReadAhead {
+package final class CaptureReadAhead {
   private let shared: Shared
   /// The reading thread, joined on deinit; nil if it could not be started (then the records
   /// are read on the caller's thread).
@@ -16,7 +16,7 @@ final class CaptureReadAhead {
   private let directReader: CaptureFileReader?
 
   /// - Parameter depth: how many batches may wait (each about one zstd frame of the capture).
-  init(reader: CaptureFileReader, depth: Int = 3) {
+  package init(reader: CaptureFileReader, depth: Int = 3) {
     shared = Shared(depth: max(1, depth))
     let job = Unmanaged.passRetained(Job(shared: shared, reader: reader))
     var started: pthread_t?
@@ -60,7 +60,7 @@ final class CaptureReadAhead {
   /// The next batch of records, replacing what `records` held (its storage goes back to the
   /// reading thread, which also frees the old records there). False at a clean end; throws
   /// the reader's error once every batch before it has been taken.
-  func nextRecords(_ records: inout [CaptureRecord]) throws -> Bool {
+  package func nextRecords(_ records: inout [CaptureRecord]) throws -> Bool {
     if let directReader {
       defer { compressedBytes = directReader.stream.compressedBytes }
       return try directReader.nextRecords(&records)
@@ -71,7 +71,7 @@ final class CaptureReadAhead {
   }
 
   /// Bytes of the file read up to the end of the last batch taken (for progress reports).
-  private(set) var compressedBytes: UInt64 = 0
+  package private(set) var compressedBytes: UInt64 = 0
 
   /// State shared by the two threads, guarded by `condition`.
   private final class Shared: @unchecked Sendable {

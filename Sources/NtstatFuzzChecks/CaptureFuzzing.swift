@@ -1,28 +1,26 @@
+import NtstatCapture
+import NtstatWire
+
 /// The properties the capture fuzzer checks, shared with the unit test that replays saved inputs.
 package enum CaptureFuzzing {
-  package struct Violation: Error, CustomStringConvertible {
-    package var description: String
-  }
-
   /// Reads `input` as a capture twice, pushed in chunks of two different sizes (byte 0 picks
   /// one, 1–1021 bytes), and checks that reading never traps, that both readings agree on every
   /// record and on the outcome (the same error, with the same offsets), and that error offsets
   /// lie within the input.
-  package static func check(_ input: UnsafeRawBufferPointer) -> Violation? {
+  package static func check(_ input: UnsafeRawBufferPointer) -> FuzzViolation? {
     guard let selector = input.first else { return nil }
     let data = UnsafeRawBufferPointer(rebasing: input.dropFirst())
     let first = read(data, chunk: 1 + Int(selector % 61) * 17)
     let second = read(data, chunk: 4096)
     if first.records != second.records {
-      return Violation(description: "chunking changed the records (\(first.records.count) vs \(second.records.count))")
+      return FuzzViolation("chunking changed the records (\(first.records.count) vs \(second.records.count))")
     }
     if first.error != second.error {
-      return Violation(
-        description:
-          "chunking changed the outcome: \(String(describing: first.error)) vs \(String(describing: second.error))")
+      return FuzzViolation(
+        "chunking changed the outcome: \(String(describing: first.error)) vs \(String(describing: second.error))")
     }
     if let offset = first.error?.compressedOffset, offset > UInt64(data.count) {
-      return Violation(description: "error offset \(offset) beyond the input (\(data.count) bytes)")
+      return FuzzViolation("error offset \(offset) beyond the input (\(data.count) bytes)")
     }
     return nil
   }

@@ -1,19 +1,23 @@
+import NTStat
 import NtstatCapture
+import NtstatReplay
 import NtstatWire
 
 /// The properties the client-side fuzz targets check (`Sources/NtstatClientFuzz`,
 /// `Tests/Tools/fuzz.sh engine|diff|legacy`). The first input byte picks the target:
 /// 0 the engine fed arbitrary datagrams, 1 the event-file parser and diff, 2 the libntstat
-/// recording importer. Returns a description of a violated property, or nil.
+/// recording importer. Returns the violated property, or nil.
 package enum ClientFuzzing {
-  package static func check(_ input: UnsafeRawBufferPointer) -> String? {
+  package static func check(_ input: UnsafeRawBufferPointer) -> FuzzViolation? {
     guard let mode = input.first else { return nil }
     let rest = UnsafeRawBufferPointer(rebasing: input.dropFirst())
+    let found: String?
     switch mode % 3 {
-    case 0: return engine(rest)
-    case 1: return diff(rest)
-    default: return legacy(rest)
+    case 0: found = engine(rest)
+    case 1: found = diff(rest)
+    default: found = legacy(rest)
     }
+    return found.map(FuzzViolation.init)
   }
 
   /// Arbitrary datagrams (u16 length prefixes) into an engine of any family: no trap, and the

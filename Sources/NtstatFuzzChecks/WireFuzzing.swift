@@ -1,14 +1,11 @@
+import NtstatWire
+
 /// The properties the wire fuzzer checks, shared with the unit test that replays saved inputs.
 package enum WireFuzzing {
-  /// A violated property: the input decoded, but re-encoding it lost or changed bytes.
-  package struct Violation: Error, CustomStringConvertible {
-    package var description: String
-  }
-
   /// Decodes `input` as a datagram (byte 0 picks the family and direction, the rest is the
   /// datagram) and checks that every message it decodes encodes back to exactly its bytes.
   /// Malformed input must throw ``WireError``; it must never trap.
-  package static func check(_ input: UnsafeRawBufferPointer) -> Violation? {
+  package static func check(_ input: UnsafeRawBufferPointer) -> FuzzViolation? {
     guard let selector = input.first else { return nil }
     let families = LayoutFamily.allCases
     let family = families[Int(selector & 0x7f) % families.count]
@@ -22,14 +19,14 @@ package enum WireFuzzing {
       try decoder.forEachMessage(in: datagram, direction: direction) { messages.append($0) }
     } catch {
       return error.offset <= datagram.count
-        ? nil : Violation(description: "error offset \(error.offset) beyond the datagram (\(datagram.count) bytes)")
+        ? nil : FuzzViolation("error offset \(error.offset) beyond the datagram (\(datagram.count) bytes)")
     }
     var reencoded: [UInt8] = []
     for message in messages {
       do throws(WireError) {
         reencoded += try encoder.encode(message)
       } catch {
-        return Violation(description: "decoded \(message.header.type) does not re-encode: \(error)")
+        return FuzzViolation("decoded \(message.header.type) does not re-encode: \(error)")
       }
     }
     let original = Array(datagram)
@@ -37,8 +34,8 @@ package enum WireFuzzing {
       let first =
         (0..<min(reencoded.count, original.count)).first { reencoded[$0] != original[$0] }
         ?? min(reencoded.count, original.count)
-      return Violation(
-        description: "\(family) \(direction): re-encoding changed the bytes from offset \(first) "
+      return FuzzViolation(
+        "\(family) \(direction): re-encoding changed the bytes from offset \(first) "
           + "(\(original.count) bytes in, \(reencoded.count) out)")
     }
     return nil

@@ -1,3 +1,4 @@
+import NTStat
 import NtstatWire
 
 /// The recorded requests a replay has read and the client has not yet matched, in capture

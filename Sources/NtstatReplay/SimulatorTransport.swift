@@ -1,3 +1,4 @@
+import NTStat
 import NtstatSimulator
 import NtstatWire
 
