@@ -12,7 +12,7 @@ public struct NtstatCommand: ParsableCommand {
       "Watch, record, simulate and decode macOS network statistics (com.apple.network.statistics) for every XNU layout family.",
     version: NtstatVersion.string,
     subcommands: [
-      WatchCommand.self, RecordCommand.self, DoctorCommand.self, ReplayCommand.self, DiffCommand.self,
+      WatchCommand.self, TopCommand.self, RecordCommand.self, DoctorCommand.self, ReplayCommand.self, DiffCommand.self,
       SimulateCommand.self,
       DecodeCommand.self,
       InspectCommand.self,

@@ -88,7 +88,9 @@ public final class ReplayTransport: ClientTransport {
   /// Why that family: the capture's metadata, the caller, or detection from struct sizes.
   public var familyReason: String { cursor.familyReason }
   public var metadata: CaptureMetadata { cursor.metadata }
-  public var speed: ReplaySpeed { cursor.speed }
+  public var speed: ReplaySpeed { cursor.control.speed }
+  /// Pause, resume or change the speed of a paced replay while it runs (any thread).
+  public var control: ReplayControl { cursor.control }
   public var now: MonotonicTime { cursor.now }
   /// The first 1,000 divergences (``divergenceCount`` has them all).
   public var divergences: [ReplayDivergence] { cursor.divergences }
@@ -154,7 +156,9 @@ struct ReplayCursor {
   /// Why that family: the capture's metadata, the caller, or detection from struct sizes.
   let familyReason: String
   let metadata: CaptureMetadata
-  let speed: ReplaySpeed
+  let control: ReplayControl
+  /// Paced (real time or ×N): a top-speed replay never reads ``control`` (a lock per frame).
+  let paced: Bool
   var now: MonotonicTime = .zero
   /// The first 1,000 divergences (``divergenceCount`` has them all).
   var divergences: [ReplayDivergence] = []
@@ -187,7 +191,10 @@ struct ReplayCursor {
   private var changedContexts = 0
   private var origin: UInt64?
   private var lastFrameTime = MonotonicTime.zero
-  private var wallStart: MonotonicTime?
+  /// The capture time and wall time pacing counts from: the first paced frame, then every pause,
+  /// resume or change of speed (``ReplayControl``).
+  private var anchor: (capture: MonotonicTime, wall: MonotonicTime)?
+  private var anchorGeneration: UInt64 = 0
   private var pendingDrop: (count: UInt64, index: UInt64, frame: CapturedFrame)?
   private var lastHeld: UInt64?
   private let decoder: MessageDecoder
@@ -200,7 +207,8 @@ struct ReplayCursor {
 
   init(source: FrameSource, speed: ReplaySpeed, family override: LayoutFamily?) throws {
     var source = source
-    self.speed = speed
+    control = ReplayControl(speed: speed)
+    paced = speed.factor != nil
     // Read ahead to the first frame: the section header and interfaces come first.
     var buffered: [(UInt64, CapturedFrame)] = []
     var index: UInt64 = 0
@@ -509,15 +517,41 @@ struct ReplayCursor {
 
   private mutating func advance(to time: MonotonicTime) {
     guard time > now else { return }
+    let previous = now
     now = time
-    guard let factor = speed.factor, now >= paceFrom else { return }
-    let start = wallStart ?? SystemCalls.monotonicNow().adding(nanoseconds: 0)
-    if wallStart == nil { wallStart = start }
-    let due = start.adding(nanoseconds: UInt64(Double(now.since(paceFrom)) / factor))
-    if due > SystemCalls.monotonicNow() { waitHandler?() }
+    guard paced, now >= paceFrom else { return }
     let stop = stopFlag
-    SystemCalls.sleep(until: due, slice: 100_000_000) { stop.isSet }
-    if stop.isSet { stopped = true }
+    let control = self.control
+    while true {
+      let state = control.state
+      if state.generation != anchorGeneration {
+        // Paused, resumed or sped up: count on from the frame before this one, from now.
+        anchorGeneration = state.generation
+        anchor = (max(previous, paceFrom), SystemCalls.monotonicNow())
+      }
+      if state.paused {
+        waitHandler?()
+        SystemCalls.sleep(until: SystemCalls.monotonicNow().adding(nanoseconds: 50_000_000)) {
+          stop.isSet || control.generation != state.generation
+        }
+        if stop.isSet {
+          stopped = true
+          return
+        }
+        continue
+      }
+      guard let factor = state.speed.factor else { return }
+      let start = anchor ?? (paceFrom, SystemCalls.monotonicNow())
+      if anchor == nil { anchor = start }
+      let due = start.wall.adding(nanoseconds: UInt64(Double(now.since(start.capture)) / factor))
+      if due > SystemCalls.monotonicNow() { waitHandler?() }
+      SystemCalls.sleep(until: due, slice: 100_000_000) { stop.isSet || control.generation != state.generation }
+      if stop.isSet {
+        stopped = true
+        return
+      }
+      if control.generation == state.generation { return }
+    }
   }
 
   /// Recorded contexts → the client's, in every message of the datagram.

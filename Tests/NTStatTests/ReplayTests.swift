@@ -181,4 +181,53 @@ import Testing
     #expect(events > 0)
     #expect(transport.now < MonotonicTime(nanoseconds: 3_000_000_000))
   }
+
+  /// `ReplayControl` (what `ntstat top`'s `p`, `+` and `-` use): a paused replay delivers
+  /// nothing and its capture clock stands still; resumed and sped up, it goes on from where it
+  /// was with no catch-up burst, and the events are those of a top-speed replay.
+  @Test func pauseAndSpeedChangeKeepTheEvents() throws {
+    let path = CapturesCorpusTests.root.appendingPathComponent("xnu-11215.pcapng.zst").path
+    let expected = try Self.replay(path, speed: .topSpeed).events
+    let transport = try ReplayTransport(path: path, speed: .factor(10))
+    let client = NetworkStatisticsClient(
+      transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
+    let observed = ObservedPause()
+    let control = transport.control
+    let clock = ContinuousClock()
+    let start = clock.now
+    let controller = Thread {
+      Thread.sleep(forTimeInterval: 0.3)
+      control.setPaused(true)
+      observed.record(pausedAt: clock.now - start)
+      Thread.sleep(forTimeInterval: 0.65)
+      observed.record(resumedAt: clock.now - start)
+      control.setPaused(false)
+      control.setSpeed(.factor(40))
+    }
+    var events: [String] = []
+    var arrivals: [Duration] = []
+    controller.start()
+    try client.run {
+      events.append(CanonicalEvent.fields($0, origin: .zero).jsonText)
+      arrivals.append(clock.now - start)
+    }
+    let elapsed = clock.now - start
+    #expect(events == expected)
+    let (paused, resumed) = observed.value
+    // A frame already due may land just after the pause; none while it lasts.
+    let during = arrivals.filter { $0 > paused + .milliseconds(100) && $0 < resumed }
+    #expect(during.isEmpty, "\(during.count) event(s) while paused")
+    #expect(arrivals.contains { $0 < paused } && arrivals.contains { $0 > resumed })
+    // 15 s of capture: 0.3 s at ×10 (3 s), then 0.65 s paused, then 12 s at ×40 (0.3 s).
+    #expect(elapsed > .seconds(1.1) && elapsed < .seconds(2.5), "\(elapsed)")
+  }
+}
+
+/// What the controlling thread saw during the pause.
+final class ObservedPause: @unchecked Sendable {  // `stored` is read and written under `lock`
+  private let lock = NSLock()
+  private var stored: (Duration, Duration) = (.zero, .zero)
+  func record(pausedAt: Duration) { lock.withLock { stored.0 = pausedAt } }
+  func record(resumedAt: Duration) { lock.withLock { stored.1 = resumedAt } }
+  var value: (Duration, Duration) { lock.withLock { stored } }
 }
