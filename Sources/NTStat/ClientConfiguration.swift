@@ -7,18 +7,18 @@ public struct ClientConfiguration: Hashable, Sendable {
     .tcpKernel, .udpKernel, .tcpUserland, .udpUserland, .quicUserland, .connUserland, .udpSubflow,
   ]
   /// How often counters are polled. Sub-second values are fine: the kernel paces nothing itself.
-  public var updateInterval: UInt64 = 1_000_000_000
+  public var updateInterval: Duration = .seconds(1)
   /// What to report (sources that do not match are tracked, never reported).
   public var filter = StreamFilter()
   /// Force a layout family instead of the transport's.
   public var family: LayoutFamily?
   /// How long a removed source is remembered, to recognise its late messages, before it is purged.
-  public var removedRetention: UInt64 = 10_000_000_000
+  public var removedRetention: Duration = .seconds(10)
   /// Requests in flight at once: the kernel's receive buffer is small, so answers to many
   /// requests at once would overflow it.
   public var maxOutstandingRequests = 8
   /// A request with no answer after this long is abandoned and counted.
-  public var requestTimeout: UInt64 = 5_000_000_000
+  public var requestTimeout: Duration = .seconds(5)
   /// The receive buffer a live transport asks for (`SO_RCVBUF`); the kernel's default is 8 KiB.
   public var receiveBufferSize = 1 << 20
   /// How counters are asked for.
@@ -65,7 +65,7 @@ public struct ClientConfiguration: Hashable, Sendable {
         let kinds = pair[1].split(separator: ",").compactMap { ProviderKind(rawValue: String($0)) }
         if !kinds.isEmpty { providers = kinds }
       case "interval_ms":
-        if let ms = UInt64(pair[1]), ms > 0 { updateInterval = ms * 1_000_000 }
+        if let ms = Int64(pair[1]), ms > 0 { updateInterval = .milliseconds(ms) }
       case "rcvbuf":
         if let bytes = Int(pair[1]) { receiveBufferSize = bytes }
       case "filter":
@@ -86,7 +86,7 @@ public struct ClientConfiguration: Hashable, Sendable {
   public var summary: String {
     var parts = [
       "providers=" + providers.map(\.rawValue).joined(separator: ","),
-      "interval_ms=\(updateInterval / 1_000_000)",
+      "interval_ms=\(updateInterval.wholeNanoseconds / 1_000_000)",
       "rcvbuf=\(receiveBufferSize)",
     ]
     if !filter.isEmpty { parts.append("filter=" + filter.summary) }

@@ -17,6 +17,10 @@ import NtstatWire
 public struct ClientEngine: Sendable {
   public let family: LayoutFamily
   public let configuration: ClientConfiguration
+  /// The configuration's intervals in the engine's integer nanoseconds, converted once.
+  let pollInterval: UInt64
+  let requestTimeout: UInt64
+  let removedRetention: UInt64
   let decoder: MessageDecoder
   let encoder: MessageEncoder
 
@@ -72,6 +76,9 @@ public struct ClientEngine: Sendable {
     let family = configuration.family ?? family
     self.family = family
     self.configuration = configuration
+    pollInterval = configuration.updateInterval.wholeNanoseconds
+    requestTimeout = configuration.requestTimeout.wholeNanoseconds
+    removedRetention = configuration.removedRetention.wholeNanoseconds
     holdsRequestsDuringPacedPoll =
       family == .xnu3247 || (family == .xnu3789 && (kernel.map { $0 < XNUVersion(3789, 31, 2) } ?? true))
     decoder = MessageDecoder(family: family)
@@ -132,7 +139,7 @@ public struct ClientEngine: Sendable {
         "\(family) has no GET_DETAILS (details mode needs xnu-12377, macOS 26, or newer): polling with SRC_UPDATE")
     }
     subscribeNext()
-    nextPoll = time.adding(nanoseconds: configuration.updateInterval)
+    nextPoll = time.adding(nanoseconds: pollInterval)
     pump()
   }
 
@@ -186,7 +193,7 @@ public struct ClientEngine: Sendable {
     if !familySettled { verifyLayout() }
     if let due = nextPoll, due <= now {
       startPoll()
-      nextPoll = now.adding(nanoseconds: configuration.updateInterval)
+      nextPoll = now.adding(nanoseconds: pollInterval)
     }
     pump()
   }
@@ -206,7 +213,7 @@ public struct ClientEngine: Sendable {
       deadline = deadline.map { min($0, time) } ?? time
     }
     if !familySettled { consider(startedAt.adding(nanoseconds: Self.verificationWindow)) }
-    consider(pending.oldestSentAt?.adding(nanoseconds: configuration.requestTimeout))
+    consider(pending.oldestSentAt?.adding(nanoseconds: requestTimeout))
     consider(purgeQueue.first?.time)
     for retry in retries { consider(retry.due) }
     return deadline
@@ -292,7 +299,7 @@ public struct ClientEngine: Sendable {
         notice(
           .kernelDropped,
           "\(name(of: .poll(kind))) unanswered after one interval; polling source by source for a while")
-        perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
+        perSourceUntil = now.adding(nanoseconds: pollInterval &* 10)
         pollEachSource()
         continue
       }
@@ -327,7 +334,7 @@ public struct ClientEngine: Sendable {
   }
 
   mutating func expireRequests() {
-    let timeout = configuration.requestTimeout
+    let timeout = requestTimeout
     let expired = pending.values.filter { now.since($0.sentAt) >= timeout }.sorted { $0.context < $1.context }
     for request in expired {
       pending[request.context] = nil

@@ -423,7 +423,7 @@ extension ClientEngine {
     } else if source.described == nil {
       statistics.undescribedRemovals += 1
     }
-    purgeQueue.push((now.adding(nanoseconds: configuration.removedRetention), ref))
+    purgeQueue.push((now.adding(nanoseconds: removedRetention), ref))
   }
 
   /// A request is over, one of three ways.
@@ -463,7 +463,7 @@ extension ClientEngine {
         // No SUCCESS: up to xnu-2422 there is no reserve for it once the answers fill the
         // buffer, so a timed-out poll means the same as ENOBUFS.
         statistics.kernelDrops += 1
-        perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
+        perSourceUntil = now.adding(nanoseconds: pollInterval &* 10)
       case .failed(let errno):
         poll.failed = true
         guard errno == DarwinErrno.enobufs || errno == DarwinErrno.enomem else { return }
@@ -473,8 +473,8 @@ extension ClientEngine {
         )
         // The answers to one ALL poll do not fit the receive buffer: poll each source on its
         // own for ten intervals, starting now, then try ALL again.
-        perSourceUntil = now.adding(nanoseconds: configuration.updateInterval &* 10)
-        let soon = now.adding(nanoseconds: min(configuration.updateInterval, 50_000_000))
+        perSourceUntil = now.adding(nanoseconds: pollInterval &* 10)
+        let soon = now.adding(nanoseconds: min(pollInterval, 50_000_000))
         nextPoll = min(nextPoll ?? soon, soon)
       case .succeeded:
         sweep(after: poll, kind: kind)

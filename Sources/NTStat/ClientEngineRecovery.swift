@@ -24,7 +24,7 @@ extension ClientEngine {
     var context: UInt64 = 0
     for index in 0..<8 { context |= UInt64(datagram[index]) << (8 * UInt64(index)) }
     guard let request = pending.removeValue(forKey: context) else { return }
-    if let last = lastSendFailure, now.since(last) > configuration.updateInterval { sendFailuresInARow = 0 }
+    if let last = lastSendFailure, now.since(last) > pollInterval { sendFailuresInARow = 0 }
     lastSendFailure = now
     let pause = min(Self.firstRetryPause << min(sendFailuresInARow, 16), Self.longestRetryPause)
     sendFailuresInARow += 1

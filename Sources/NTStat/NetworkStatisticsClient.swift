@@ -86,7 +86,8 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   /// Runs until the transport ends, ``stop()`` is called, or `duration` of transport time
   /// has passed, calling `handler` with each event in order.
   public func run(
-    for duration: UInt64? = nil, checkInterval: UInt64 = 200_000_000, _ handler: (ClientEvent) throws -> Void
+    for duration: Duration? = nil, checkInterval: Duration = .milliseconds(200),
+    _ handler: (ClientEvent) throws -> Void
   ) throws {
     // The engine lives in a local for the run: a struct in a class property would be copied on
     // every call (measured), and nothing else touches it meanwhile.
@@ -94,7 +95,7 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
     var engine = stopLock.withLock { self.engine }
     defer { stopLock.withLock { self.engine = engine } }
     let start = transport.now
-    let end = duration.map { start.adding(nanoseconds: $0) }
+    let end = duration.map { start + $0 }
     let live = transport is DatagramSocketTransport
     engine.start(at: start)
     var stopped = try flush(&engine, handler)
@@ -105,7 +106,7 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
       if let end { deadline = deadline.map { min($0, end) } ?? end }
       if live {
         // Live sockets: wake up now and then to notice stop().
-        let wake = transport.now.adding(nanoseconds: checkInterval)
+        let wake = transport.now + checkInterval
         deadline = deadline.map { min($0, wake) } ?? wake
       }
       let input = try transport.receive(until: deadline)
@@ -139,7 +140,7 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   }
 
   /// Runs like ``run(for:checkInterval:_:)``, calling the listener's methods.
-  public func run(listener: NetworkStatisticsListener, for duration: UInt64? = nil) throws {
+  public func run(listener: NetworkStatisticsListener, for duration: Duration? = nil) throws {
     try run(for: duration) { event in
       switch event {
       case .streamAdded(let stream): listener.streamAdded(stream)
@@ -159,7 +160,8 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   /// there is room again; if there is none by the end, the stream ends with
   /// ``ClientError/eventsDropped(_:)``. A consumer that needs every event uses
   /// ``run(for:checkInterval:_:)``, which never drops: the loop waits for its handler.
-  public func events(for duration: UInt64? = nil, bufferSize: Int = 65_536) -> AsyncThrowingStream<ClientEvent, Error> {
+  public func events(for duration: Duration? = nil, bufferSize: Int = 65_536) -> AsyncThrowingStream<ClientEvent, Error>
+  {
     AsyncThrowingStream(bufferingPolicy: .bufferingOldest(max(1, bufferSize))) { continuation in
       let thread = BackgroundThread {
         var dropped: UInt64 = 0

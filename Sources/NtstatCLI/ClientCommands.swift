@@ -101,7 +101,7 @@ let exitLayoutMismatch: Int32 = 4
 /// not fit the layout family.
 @discardableResult
 func runClient(
-  transport: ClientTransport, configuration: ClientConfiguration, duration: UInt64?, format: EventFormat,
+  transport: ClientTransport, configuration: ClientConfiguration, duration: Duration?, format: EventFormat,
   label: String, quiet: Bool = false, keepGoing: Bool = false, onEvent: (ClientEvent) -> Void = { _ in },
   stopWhen: @escaping () -> Bool = { false }
 ) throws -> ClientRun {
@@ -245,11 +245,11 @@ struct RecordCommand: ParsableCommand {
       }
       return bytes
     }
-    let maxAge = try rotateTime.map { text -> UInt64 in
+    let maxAge = try rotateTime.map { text -> Duration in
       guard let ns = DurationParser.nanoseconds(text) else {
         throw ValidationError("--rotate-time: \"\(text)\" is not a duration")
       }
-      return ns
+      return .nanoseconds(Int64(clamping: ns))
     }
     if maxBytes != nil || maxAge != nil {
       let output = self.output

@@ -83,7 +83,7 @@ struct DoctorCommand: ParsableCommand {
     var streams = 0
     var failure: String?
     do {
-      try client.run(for: source.simulate ? nil : 3_000_000_000) { event in
+      try client.run(for: source.simulate ? nil : .seconds(3)) { event in
         if case .streamAdded = event { streams += 1 }
       }
     } catch {

@@ -58,8 +58,8 @@ struct SourceOptions: ParsableArguments {
 
   /// How long the client runs: live, the duration; simulated, until the simulation ends (which
   /// is after the kernel's last datagram, so nothing queued is left unread).
-  func clientDuration() throws -> UInt64? {
-    simulate ? nil : try durationNanoseconds()
+  func clientDuration() throws -> Duration? {
+    simulate ? nil : try durationNanoseconds().map { .nanoseconds(Int64(clamping: $0)) }
   }
 
   func simulatedFamily() throws -> LayoutFamily {
@@ -246,7 +246,7 @@ struct ClientOptions: ParsableArguments {
     guard interval > 0, interval < 86_400 else {
       throw ValidationError("--interval: must be between 0 and 86400 seconds")
     }
-    c.updateInterval = UInt64(interval * 1e9)
+    c.updateInterval = .nanoseconds(Int64(interval * 1e9))
     c.filter.pids = Set(pid)
     c.filter.processNames = Set(process)
     c.filter.protocols = Set(protocols)

@@ -26,9 +26,9 @@ package enum ClientFuzzing {
     guard let first = input.first else { return nil }
     let family = LayoutFamily.allCases[Int(first) % LayoutFamily.allCases.count]
     var configuration = ClientConfiguration()
-    configuration.updateInterval = 10_000_000
-    configuration.requestTimeout = 50_000_000
-    configuration.removedRetention = 30_000_000
+    configuration.updateInterval = .milliseconds(10)
+    configuration.requestTimeout = .milliseconds(50)
+    configuration.removedRetention = .milliseconds(30)
     if first & 0x80 != 0 { configuration.polling = .plainCounts }
     var engine = ClientEngine(configuration: configuration, family: family)
     var time = MonotonicTime.zero

@@ -41,12 +41,13 @@ public final class RecordingTransport: ClientTransport {
     /// Compressed bytes written to the current file.
     public var maxBytes: UInt64?
     /// Transport time since the current file was opened.
-    public var maxDuration: UInt64?
+    public var maxDuration: Duration?
     /// Opens file number `index` (1 for the second file, …).
     public var open: (Int) throws -> CaptureFileWriter
 
-    public init(maxBytes: UInt64? = nil, maxDuration: UInt64? = nil, open: @escaping (Int) throws -> CaptureFileWriter)
-    {
+    public init(
+      maxBytes: UInt64? = nil, maxDuration: Duration? = nil, open: @escaping (Int) throws -> CaptureFileWriter
+    ) {
       self.maxBytes = maxBytes
       self.maxDuration = maxDuration
       self.open = open
@@ -56,7 +57,7 @@ public final class RecordingTransport: ClientTransport {
   private func rotateIfDue(at time: MonotonicTime) throws {
     guard let rotation else { return }
     let bySize = rotation.maxBytes.map { writer.counters.written >= $0 } ?? false
-    let byAge = rotation.maxDuration.map { time.since(segmentStart) >= $0 } ?? false
+    let byAge = rotation.maxDuration.map { time.duration(since: segmentStart) >= $0 } ?? false
     guard bySize || byAge else { return }
     let next = try rotation.open(files.count)
     let finished = writer

@@ -102,9 +102,9 @@ public final class ReplayTransport: ClientTransport {
   /// Bytes of the capture file read so far (it is read a few zstd frames ahead), for progress.
   public var fileBytesRead: UInt64 { cursor.fileBytesRead }
   /// How far (in capture time) a request may be from its recorded twin and still match.
-  public var matchWindow: UInt64 {
-    get { cursor.matchWindow }
-    set { cursor.matchWindow = newValue }
+  public var matchWindow: Duration {
+    get { .nanoseconds(Int64(clamping: cursor.matchWindow)) }
+    set { cursor.matchWindow = newValue.wholeNanoseconds }
   }
   /// Stop after this capture time or frame (nil: the end).
   public var endTime: MonotonicTime? {

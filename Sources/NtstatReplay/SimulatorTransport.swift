@@ -56,7 +56,9 @@ public final class SimulatorTransport: ClientTransport {
   /// blocked writing to a slow terminal or pipe is. The host goes on meanwhile and fills the
   /// receive buffer, so the request meets a full buffer (and `send()` may fail, as
   /// `nstat_client_send` makes it when even the ERROR does not fit).
-  public func stall(at time: MonotonicTime, for duration: UInt64) { stalls.append((time, duration)) }
+  public func stall(at time: MonotonicTime, for duration: Duration) {
+    stalls.append((time, duration.wholeNanoseconds))
+  }
   private var stalls: [(at: MonotonicTime, duration: UInt64)] = []
 
   public func send(_ datagram: [UInt8]) throws {

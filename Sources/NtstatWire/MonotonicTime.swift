@@ -27,9 +27,14 @@ public struct MonotonicTime: Hashable, Comparable, Sendable, CustomStringConvert
     return MonotonicTime(nanoseconds: overflow ? .max : sum)
   }
 
-  public static func + (lhs: MonotonicTime, rhs: MonotonicTime) -> MonotonicTime {
-    lhs.adding(nanoseconds: rhs.nanoseconds)
-  }
+  /// `self + interval`, saturating at the end of the time line: an instant plus a duration
+  /// (two instants do not add).
+  public func adding(_ interval: Duration) -> MonotonicTime { adding(nanoseconds: interval.wholeNanoseconds) }
+
+  public static func + (lhs: MonotonicTime, rhs: Duration) -> MonotonicTime { lhs.adding(rhs) }
+
+  /// The interval from `earlier` to `self` as a `Duration`, or zero if `earlier` is later.
+  public func duration(since earlier: MonotonicTime) -> Duration { .nanoseconds(Int64(clamping: since(earlier))) }
 
   /// The interval from `earlier` to `self`, or zero if `earlier` is later.
   public func since(_ earlier: MonotonicTime) -> UInt64 {
@@ -42,5 +47,17 @@ public struct MonotonicTime: Hashable, Comparable, Sendable, CustomStringConvert
   public var description: String {
     let fraction = String(nanoseconds % 1_000_000_000)
     return "\(nanoseconds / 1_000_000_000)." + String(repeating: "0", count: 9 - fraction.count) + fraction
+  }
+}
+
+extension Duration {
+  /// Whole nanoseconds, clamped to `0…UInt64.max`: the integer clock the sans-IO parts count on.
+  public var wholeNanoseconds: UInt64 {
+    let (seconds, attoseconds) = components
+    guard seconds >= 0, attoseconds >= 0 || seconds > 0 else { return 0 }
+    let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+    if overflow { return .max }
+    let fraction = attoseconds / 1_000_000_000
+    return fraction >= 0 ? whole &+ UInt64(fraction) : whole &- UInt64(-fraction)
   }
 }

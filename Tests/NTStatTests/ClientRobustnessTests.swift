@@ -98,7 +98,7 @@ import Testing
     let transport = try DroppingTransport(kernel: kernel, dropRemovedFor: SourceRef(2))
     let client = NetworkStatisticsClient(transport: transport)
     var events: [ClientEvent] = []
-    try client.run(for: 10_000_000_000) { events.append($0) }
+    try client.run(for: .seconds(10)) { events.append($0) }
     let removed = events.compactMap { event -> NetworkStream? in
       if case .streamRemoved(let s) = event { return s }
       return nil
@@ -142,7 +142,7 @@ import Testing
     let kernel = SimulatedKernel(family: family, workload: workload)
     let transport = try SimulatorTransport(kernel: kernel, receiveBufferSize: 1 << 20)
     var configuration = ClientConfiguration()
-    configuration.removedRetention = 5_000_000_000
+    configuration.removedRetention = .seconds(5)
     let client = NetworkStatisticsClient(transport: transport, configuration: configuration)
     var removals: [MonotonicTime] = []
     var worst = 0

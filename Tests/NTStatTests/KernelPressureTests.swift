@@ -126,7 +126,7 @@ import Testing
     let transport = try SimulatorTransport(kernel: simulated, receiveBufferSize: 8192)
     // The client's thread is held for three seconds, three times (a slow terminal): the buffer fills with
     // SRC_ADDED and SRC_REMOVED meanwhile.
-    for second in [2.3, 6.6, 10.9] { transport.stall(at: .seconds(second), for: 3_000_000_000) }
+    for second in [2.3, 6.6, 10.9] { transport.stall(at: .seconds(second), for: .seconds(3)) }
     let client = NetworkStatisticsClient(transport: transport)
     var events: [ClientEvent] = []
     try client.run { events.append($0) }

@@ -88,7 +88,7 @@ import Testing
     let session = try Self.record("diverge.pcapng.zst", family: .xnu8019_61, seconds: 10)
     // Deliberately different client: polls every 2 s instead of 1 s, and no UDP.
     var changed = ClientConfiguration()
-    changed.updateInterval = 2_000_000_000
+    changed.updateInterval = .seconds(2)
     changed.providers = [.tcpKernel, .tcpUserland, .udpUserland, .quicUserland, .connUserland, .udpSubflow]
     let (events, transport) = try Self.replay(session.path, speed: .topSpeed, configuration: changed)
     let kinds = Set(transport.divergences.map(\.kind))
