@@ -98,17 +98,15 @@ public final class CaptureStreamReader {
     guard error == nil else { return }
     guard let decompressor else {
       // Plain pcapng: blocks are released as soon as they are complete.
-      do {
+      do throws(CaptureError) {
         try decoder.push(chunk, into: &ready)
         compressedBytes += UInt64(chunk.count)
         uncompressedBytes = decoder.consumed
-      } catch let failure as CaptureError {
-        var failure = failure
+      } catch {
+        var failure = error
         failure.file = file
         failure.compressedOffset = failure.uncompressedOffset
-        error = failure
-      } catch {
-        fail(.corrupt, at: compressedBytes, "\(error)")
+        self.error = failure
       }
       return
     }
@@ -143,10 +141,10 @@ public final class CaptureStreamReader {
       do {
         let progress = try decompressor.decompress(remaining) { output in
           guard frameDecodeError == nil else { return }
-          do {
+          do throws(CaptureError) {
             try decoder.push(output, into: &frameRecords)
-          } catch let failure as CaptureError {
-            frameDecodeError = failure
+          } catch {
+            frameDecodeError = error
           }
         }
         compressedBytes += UInt64(progress.consumed)

@@ -27,7 +27,9 @@ public struct PcapngDecoder: Sendable {
   public var hasPartialBlock: Bool { !pending.isEmpty }
 
   /// Feeds the next bytes of the stream and appends every record completed by them.
-  public mutating func push(_ input: UnsafeRawBufferPointer, into records: inout [CaptureRecord]) throws {
+  public mutating func push(
+    _ input: UnsafeRawBufferPointer, into records: inout [CaptureRecord]
+  ) throws(CaptureError) {
     var input = input
     while !input.isEmpty {
       if pending.isEmpty {
@@ -46,7 +48,7 @@ public struct PcapngDecoder: Sendable {
       }
       // Complete the pending block.
       let need: Int
-      if let length = try pending.withUnsafeBytes({ try blockLength($0) }) {
+      if let length = try pendingBlockLength() {
         need = length - pending.count
       } else {
         need = 12 - pending.count
@@ -54,17 +56,20 @@ public struct PcapngDecoder: Sendable {
       let take = min(max(need, 0), input.count)
       pending.append(contentsOf: input[..<take])
       input = UnsafeRawBufferPointer(rebasing: input[take...])
-      if let length = try pending.withUnsafeBytes({ try blockLength($0) }),
-        pending.count >= length
-      {
+      if let length = try pendingBlockLength(), pending.count >= length {
         let block = pending
         pending = []
         var parsed: [CaptureRecord] = []
-        try block.withUnsafeBytes { bytes in
+        let outcome: Result<PcapngDecoder, CaptureError> = block.withUnsafeBytes { bytes in
           var copy = self
-          try copy.parseBlock(bytes, into: &parsed)
-          self = copy
+          do throws(CaptureError) {
+            try copy.parseBlock(bytes, into: &parsed)
+          } catch {
+            return .failure(error)
+          }
+          return .success(copy)
         }
+        self = try outcome.get()
         records += parsed
         consumed += UInt64(length)
       } else if take == 0 {
@@ -74,7 +79,15 @@ public struct PcapngDecoder: Sendable {
   }
 
   /// The total length of the block starting at `p`, or nil if fewer than 12 bytes are there.
-  private func blockLength(_ p: UnsafeRawBufferPointer) throws -> Int? {
+  /// ``blockLength(_:)`` of the block being completed from `pending`.
+  private func pendingBlockLength() throws(CaptureError) -> Int? {
+    let outcome: Result<Int?, CaptureError> = pending.withUnsafeBytes { bytes in
+      do throws(CaptureError) { return .success(try blockLength(bytes)) } catch { return .failure(error) }
+    }
+    return try outcome.get()
+  }
+
+  private func blockLength(_ p: UnsafeRawBufferPointer) throws(CaptureError) -> Int? {
     guard p.count >= 12 else { return nil }
     let type = UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))
     var big = bigEndian
@@ -108,7 +121,9 @@ public struct PcapngDecoder: Sendable {
     CaptureError(.corrupt, uncompressedOffset: consumed + UInt64(at), reason: reason)
   }
 
-  private mutating func parseBlock(_ p: UnsafeRawBufferPointer, into records: inout [CaptureRecord]) throws {
+  private mutating func parseBlock(
+    _ p: UnsafeRawBufferPointer, into records: inout [CaptureRecord]
+  ) throws(CaptureError) {
     var r = Reader(bytes: p, bigEndian: bigEndian)
     let type = r.u32(0)
     if type == PcapngFormat.sectionHeaderType {
@@ -239,7 +254,7 @@ public struct PcapngDecoder: Sendable {
   /// Walks an options list; a list that runs past its block is corrupt.
   private func forEachOption(
     _ r: Reader, from start: Int, to end: Int, _ body: (UInt16, UnsafeRawBufferPointer) -> Void
-  ) throws {
+  ) throws(CaptureError) {
     var offset = start
     while offset + 4 <= end {
       let code = r.u16(offset)

@@ -362,9 +362,9 @@ extension Message {
             var k = FieldBuilder()
             k.add("key", kv.key)
             k.add("flags", kv.flags)
-            if kv.flags & 0x4 != 0 {
+            if kv.flags & SysinfoKeyValue.flagString != 0 {
               k.add("string", kv.string)
-            } else if kv.flags & 0x2 != 0 {
+            } else if kv.flags & SysinfoKeyValue.flagDistribution != 0 {
               k.add("distribution", String(kv.distribution))
             } else {
               k.add("scalar", kv.scalar)

@@ -318,6 +318,13 @@ public struct SysinfoKeyValue: Hashable, Sendable {
     self.opaque = opaque
   }
 
+  /// `NSTAT_SYSINFO_FLAG_SCALAR`: the value is `nstat_sysinfo_scalar`.
+  public static let flagScalar: UInt32 = 0x1
+  /// `NSTAT_SYSINFO_FLAG_DISTRIBUTION`: the value is `nstat_sysinfo_distribution`.
+  public static let flagDistribution: UInt32 = 0x2
+  /// `NSTAT_SYSINFO_FLAG_STRING` (xnu-4570+): the value is `nstat_sysinfo_string`.
+  public static let flagString: UInt32 = 0x4
+
   /// The value read as `int64_t nstat_sysinfo_scalar`.
   public var scalar: Int64 {
     var result: UInt64 = 0
