@@ -390,8 +390,7 @@ struct ReplayCursor {
     _ index: UInt64, _ frame: CapturedFrame, at time: MonotonicTime
   ) -> RecordedRequests.Request {
     let message = try? decoder.decode(frame.bytes, direction: .toKernel).first
-    var context: UInt64 = 0
-    for i in 0..<min(8, frame.bytes.count) { context |= UInt64(frame.bytes[i]) << (8 * UInt64(i)) }
+    let context = MessageHeader.readContext(in: frame.bytes)
     let key = message.map { RequestKey($0, family: family) } ?? RequestKey(undecodable: frame.bytes)
     return RecordedRequests.Request(index: index, time: time, key: key, context: context)
   }
@@ -466,8 +465,7 @@ struct ReplayCursor {
   private mutating func answersUnsentRequest(_ frame: CapturedFrame) -> Bool {
     guard !expected.isEmpty, let ranges = try? decoder.messageRanges(in: frame.bytes) else { return false }
     for range in ranges where range.count >= 8 {
-      var context: UInt64 = 0
-      for i in 0..<8 { context |= UInt64(frame.bytes[range.lowerBound + i]) << (8 * UInt64(i)) }
+      let context = MessageHeader.readContext(in: frame.bytes, at: range.lowerBound)
       if context != 0, contextMap[context] == nil, expected.contains(context: context) { return true }
     }
     return false
@@ -559,10 +557,9 @@ struct ReplayCursor {
     guard changedContexts > 0, let ranges = try? decoder.messageRanges(in: datagram) else { return datagram }
     var bytes = datagram
     for range in ranges where range.count >= 8 {
-      var context: UInt64 = 0
-      for i in 0..<8 { context |= UInt64(bytes[range.lowerBound + i]) << (8 * UInt64(i)) }
+      let context = MessageHeader.readContext(in: bytes, at: range.lowerBound)
       guard context != 0, let mapped = contextMap[context], mapped != context else { continue }
-      for i in 0..<8 { bytes[range.lowerBound + i] = UInt8(truncatingIfNeeded: mapped >> (8 * UInt64(i))) }
+      MessageHeader.writeContext(mapped, in: &bytes, at: range.lowerBound)
     }
     return bytes
   }

@@ -17,6 +17,19 @@ public struct MessageHeader: Hashable, Sendable {
   }
 
   public static let size = 16
+
+  /// The `context` (the first 8 bytes, little-endian) of the message at `offset`; what is there
+  /// when fewer than 8 bytes remain, read as far as it goes.
+  public static func readContext(in bytes: [UInt8], at offset: Int = 0) -> UInt64 {
+    var context: UInt64 = 0
+    for i in 0..<max(0, min(8, bytes.count - offset)) { context |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
+    return context
+  }
+
+  /// Overwrites the `context` of the message at `offset` (which must have its 8 bytes).
+  public static func writeContext(_ context: UInt64, in bytes: inout [UInt8], at offset: Int) {
+    for i in 0..<8 { bytes[offset + i] = UInt8(truncatingIfNeeded: context >> (8 * UInt64(i))) }
+  }
 }
 
 /// One decoded ntstat message: header, type-specific body, and any bytes beyond the struct
