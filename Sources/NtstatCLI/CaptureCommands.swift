@@ -10,8 +10,7 @@ func openCapture(_ path: String) throws -> CaptureFileReader {
   do {
     return try CaptureFileReader(path: path)
   } catch {
-    printError("ntstat: \(error)")
-    throw ExitCode(2)
+    throw CommandFailure("\(error)")
   }
 }
 
@@ -56,8 +55,7 @@ struct InspectCommand: ParsableCommand {
     } catch let error as CaptureError where error.isDamage {
       summary.damage = error
     } catch {
-      printError("ntstat: \(error)")
-      throw ExitCode(2)
+      throw CommandFailure("\(error)")
     }
     summary.compressedBytes = reader.stream.compressedBytes
     summary.uncompressedBytes = reader.stream.uncompressedBytes
@@ -110,8 +108,7 @@ struct CatCommand: ParsableCommand {
       printError("ntstat: \(error)")
       throw ExitCode(1)
     } catch {
-      printError("ntstat: \(error)")
-      throw ExitCode(2)
+      throw CommandFailure("\(error)")
     }
   }
 
@@ -199,8 +196,7 @@ struct ConvertCommand: ParsableCommand {
 
   func importLegacy(version: XNUVersion, into out: OutputCapture) throws -> UInt64 {
     guard let data = FileManager.default.contents(atPath: input) else {
-      printError("ntstat: cannot read \(input)")
-      throw ExitCode(2)
+      throw CommandFailure("cannot read \(input)")
     }
     var metadata = CaptureMetadata()
     metadata.kernelVersion = "imported from libntstat; root:\(version)"

@@ -148,8 +148,7 @@ func runClient(
     throw ExitCode(exitLayoutMismatch)
   } catch {
     printer.flush()
-    printError("ntstat: \(error)")
-    throw ExitCode(2)
+    throw CommandFailure("\(error)")
   }
   printer.flush()
   if allRefused {
@@ -198,8 +197,7 @@ struct RecordCommand: ParsableCommand {
     let policy = try outputFile.policy()
     // Before anything starts: a long recording must not find out at its end that it cannot write.
     do { try OutputFile.checkCreatable(output, policy: policy) } catch {
-      printError("ntstat: \(error)")
-      throw ExitCode(2)
+      throw CommandFailure("\(error)")
     }
     let (base, metadataBase, choice) = try source.makeClientTransport(
       receiveBufferSize: configuration.receiveBufferSize)
@@ -231,8 +229,7 @@ struct RecordCommand: ParsableCommand {
           path: path, metadata: metadata, compression: compression, interfaces: ["com.apple.network.statistics"],
           policy: policy, flushClock: flushClock)
       } catch {
-        printError("ntstat: \(error)")
-        throw ExitCode(2)
+        throw CommandFailure("\(error)")
       }
     }
     let recorder = RecordingTransport(wrapping: base, writer: try open(output, policy: policy))
@@ -295,8 +292,7 @@ struct RecordCommand: ParsableCommand {
     do {
       try recorder.writer.close(statistics: [0: recorder.captureStatistics])
     } catch {
-      printError("ntstat: \(error)")
-      throw ExitCode(2)
+      throw CommandFailure("\(error)")
     }
     var rows: [[String]] = []
     var total: UInt64 = 0

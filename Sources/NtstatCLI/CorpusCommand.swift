@@ -38,8 +38,7 @@ struct CorpusAddCommand: ParsableCommand {
     }
     let readme = corpus + "/README.md"
     guard FileManager.default.fileExists(atPath: readme) else {
-      printError("ntstat: \(readme) not found: run from the project's root or pass --corpus")
-      throw ExitCode(2)
+      throw CommandFailure("\(readme) not found: run from the project's root or pass --corpus")
     }
     let suffix = file.hasSuffix(".pcapng") ? ".pcapng" : ".pcapng.zst"
     let capturePath = corpus + "/" + base + suffix
@@ -50,8 +49,7 @@ struct CorpusAddCommand: ParsableCommand {
     do {
       transport = try ReplayTransport(path: file, speed: .topSpeed)
     } catch {
-      printError("ntstat: " + describe(error, reading: file))
-      throw ExitCode(2)
+      throw CommandFailure(describe(error, reading: file))
     }
     let client = NetworkStatisticsClient(
       transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())

@@ -75,9 +75,10 @@ struct DiffCommand: ParsableCommand {
       return try CanonicalEventFile.parse(String(decoding: readFile(path), as: UTF8.self), name: path)
     } catch let error as ExitCode {
       throw error
+    } catch let failure as CommandFailure {
+      throw failure
     } catch {
-      printError("ntstat: " + describe(error, reading: path))
-      throw ExitCode(2)
+      throw CommandFailure(describe(error, reading: path))
     }
   }
 
@@ -116,20 +117,17 @@ struct DiffCommand: ParsableCommand {
     do {
       try process.run()
     } catch {
-      printError("ntstat: cannot run \(binary): \(error)")
-      throw ExitCode(2)
+      throw CommandFailure("cannot run \(binary): \(error)")
     }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 || process.terminationStatus == 1 else {
-      printError("ntstat: \(binary) replay exited with status \(process.terminationStatus)")
-      throw ExitCode(2)
+      throw CommandFailure("\(binary) replay exited with status \(process.terminationStatus)")
     }
     do {
       return try CanonicalEventFile.parse(String(decoding: data, as: UTF8.self), name: "\(binary) on \(capture)")
     } catch {
-      printError("ntstat: \(error)")
-      throw ExitCode(2)
+      throw CommandFailure("\(error)")
     }
   }
 

@@ -51,9 +51,8 @@ struct DoctorCommand: ParsableCommand {
     let opened: (ClientTransport, CaptureMetadata, (LayoutFamily, ClientConfiguration.FamilyTrust))
     do {
       opened = try options.makeClientTransport(receiveBufferSize: rcvbuf)
-    } catch let exit as ExitCode {
-      // makeClientTransport has said why on standard error; the report says where.
-      report.add("control", ok: false, "could not open the ntstat control (exit \(exit.rawValue))")
+    } catch let failure as CommandFailure {
+      report.add("control", ok: false, "could not open the ntstat control: \(failure.message)")
       report.verdict = controlVerdict()
       try finish(report)
       return

@@ -46,6 +46,10 @@ extension NtstatCommand {
         Foundation.exit(0)
       }
       if let exit = error as? ExitCode { Foundation.exit(exit.rawValue) }
+      if let failure = error as? CommandFailure {
+        FileHandle.standardError.write(Data(("ntstat: " + failure.message + "\n").utf8))
+        Foundation.exit(failure.status)
+      }
       let message = fullMessage(for: error)
       if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
       Foundation.exit(2)
@@ -62,4 +66,19 @@ func unblockStopSignals() {
   sigemptyset(&set)
   for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, number) }
   pthread_sigmask(SIG_UNBLOCK, &set, nil)
+}
+
+/// Why a command cannot go on, for the user, with the exit status it means: the one error type
+/// commands throw for trouble (the root prints `ntstat: message` and exits with `status`).
+struct CommandFailure: Error, CustomStringConvertible {
+  var message: String
+  /// 2, trouble (arguments, files, the control), unless said otherwise.
+  var status: Int32 = 2
+
+  init(_ message: String, status: Int32 = 2) {
+    self.message = message
+    self.status = status
+  }
+
+  var description: String { message }
 }

@@ -32,7 +32,6 @@ func openOutput(_ path: String, policy: OutputFilePolicy) throws -> FileHandle {
   do {
     return FileHandle(fileDescriptor: try OutputFile.open(path, policy: policy), closeOnDealloc: true)
   } catch {
-    printError("ntstat: \(error)")
-    throw ExitCode(2)
+    throw CommandFailure("\(error)")
   }
 }

@@ -42,8 +42,7 @@ struct RedactCommand: ParsableCommand {
     let source = input
     rewrite.section = { metadata in
       guard let chosen = override ?? metadata.declaredFamily?.family else {
-        printError("ntstat: \(source) does not say which layout family it holds; pass --family")
-        throw ExitCode(2)
+        throw CommandFailure("\(source) does not say which layout family it holds; pass --family")
       }
       let current = Redactor(family: chosen, options: options)
       redactor = current

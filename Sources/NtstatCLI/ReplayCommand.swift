@@ -99,8 +99,7 @@ struct ReplayCommand: ParsableCommand {
     do {
       transport = try ReplayTransport(path: file, speed: speed, family: override)
     } catch {
-      printError("ntstat: " + describe(error, reading: file))
-      throw ExitCode(2)
+      throw CommandFailure(describe(error, reading: file))
     }
     if !current.start(transport) { transport.stop() }
     transport.endTime = to
@@ -135,8 +134,7 @@ struct ReplayCommand: ParsableCommand {
       throw ExitCode(exitLayoutMismatch)
     } catch {
       printer.flush()
-      printError("ntstat: \(error)")
-      throw ExitCode(2)
+      throw CommandFailure("\(error)")
     }
     printer.flush()
     let divergences = transport.divergences

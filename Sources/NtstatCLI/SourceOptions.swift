@@ -103,8 +103,7 @@ struct SourceOptions: ParsableArguments {
     } catch .unknownNewerKernel {
       return (.newest, assumeNewest ? .forced : .tentative(kernel: kernel.description))
     } catch {
-      printError("ntstat: \(error)")
-      throw ExitCode(2)
+      throw CommandFailure("\(error)")
     }
   }
 
@@ -130,11 +129,9 @@ struct SourceOptions: ParsableArguments {
         do {
           workload = try Scenario.load(Data(readFile(scenario))).workload()
         } catch let error as FileInputError {
-          printError("ntstat: \(error)")
-          throw ExitCode(2)
+          throw CommandFailure("\(error)")
         } catch {
-          printError("ntstat: \(scenario): \(error)")
-          throw ExitCode(2)
+          throw CommandFailure("\(scenario): \(error)")
         }
         metadata.extra["ntstat.simulator.scenario"] = (scenario as NSString).lastPathComponent
       } else {
@@ -181,8 +178,7 @@ struct SourceOptions: ParsableArguments {
       transport = try DatagramSocketTransport.kernelControl(
         family: override ?? .newest, receiveBufferSize: receiveBufferSize, assumeNewest: true)
     } catch {
-      printError("ntstat: \(error)")
-      throw ExitCode(2)
+      throw CommandFailure("\(error)")
     }
     let choice = try Self.clientFamily(
       for: transport.kernelVersion ?? DatagramSocketTransport.runningKernel(), override: override,

@@ -69,8 +69,7 @@ struct TopCommand: ParsableCommand {
       do {
         transport = try ReplayTransport(path: replay, speed: speed)
       } catch {
-        printError("ntstat: " + describe(error, reading: replay))
-        throw ExitCode(2)
+        throw CommandFailure(describe(error, reading: replay))
       }
       var configuration = transport.recordedConfiguration ?? ClientConfiguration()
       configuration.filter = try client.configuration().filter
@@ -117,8 +116,7 @@ struct TopCommand: ParsableCommand {
     _ client: NetworkStatisticsClient, transport: ClientTransport, screen: TopScreen, interval: UInt64
   ) throws {
     guard let terminal = TopTerminal() else {
-      printError("ntstat top: standard input and output must be a terminal (or use --batch)")
-      throw ExitCode(2)
+      throw CommandFailure("top: standard input and output must be a terminal (or use --batch)")
     }
     defer { terminal.restore() }
     let shared = TopShared(model: TopModel(interval: interval))
@@ -217,8 +215,7 @@ struct TopCommand: ParsableCommand {
     while !shared.isFinished { usleep(10_000) }
     if let failure = shared.failure {
       terminal.restore()
-      printError("ntstat: \(failure)")
-      throw ExitCode(2)
+      throw CommandFailure("\(failure)")
     }
   }
 }
