@@ -101,6 +101,8 @@ public final class CaptureFileWriter: @unchecked Sendable {
     done.unlock()
     if let failure { throw failure }
     try writer.close(statistics: statistics, now: Self.monotonicNow(), wallClock: Self.wallClockNow())
+    // The writer thread has ended: the writer is this thread's now.
+    publishCounters()
     if fsync(descriptor) != 0 {
       throw CaptureError(.io, file: path, errno: errno, reason: "fsync: " + String(cString: strerror(errno)))
     }
@@ -131,9 +133,22 @@ public final class CaptureFileWriter: @unchecked Sendable {
     }
   }
 
-  /// Uncompressed and written byte counts, frames written.
+  /// Uncompressed and written byte counts, frames written: as of the writer thread's last batch
+  /// (it publishes them under `condition`; the writer itself is the thread's alone).
   public var counters: (uncompressed: UInt64, written: UInt64, frames: UInt64) {
-    (writer.uncompressedBytes, writer.writtenBytes, writer.framesWritten)
+    condition.lock()
+    defer { condition.unlock() }
+    return published
+  }
+  private var published: (uncompressed: UInt64, written: UInt64, frames: UInt64) = (0, 0, 0)
+
+  /// Called on the writer thread after it wrote (and by `close` once it has ended): what
+  /// ``counters`` reads.
+  private func publishCounters() {
+    let current = (writer.uncompressedBytes, writer.writtenBytes, writer.framesWritten)
+    condition.lock()
+    published = current
+    condition.unlock()
   }
 
   private func run() {
@@ -164,6 +179,7 @@ public final class CaptureFileWriter: @unchecked Sendable {
       } catch {
         failure = failure ?? error
       }
+      publishCounters()
       if stop && batch.isEmpty || stop {
         condition.lock()
         let empty = queue.isEmpty

@@ -2,6 +2,14 @@ import Foundation
 import NtstatWire
 import Testing
 
+/// Bytes handed from the thread that read them.
+final class DataBox: @unchecked Sendable {  // `data` is read and written under `lock`
+  private let lock = NSLock()
+  private var data = Data()
+  func set(_ value: Data) { lock.withLock { data = value } }
+  var value: Data { lock.withLock { data } }
+}
+
 /// Runs the real `ntstat` binary as a child process.
 struct NtstatProcess {
   /// The `ntstat` executable built next to the test bundle (override with NTSTAT_BINARY).
@@ -36,9 +44,15 @@ struct NtstatProcess {
     try process.run()
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try input.fileHandleForWriting.close()
+    // Standard error is drained on its own thread: a child that fills it (64 KiB of warnings,
+    // a sanitizer's reports) while we wait for standard output to end would block forever.
+    let stderrBox = DataBox()
+    let drain = Thread { stderrBox.set(err.fileHandleForReading.readDataToEndOfFile()) }
+    drain.start()
     let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-    let stderrData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    while !drain.isFinished { usleep(1000) }
+    let stderrData = stderrBox.value
     return Result(
       status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
       stderr: String(decoding: stderrData, as: UTF8.self))
