@@ -120,6 +120,9 @@ public final class CaptureFileReader {
   }
 }
 
+// Not thread-safe: one thread at a time. Sendable so that it can be handed over (to the replay's
+// read-ahead thread, which then owns it, or into an async stream's task) and used by the
+// receiver alone from then on.
 extension CaptureFileReader: @unchecked Sendable {}
 
 /// `open(path, O_RDONLY)` that cannot hang: a FIFO without a writer would block `open` itself,

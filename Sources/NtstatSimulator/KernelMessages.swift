@@ -1,3 +1,4 @@
+import Foundation
 import NtstatWire
 
 /// The messages the simulated kernel builds about a source, from the flow's state at `now`
@@ -307,26 +308,29 @@ extension SimulatedKernel {
 }
 
 /// A flow of the workload with its descriptor template, built on first use. Shared by copies
-/// of a kernel (the template is a pure function of the plan, so sharing is harmless).
+/// of a kernel (the template is a pure function of the plan, so sharing is harmless), which may
+/// run on different threads: the two caches are read and written under `lock`, and built
+/// outside it (two threads may both build; the results are equal).
 final class FlowRecord: @unchecked Sendable {
   let plan: FlowPlan
+  private let lock = NSLock()
   private var cached: Descriptor??
   private var update: (ref: SourceRef, bytes: [UInt8])?
 
   /// The flow's encoded SRC_UPDATE for source `ref`, built on first use.
   func updateTemplate(ref: SourceRef, _ build: () -> [UInt8]?) -> [UInt8]? {
-    if let update, update.ref == ref { return update.bytes }
+    if let hit = lock.withLock({ update.flatMap { $0.ref == ref ? $0.bytes : nil } }) { return hit }
     guard let bytes = build() else { return nil }
-    update = (ref, bytes)
+    lock.withLock { update = (ref, bytes) }
     return bytes
   }
 
   init(_ plan: FlowPlan) { self.plan = plan }
 
   func template(_ build: () -> Descriptor?) -> Descriptor? {
-    if let cached { return cached }
+    if let hit = lock.withLock({ cached }) { return hit }
     let built = build()
-    cached = .some(built)
+    lock.withLock { cached = .some(built) }
     return built
   }
 }
