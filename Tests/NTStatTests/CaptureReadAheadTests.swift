@@ -7,7 +7,7 @@ import Testing
 
 /// The replay's read-ahead thread hands over exactly what the reader reads, in order, and
 /// reports damage where the reader does: after every record before it.
-@Suite(.timeLimit(.minutes(5))) struct CaptureReadAheadTests {
+@Suite(.timeLimit(.minutes(10))) struct CaptureReadAheadTests {
   /// Records through `next()`, then the error that ended them (nil for a clean end).
   static func sequential(_ path: String) throws -> ([CaptureRecord], String?) {
     let reader = try CaptureFileReader(path: path)

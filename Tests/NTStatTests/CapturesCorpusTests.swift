@@ -7,7 +7,7 @@ import Testing
 
 /// Every capture in captures/ replays to its golden canonical JSONL (regenerate both with
 /// Tests/Tools/make-captures.sh), and the comparison is sharp enough to catch a change.
-@Suite(.timeLimit(.minutes(5))) struct CapturesCorpusTests {
+@Suite(.timeLimit(.minutes(10))) struct CapturesCorpusTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("captures")
 

@@ -7,7 +7,7 @@ import Testing
 
 /// Replays every committed input of the client fuzz targets (seed corpora and saved crashes)
 /// through the fuzzer's check (`Tests/Tools/fuzz.sh engine|diff|legacy`).
-@Suite(.timeLimit(.minutes(5))) struct ClientFuzzRegressionTests {
+@Suite(.timeLimit(.minutes(10))) struct ClientFuzzRegressionTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fuzz")
 
   @Test(arguments: [

@@ -4,7 +4,7 @@ import NtstatSimulator
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(5))) struct ClientRobustnessTests {
+@Suite(.timeLimit(.minutes(10))) struct ClientRobustnessTests {
   /// A host that overflows the kernel's default 8 KiB buffer: hundreds of flows already open
   /// when the client subscribes, bursts of 300 connections, and ALL polls whose answers
   /// cannot fit.

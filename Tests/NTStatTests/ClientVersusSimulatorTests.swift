@@ -6,7 +6,7 @@ import Testing
 
 /// The engine against the simulator over a real socketpair, for every family: every flow the
 /// kernel reported is seen added → updated → removed with exactly the kernel's counters.
-@Suite(.timeLimit(.minutes(5))) struct ClientVersusSimulatorTests {
+@Suite(.timeLimit(.minutes(10))) struct ClientVersusSimulatorTests {
   struct Run {
     var events: [ClientEvent] = []
     var client: NetworkStatisticsClient

@@ -11,7 +11,7 @@ import Testing
 /// receive buffer, client configuration), and every stream its replay reports is checked
 /// against what the simulated host really had: addresses, pid, process name, final counters,
 /// failed and listener. The JSON Lines goldens are change detectors on top of this.
-@Suite(.timeLimit(.minutes(5))) struct CorpusGroundTruthTests {
+@Suite(.timeLimit(.minutes(10))) struct CorpusGroundTruthTests {
   static var simulatedCaptures: [String] {
     CapturesCorpusTests.captures.filter { $0.hasPrefix("xnu-") }
   }

@@ -6,7 +6,7 @@ import NtstatWire
 import Testing
 
 /// `events()` holds a bounded number of untaken events, and says when it had to drop some.
-@Suite(.timeLimit(.minutes(5))) struct EventsBufferTests {
+@Suite(.timeLimit(.minutes(10))) struct EventsBufferTests {
   static func client() throws -> NetworkStatisticsClient {
     let family = LayoutFamily.xnu11215
     let kernel = SimulatedKernel(

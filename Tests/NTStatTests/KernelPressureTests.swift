@@ -7,7 +7,7 @@ import Testing
 /// The client against the kernel's real behaviour under pressure (modelled in the simulator
 /// from `ntstat.c`; see `KernelFidelityTests`): each test fails if the client regresses to
 /// what it did before it knew.
-@Suite(.timeLimit(.minutes(5))) struct KernelPressureTests {
+@Suite(.timeLimit(.minutes(10))) struct KernelPressureTests {
   struct Run {
     var events: [ClientEvent]
     var client: NetworkStatisticsClient

@@ -11,7 +11,7 @@ import Testing
 /// GET_SRC_DESC for each new source, QUERY_SRC ALL every second, 16-bit request numbers, whole
 /// seconds for timestamps) against the simulator. Runs only with NTSTAT_RECORD_CORPUS=1
 /// (Tests/Tools/make-captures.sh); otherwise checks the committed file still parses.
-@Suite(.timeLimit(.minutes(5))) struct LegacyRecordingGenerator {
+@Suite(.timeLimit(.minutes(10))) struct LegacyRecordingGenerator {
   static let path = "captures/legacy/ntstat-xnu-3789.70.16.bin"
 
   static var packageRoot: URL {

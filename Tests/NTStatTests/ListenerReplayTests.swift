@@ -4,7 +4,7 @@ import NtstatReplay
 import Testing
 
 /// What the README offers for testing a listener in CI: `replaying(…)` + `run(listener:)`.
-@Suite(.timeLimit(.minutes(5))) struct ListenerReplayTests {
+@Suite(.timeLimit(.minutes(10))) struct ListenerReplayTests {
   final class RecordingListener: NetworkStatisticsListener {
     var calls: [String] = []
     var ids: [String] = []

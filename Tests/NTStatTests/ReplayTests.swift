@@ -8,7 +8,7 @@ import Testing
 
 /// Replay drives the same engine a live run does: a simulated session recorded through the
 /// real socket path replays to the same canonical events at any speed.
-@Suite(.timeLimit(.minutes(5))) struct ReplayTests {
+@Suite(.timeLimit(.minutes(10))) struct ReplayTests {
   struct Session {
     var path: String
     var events: [String]

@@ -5,7 +5,7 @@ import Testing
 
 /// The engine's ref index against a Dictionary, through random inserts, updates and removals
 /// (backward-shift deletion is easy to get subtly wrong).
-@Suite(.timeLimit(.minutes(5))) struct SourceTableTests {
+@Suite(.timeLimit(.minutes(10))) struct SourceTableTests {
   @Test func refIndexAgreesWithDictionary() {
     var index = RefIndex()
     var reference: [UInt64: Int] = [:]

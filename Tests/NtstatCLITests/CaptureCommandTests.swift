@@ -3,7 +3,7 @@ import NtstatCapture
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(5))) struct CaptureCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct CaptureCommandTests {
   static let sample = "captures/samples/xnu-11215.pcapng.zst"
 
   static func temporaryDirectory() throws -> URL {
@@ -80,7 +80,7 @@ import Testing
   }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct LegacyAndSliceCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct LegacyAndSliceCommandTests {
   /// A recording in libntstat's format (u32 seconds, u32 length, datagram), built from the
   /// bundled xnu-3789 sample capture's frames.
   static func legacyRecording(at path: String) throws -> [CapturedFrame] {

@@ -5,7 +5,7 @@ import Testing
 
 /// `watch`, `record` and `simulate` as a user runs them: the real binary, the simulator behind
 /// a real socketpair.
-@Suite(.timeLimit(.minutes(5))) struct ClientCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct ClientCommandTests {
   static func temporaryPath(_ name: String) -> String {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-cli-\(getpid())")
     try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `ntstat corpus add`: a capture into the corpus in one command, as a contributor runs it.
-@Suite(.timeLimit(.minutes(5))) struct CorpusCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct CorpusCommandTests {
   /// An empty corpus directory with the real corpus's README.
   static func corpusDirectory(_ name: String) throws -> String {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-\(name)-\(getpid())").path

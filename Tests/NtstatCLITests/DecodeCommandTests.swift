@@ -59,7 +59,7 @@ struct NtstatProcess {
   }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct DecodeCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct DecodeCommandTests {
   @Test("ntstat decodes a datagram of every message kind of every family", arguments: LayoutFamily.allCases)
   func decodesEveryBundledDatagram(family: LayoutFamily) throws {
     let file = "captures/datagrams/\(family.name).hex"

@@ -3,7 +3,7 @@ import Testing
 
 /// `--details` on the command line: per-medium fields in JSON Lines and CSV on xnu-12377, a
 /// notice and classic output on an older family, and a clear refusal with `--plain-counts`.
-@Suite(.timeLimit(.minutes(5))) struct DetailsCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct DetailsCommandTests {
   static let simulate = ["watch", "--simulate", "--seed", "3", "--duration", "8s"]
 
   @Test func jsonLinesCarryEveryMedium() throws {

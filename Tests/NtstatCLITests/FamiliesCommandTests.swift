@@ -3,7 +3,7 @@ import NtstatWire
 import Testing
 
 /// `ntstat families` lists every family, and says where each one's layouts came from.
-@Suite(.timeLimit(.minutes(5))) struct FamiliesCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct FamiliesCommandTests {
   @Test func listsEveryFamilyWithItsProvenance() throws {
     let json = try NtstatProcess.run(["families", "--json"])
     #expect(json.status == 0)

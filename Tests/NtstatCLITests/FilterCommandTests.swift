@@ -3,7 +3,7 @@ import Testing
 
 /// The client filters and rotation, as a user runs them: every shown stream matches, and the
 /// filter does not simply show nothing.
-@Suite(.timeLimit(.minutes(5))) struct FilterCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct FilterCommandTests {
   static func addedEvents(_ arguments: [String]) throws -> [[String: Any]] {
     let result = try NtstatProcess.run(
       ["watch", "--simulate", "--family", "xnu-11215", "--seed", "4", "--duration", "20s", "--format", "jsonl"]

@@ -3,7 +3,7 @@ import NtstatCapture
 import Testing
 
 /// A capture written by another tool: no ntstat comments, only a standard `shb_os` line.
-@Suite(.timeLimit(.minutes(5))) struct ForeignCaptureTests {
+@Suite(.timeLimit(.minutes(10))) struct ForeignCaptureTests {
   @Test func familyComesFromTheKernelInShbOS() throws {
     // The xnu-10002 corpus capture's frames, re-wrapped as another recorder would write them.
     let reader = try CaptureFileReader(

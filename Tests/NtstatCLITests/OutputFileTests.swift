@@ -8,7 +8,7 @@ import Testing
 #endif
 
 /// Captures are private and never clobber anything: the real binary writing real files.
-@Suite(.timeLimit(.minutes(5))) struct OutputFileTests {
+@Suite(.timeLimit(.minutes(10))) struct OutputFileTests {
   static func directory() throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-out-\(getpid())-\(UUID())").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -5,7 +5,7 @@ import Testing
 
 /// `ntstat redact` on every corpus capture and every codec sample (one datagram of every
 /// message kind of every family): the same structure, none of the identities.
-@Suite(.timeLimit(.minutes(5))) struct RedactCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct RedactCommandTests {
   static let key = "00112233445566778899aabbccddeeff"
 
   static var corpus: [String] {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `ntstat replay` and `ntstat diff` as a user runs them on the bundled corpus.
-@Suite(.timeLimit(.minutes(5))) struct ReplayDiffCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct ReplayDiffCommandTests {
   static let capture = "captures/xnu-8019.61.pcapng.zst"
   static let golden = "captures/xnu-8019.61.jsonl"
 
@@ -120,7 +120,7 @@ import Testing
 }
 
 /// Inputs that are not captures, or not ntstat captures: a clear message and exit status 2.
-@Suite(.timeLimit(.minutes(5))) struct ReplayBadInputTests {
+@Suite(.timeLimit(.minutes(10))) struct ReplayBadInputTests {
   static func temporary(_ name: String, _ bytes: [UInt8]) throws -> String {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(getpid())-\(name)")
     try Data(bytes).write(to: url)

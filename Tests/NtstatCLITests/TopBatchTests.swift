@@ -7,7 +7,7 @@ import Testing
 
 /// `ntstat top --batch`: snapshots held against the simulator's ground truth, and the same
 /// snapshots from a capture at any replay speed.
-@Suite(.timeLimit(.minutes(5))) struct TopBatchTests {
+@Suite(.timeLimit(.minutes(10))) struct TopBatchTests {
   struct Row: Equatable {
     var pid: UInt32
     var rxRate: UInt64

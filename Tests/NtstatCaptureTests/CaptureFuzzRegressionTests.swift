@@ -4,7 +4,7 @@ import NtstatFuzzChecks
 import Testing
 
 /// Replays every committed capture fuzz input (seed corpora and saved crashes).
-@Suite(.timeLimit(.minutes(5))) struct CaptureFuzzRegressionTests {
+@Suite(.timeLimit(.minutes(10))) struct CaptureFuzzRegressionTests {
   static func inputs(_ directory: String) throws -> [URL] {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
       "Fixtures/fuzz/\(directory)")

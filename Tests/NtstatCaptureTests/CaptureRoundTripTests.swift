@@ -73,7 +73,7 @@ enum SampleCaptures {
   }
 }
 
-@Suite(.timeLimit(.minutes(5))) struct CaptureRoundTripTests {
+@Suite(.timeLimit(.minutes(10))) struct CaptureRoundTripTests {
   static let compressions: [CaptureCompression] = [.none, .defaultZstd]
 
   @Test("frames, metadata and statistics survive a round trip", arguments: compressions)

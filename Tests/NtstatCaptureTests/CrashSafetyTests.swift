@@ -5,7 +5,7 @@ import Testing
 
 /// A recorder killed with SIGKILL must leave a file that reads back, without corruption, up to
 /// its last ended zstd frame: runs the real writer in a child process and kills it.
-@Suite(.timeLimit(.minutes(5))) struct CrashSafetyTests {
+@Suite(.timeLimit(.minutes(10))) struct CrashSafetyTests {
   static var stressBinary: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("NtstatCaptureStress")

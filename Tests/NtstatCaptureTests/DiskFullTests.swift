@@ -5,7 +5,7 @@ import Testing
 
 /// A disk that fills up mid-recording: the writer reports ENOSPC, and what reached the disk
 /// reads back up to its last complete zstd frame.
-@Suite(.timeLimit(.minutes(5))) struct DiskFullTests {
+@Suite(.timeLimit(.minutes(10))) struct DiskFullTests {
   struct DiskFull: Error {}
 
   @Test func writerFailsCleanlyAndThePrefixReads() throws {

@@ -14,7 +14,7 @@ import Testing
 /// a pipe. Every frame reported more than one flush interval (250 ms, and 25 ms for the writer
 /// thread to wake) before the kill must be in the file. A report arrives after its frame was enqueued, so reading the pipe only makes the
 /// check stricter than the guarantee, never looser.
-@Suite(.timeLimit(.minutes(5))) struct FlushIntervalCrashTests {
+@Suite(.timeLimit(.minutes(10))) struct FlushIntervalCrashTests {
   static var stressBinary: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("NtstatCaptureStress")

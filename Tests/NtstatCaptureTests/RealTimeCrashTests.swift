@@ -10,7 +10,7 @@ import Testing
 
 /// A real-time recorder killed mid-session: everything it had received more than 250 ms before
 /// the kill must be in the file (the stream is flushed every 250 ms; a frame ends far later).
-@Suite(.timeLimit(.minutes(5))) struct RealTimeCrashTests {
+@Suite(.timeLimit(.minutes(10))) struct RealTimeCrashTests {
   static var binary: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ntstat")
   }
@@ -27,7 +27,7 @@ import Testing
     return (frames, nil)
   }
 
-  @Test(.timeLimit(.minutes(5)))
+  @Test(.timeLimit(.minutes(10)))
   func killedRealTimeRecorderKeepsAllButTheLastFlushInterval() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-rtcrash-\(getpid())").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -3,7 +3,7 @@ import NtstatCapture
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(5))) struct SeekTableTests {
+@Suite(.timeLimit(.minutes(10))) struct SeekTableTests {
   static func writeCapture(_ frames: [CapturedFrame]) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent(
       "ntstat-seek-\(UUID().uuidString).pcapng.zst"

@@ -9,7 +9,7 @@ let wiresharkToolsAvailable =
   FileManager.default.isExecutableFile(atPath: "/usr/bin/capinfos")
   && FileManager.default.isExecutableFile(atPath: "/usr/bin/editcap")
 
-@Suite(.enabled(if: wiresharkToolsAvailable, "capinfos/editcap not installed"), .timeLimit(.minutes(5)))
+@Suite(.enabled(if: wiresharkToolsAvailable, "capinfos/editcap not installed"), .timeLimit(.minutes(10)))
 struct WiresharkInteropTests {
 
   static func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {

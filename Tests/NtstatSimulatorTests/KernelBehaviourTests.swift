@@ -3,7 +3,7 @@ import NtstatSimulator
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(5))) struct KernelBehaviourTests {
+@Suite(.timeLimit(.minutes(10))) struct KernelBehaviourTests {
   @Test(arguments: LayoutFamily.allCases)
   func clientThatStopsReadingGetsENOBUFS(family: LayoutFamily) throws {
     // kern_control.c ctl_rcvbspace: with the default 8 KiB buffer and nobody reading, the

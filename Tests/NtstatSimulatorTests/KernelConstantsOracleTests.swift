@@ -5,7 +5,7 @@ import Testing
 
 /// The simulator's filter constants against the compiled headers (the constants fixtures of
 /// NtstatWireTests, made by Tests/Tools/layouts/constants.sh), at the tag each family models.
-@Suite(.timeLimit(.minutes(5))) struct KernelConstantsOracleTests {
+@Suite(.timeLimit(.minutes(10))) struct KernelConstantsOracleTests {
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("NtstatWireTests/Fixtures/constants")
 

@@ -4,7 +4,7 @@ import Testing
 
 /// The kernel's uglier behaviour, as `ntstat.c` and `kern_control.c` have it, each pinned
 /// against the function that does it.
-@Suite(.timeLimit(.minutes(5))) struct KernelFidelityTests {
+@Suite(.timeLimit(.minutes(10))) struct KernelFidelityTests {
   static func manyFlows(_ family: LayoutFamily, count: Int = 300) -> Workload {
     Workload.scripted(tcp: count, duration: 60)
   }

@@ -4,7 +4,7 @@ import Testing
 
 /// The simulated kernel's answers, request by request, for every family, as read from
 /// `bsd/net/ntstat.c` (function names in each expectation; `docs/simulator.md` has the tags).
-@Suite(.timeLimit(.minutes(5))) struct KernelReplySequenceTests {
+@Suite(.timeLimit(.minutes(10))) struct KernelReplySequenceTests {
   static let families = LayoutFamily.allCases
 
   @Test(arguments: families)

@@ -7,7 +7,7 @@ import Testing
 /// Golden files live in Fixtures/golden/<family>.txt, one datagram a line:
 /// `name direction hex`. Re-record them with `NTSTAT_RECORD_GOLDEN=1 swift test --filter CodecTests`
 /// after an intended encoding change, and review the diff.
-@Suite(.timeLimit(.minutes(5))) struct CodecTests {
+@Suite(.timeLimit(.minutes(10))) struct CodecTests {
   static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("Fixtures/golden")
 

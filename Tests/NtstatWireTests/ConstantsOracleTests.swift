@@ -5,7 +5,7 @@ import Testing
 /// Every protocol number the code uses, checked against the values the XNU headers themselves
 /// give, tag by tag (Fixtures/constants, made by Tests/Tools/layouts/constants.sh by compiling
 /// each tag's `ntstat.h`): an oracle that is not the code under test.
-@Suite(.timeLimit(.minutes(5))) struct ConstantsOracleTests {
+@Suite(.timeLimit(.minutes(10))) struct ConstantsOracleTests {
   static let tags: [String] = {
     guard let root = Bundle.module.resourceURL?.appendingPathComponent("Fixtures/constants"),
       let names = try? FileManager.default.contentsOfDirectory(atPath: root.path)

@@ -1,7 +1,7 @@
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(5))) struct FamilySelectionTests {
+@Suite(.timeLimit(.minutes(10))) struct FamilySelectionTests {
   @Test func orderFollowsTheLowestXNUVersion() {
     let byVersion = LayoutFamily.allCases.sorted { $0.lowestXNU < $1.lowestXNU }
     #expect(LayoutFamily.allCases.sorted() == byVersion)

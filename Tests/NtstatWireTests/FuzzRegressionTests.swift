@@ -4,7 +4,7 @@ import NtstatWire
 import Testing
 
 /// Replays every committed fuzz input (seed corpus and saved crashes) through the fuzzer's check.
-@Suite(.timeLimit(.minutes(5))) struct FuzzRegressionTests {
+@Suite(.timeLimit(.minutes(10))) struct FuzzRegressionTests {
   static func inputs(_ directory: String) throws -> [URL] {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
       "Fixtures/fuzz/\(directory)")

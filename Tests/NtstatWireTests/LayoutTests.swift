@@ -4,7 +4,7 @@ import Testing
 
 /// Pins every family's layout tables to the offsets and sizes obtained by compiling each XNU
 /// tag's `ntstat.h` for x86_64 and arm64 (Fixtures/layouts, made by Tests/Tools/layouts/derive.sh).
-@Suite(.timeLimit(.minutes(5))) struct LayoutTests {
+@Suite(.timeLimit(.minutes(10))) struct LayoutTests {
   struct CompiledLayout: Decodable {
     struct Record: Decodable {
       let size: Int

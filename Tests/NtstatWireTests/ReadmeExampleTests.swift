@@ -2,7 +2,7 @@ import NtstatWire
 import Testing
 
 /// The README's library example, compiled and run (keep the two in step).
-@Suite(.timeLimit(.minutes(5))) struct ReadmeExampleTests {
+@Suite(.timeLimit(.minutes(10))) struct ReadmeExampleTests {
   @Test func libraryExampleRuns() throws {
     let sample = try #require(SampleMessages.all(for: .xnu11215).first { $0.name == "source-description-tcp" })
     let datagram = try MessageEncoder(family: .xnu11215).encodeDatagram(sample.messages)
