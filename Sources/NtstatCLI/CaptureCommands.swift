@@ -245,24 +245,17 @@ struct SliceCommand: ParsableCommand {
 
   @Argument(help: "Input capture.") var input: String
   @Argument(help: "Output capture.") var output: String
-  @Option(name: .long, help: "Start time, from the first frame.") var from: String?
-  @Option(name: .long, help: "End time (exclusive).") var to: String?
+  @Option(name: .long, help: "Start time, from the first frame.") var from: TimeArgument?
+  @Option(name: .long, help: "End time (exclusive).") var to: TimeArgument?
   @Option(name: .long, help: "First frame number (0-based).") var fromFrame: UInt64?
   @Option(name: .long, help: "End frame number (exclusive).") var toFrame: UInt64?
   @Option(name: .long, help: "zstd or none (default: from OUT's suffix).") var compression: String?
   @Option(name: .long, help: "zstd level.") var level: Int32 = CaptureCompression.defaultLevel
   @OptionGroup var outputFile: OutputFileOptions
 
-  static func nanoseconds(_ text: String) throws -> UInt64 {
-    guard let value = DurationParser.nanoseconds(text) else {
-      throw ValidationError("'\(text)' is not a time (seconds, or with an s/ms/m/h suffix)")
-    }
-    return value
-  }
-
   func run() throws {
-    let start = try from.map(Self.nanoseconds)
-    let end = try to.map(Self.nanoseconds)
+    let start = from?.nanoseconds
+    let end = to?.nanoseconds
     let reader = try openCapture(input)
     let out = try OutputCapture(
       path: output, compression: compression, level: level, policy: try outputFile.policy())

@@ -182,7 +182,7 @@ struct RecordCommand: ParsableCommand {
   var output: String
   @Option(name: .long, help: "Stop after this many frames.") var frames: UInt64?
   @Option(name: .long, help: "Start a new file past this many bytes (e.g. 100M).") var rotateSize: String?
-  @Option(name: .long, help: "Start a new file after this long (e.g. 1h).") var rotateTime: String?
+  @Option(name: .long, help: "Start a new file after this long (e.g. 1h).") var rotateTime: TimeArgument?
   @Flag(
     name: .long,
     help: "Redact as `ntstat redact` does, with a random key: pseudonyms for addresses, names, UUIDs and the host.")
@@ -242,12 +242,7 @@ struct RecordCommand: ParsableCommand {
       }
       return bytes
     }
-    let maxAge = try rotateTime.map { text -> Duration in
-      guard let ns = DurationParser.nanoseconds(text) else {
-        throw ValidationError("--rotate-time: \"\(text)\" is not a duration")
-      }
-      return .nanoseconds(Int64(clamping: ns))
-    }
+    let maxAge = rotateTime?.duration
     if maxBytes != nil || maxAge != nil {
       let output = self.output
       // Rotation never replaces anything, --force or not: a name that exists is skipped.

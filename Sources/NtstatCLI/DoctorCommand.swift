@@ -35,7 +35,7 @@ struct DoctorCommand: ParsableCommand {
     var report = DoctorReport()
     report.system(simulated: source.simulate)
     var options = source
-    if options.simulate, options.duration == nil { options.duration = "3s" }
+    if options.simulate, options.duration == nil { options.duration = TimeArgument(nanoseconds: 3_000_000_000) }
     if !options.simulate {
       // Opened once here to name the step that fails; the run below opens it again.
       do {

@@ -27,8 +27,8 @@ struct ReplayCommand: ParsableCommand {
   @Flag(name: .long, help: "Replay at recorded speed.") var realtime = false
   @Flag(name: .long, help: "Replay as fast as possible.") var topSpeed = false
   @Option(name: .long, help: "Print events from this capture time on (e.g. 30s); earlier frames still run.")
-  var from: String?
-  @Option(name: .long, help: "Stop after this capture time.") var to: String?
+  var from: TimeArgument?
+  @Option(name: .long, help: "Stop after this capture time.") var to: TimeArgument?
   @Option(name: .long, help: "Print events from this frame on.") var fromFrame: UInt64?
   @Option(name: .long, help: "Stop after this frame.") var toFrame: UInt64?
   @Flag(name: .long, help: "Start over at the end, until interrupted.") var loop = false
@@ -51,8 +51,8 @@ struct ReplayCommand: ParsableCommand {
   func run() throws {
     let speed = try replaySpeed()
     let override = try familyOverride(family, assumeNewest: true)
-    let fromTime = try from.map { try SliceCommand.nanoseconds($0) }.map { MonotonicTime(nanoseconds: $0) }
-    let toTime = try to.map { try SliceCommand.nanoseconds($0) }.map { MonotonicTime(nanoseconds: $0) }
+    let fromTime = from?.instant
+    let toTime = to?.instant
     var clean = true
     // SIGINT/SIGTERM end the replay cleanly (output flushed, summary printed), at once even in
     // the middle of a long pacing wait; with --loop that is the only way out.

@@ -21,7 +21,7 @@ struct SimulateCommand: ParsableCommand {
 
   @Option(name: .long, help: "Layout family to simulate (default: newest).") var family: String?
   @Option(name: .long, help: "Workload seed.") var seed: UInt64 = 1
-  @Option(name: .long, help: "Simulated time (e.g. 30s, 5m). Default 60s.") var duration: String?
+  @Option(name: .long, help: "Simulated time (e.g. 30s, 5m). Default 60s.") var duration: TimeArgument?
   @Option(name: .long, help: "Workload rates, KEY=VALUE,… (see `ntstat watch --help`).") var rate: String?
   @Option(name: .long, help: "A scenario file (JSON) instead of a random workload.") var scenario: String?
   @Option(name: .long, help: "Kernel receive buffer the client asks for, bytes (8192 is the kernel's default).")

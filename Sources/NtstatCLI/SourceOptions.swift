@@ -17,7 +17,7 @@ struct SourceOptions: ParsableArguments {
   var assumeNewest = false
   @Option(name: .long, help: "Simulator seed.") var seed: UInt64 = 1
   @Option(name: .long, help: "Run for this long (e.g. 30, 30s, 5m, 1h). Default with --simulate: 60s.")
-  var duration: String?
+  var duration: TimeArgument?
   @Option(
     name: .long,
     help: ArgumentHelp(
@@ -48,18 +48,14 @@ struct SourceOptions: ParsableArguments {
   /// Whether the client may use privileged providers: root live, or not --unprivileged simulated.
   var privileged: Bool { simulate ? !unprivileged : geteuid() == 0 }
 
-  func durationNanoseconds() throws -> UInt64? {
-    guard let duration else { return simulate ? 60_000_000_000 : nil }
-    guard let value = DurationParser.nanoseconds(duration) else {
-      throw ValidationError("--duration: \"\(duration)\" is not a duration (try 30, 30s, 5m, 1h, 250ms)")
-    }
-    return value
+  func durationNanoseconds() -> UInt64? {
+    duration?.nanoseconds ?? (simulate ? 60_000_000_000 : nil)
   }
 
   /// How long the client runs: live, the duration; simulated, until the simulation ends (which
   /// is after the kernel's last datagram, so nothing queued is left unread).
-  func clientDuration() throws -> Duration? {
-    simulate ? nil : try durationNanoseconds().map { .nanoseconds(Int64(clamping: $0)) }
+  func clientDuration() -> Duration? {
+    simulate ? nil : duration?.duration
   }
 
   func simulatedFamily() throws -> LayoutFamily {
@@ -123,7 +119,7 @@ struct SourceOptions: ParsableArguments {
     metadata.receiveBufferSize = receiveBufferSize
     if simulate {
       let family = try simulatedFamily()
-      let duration = try durationNanoseconds() ?? 60_000_000_000
+      let duration = durationNanoseconds() ?? 60_000_000_000
       let workload: Workload
       if let scenario {
         do {
@@ -265,6 +261,23 @@ struct ClientOptions: ParsableArguments {
     }
     return c
   }
+}
+
+/// A length or a point in time on the command line (`--duration`, `--from`, `--to`,
+/// `--rotate-time`): `30` (seconds), `30s`, `250ms`, `5m`, `1h`. Checked when the arguments are
+/// parsed, so a command's `run()` only sees valid values.
+struct TimeArgument: ExpressibleByArgument, Hashable {
+  let nanoseconds: UInt64
+
+  init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+
+  init?(argument: String) {
+    guard let value = DurationParser.nanoseconds(argument) else { return nil }
+    nanoseconds = value
+  }
+
+  var duration: Duration { .nanoseconds(Int64(clamping: nanoseconds)) }
+  var instant: MonotonicTime { MonotonicTime(nanoseconds: nanoseconds) }
 }
 
 /// `30`, `30s`, `250ms`, `5m`, `1h` → nanoseconds.
