@@ -54,7 +54,7 @@ struct WatchCommand: ParsableCommand {
     defer { transport.close() }
     configuration.apply(choice, transportFamily: transport.family)
     let run = try runClient(
-      transport: transport, configuration: configuration, duration: try source.clientDuration(),
+      transport: transport, configuration: configuration, duration: source.clientDuration(),
       format: format, label: source.simulate ? "simulator" : "kernel", keepGoing: client.keepGoing)
     run.printProblems()
   }
@@ -269,7 +269,7 @@ struct RecordCommand: ParsableCommand {
     let run: ClientRun
     do {
       run = try runClient(
-        transport: recorder, configuration: configuration, duration: try source.clientDuration(),
+        transport: recorder, configuration: configuration, duration: source.clientDuration(),
         format: format ?? .text, label: source.simulate ? "simulator" : "kernel", quiet: format == nil,
         keepGoing: client.keepGoing
       ) { _ in

@@ -46,7 +46,7 @@ struct SimulateCommand: ParsableCommand {
     var removed: [SourceRef: NetworkStream] = [:]
     var added = Set<SourceRef>()
     let run = try runClient(
-      transport: transport, configuration: configuration, duration: try options.clientDuration(),
+      transport: transport, configuration: configuration, duration: options.clientDuration(),
       format: .text, label: "simulator", quiet: true
     ) { event in
       if case .streamAdded(let s) = event { added.insert(s.id) }

@@ -103,7 +103,7 @@ struct TopCommand: ParsableCommand {
     }
     let signals = SignalStop { [weak client] in client?.stop() }
     defer { withExtendedLifetime(signals) {} }
-    try client.run(for: try self.source.clientDuration()) { event in
+    try client.run(for: self.source.clientDuration()) { event in
       model.drops = client.statistics.kernelDrops &+ client.statistics.transportDrops
       emit(model.apply(event))
     }
@@ -128,7 +128,7 @@ struct TopCommand: ParsableCommand {
     defer { withExtendedLifetime(signals) {} }
     let resized = TopResizeWatch()
     let replay = transport as? ReplayTransport
-    let duration = try source.clientDuration()
+    let duration = source.clientDuration()
     let worker = Thread {
       do {
         try client.run(for: duration) { event in
