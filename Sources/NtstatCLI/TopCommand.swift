@@ -152,8 +152,11 @@ struct TopCommand: ParsableCommand {
     while !quit.isSet {
       let keys = terminal.keys(timeout: 100)
       let snapshot = shared.latest
+      // Selection keys need the rows as shown; most ticks bring no key and skip building them.
       let rows =
-        snapshot?.processes(
+        keys.isEmpty
+        ? []
+        : snapshot?.processes(
           showLoopback: view.showLoopback, filter: view.filter, key: view.sortKey, descending: view.descending) ?? []
       for key in keys {
         if view.editingFilter {

@@ -107,6 +107,9 @@ struct TopModel {
   /// (streams removed in it are shown once more and then only count in their process's totals).
   mutating func snapshot() -> Snapshot {
     taken += 1
+    // The snapshot shows closed totals as they were before it: its removed streams are still
+    // among its rows and fold into the totals only after it.
+    let closedBefore = closed
     var rows: [StreamRow] = []
     rows.reserveCapacity(streams.count)
     for (id, stream) in streams {
@@ -125,22 +128,11 @@ struct TopModel {
     }
     rows.sort { $0.stream.id < $1.stream.id }
     let snapshot = Snapshot(
-      number: taken, time: UInt64(taken) * interval, streams: rows, closed: closedBefore(rows), added: added,
+      number: taken, time: UInt64(taken) * interval, streams: rows, closed: closedBefore, added: added,
       removed: removed, drops: drops)
     added = 0
     removed = 0
     return snapshot
-  }
-
-  /// Closed totals as they were before this snapshot folded its removed streams in (those are
-  /// still in its rows).
-  private func closedBefore(_ rows: [StreamRow]) -> [UInt32: ClosedTotals] {
-    var result = closed
-    for row in rows where !row.stream.open {
-      result[row.stream.pid]?.rx &-= row.stream.rxTotal
-      result[row.stream.pid]?.tx &-= row.stream.txTotal
-    }
-    return result
   }
 
   static func rate(_ bytes: UInt64, _ interval: UInt64) -> UInt64 {

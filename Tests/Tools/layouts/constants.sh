@@ -40,10 +40,7 @@ for tag in "${tags[@]}"; do
     [ -n "$bad" ] || { cat "$scratch/errors.txt" >&2; exit 1; }
     names=$(comm -23 <(echo "$names" | tr ' ' '\n' | sort -u) <(echo "$bad"))
   done
-  source=""
-  if [ -f "$xnu/bsd/net/ntstat.h" ]; then
-    source=$(grep -E "^$tag " "$here/trees.txt" | cut -d' ' -f2-) || { echo "$tag is not in trees.txt" >&2; exit 1; }
-  fi
+  source=$("$here/tree-source.sh" "$xnu" "$tag")
   "$scratch/constants" | python3 -c '
 import json, sys
 tag = sys.argv[1]

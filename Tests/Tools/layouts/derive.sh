@@ -31,10 +31,7 @@ for tag in "${tags[@]}"; do
     echo "$tag: x86_64 and arm64 layouts differ" >&2
     exit 1
   fi
-  source=""
-  if [ -f "$xnu/bsd/net/ntstat.h" ]; then
-    source=$(grep -E "^$tag " "$here/trees.txt" | cut -d' ' -f2-) || { echo "$tag is not in trees.txt" >&2; exit 1; }
-  fi
+  source=$("$here/tree-source.sh" "$xnu" "$tag")
   python3 "$here/compact.py" "$scratch/x86_64-apple-macos10.9.json" "$tag" ${source:+"$source"} > "$out/$tag.json"
   echo "$tag: x86_64 == arm64, $(python3 -c "import json,sys;print(len(json.load(open(sys.argv[1]))['structs']))" "$out/$tag.json") structs"
 done
