@@ -38,11 +38,18 @@ import Testing
     var payload = [UInt8](repeating: 0, count: frameSize)
     for index in payload.indices { payload[index] = UInt8(truncatingIfNeeded: index &* 7) }
     let baseline = Self.residentBytes() ?? 0
+    // By a quarter of the stream, sixteen 32 MiB zstd frames have been written and read: every
+    // buffer the writer and reader keep has reached its working size.
+    var warm: UInt64?
     while writer.uncompressedBytes < totalBytes {
       payload[0] = UInt8(truncatingIfNeeded: frames)
       try writer.write(CapturedFrame(timestamp: frames, direction: .fromKernel, bytes: payload), now: frames * 100_000)
       frames += 1
-      if frames % 4096 == 0 { peak = max(peak, Self.residentBytes() ?? 0) }
+      if frames % 4096 == 0 {
+        let resident = Self.residentBytes() ?? 0
+        if warm == nil, writer.uncompressedBytes >= totalBytes / 4 { warm = peak }
+        peak = max(peak, resident)
+      }
     }
     try writer.close(now: frames * 100_000, wallClock: frames)
     reader.finish()
@@ -51,7 +58,11 @@ import Testing
     #expect(read == frames)
     #expect(reader.uncompressedBytes >= totalBytes)
     let growth = peak > baseline ? peak - baseline : 0
-    print("streamed \(reader.uncompressedBytes >> 20) MiB in \(frames) frames; RSS grew \(growth >> 20) MiB")
+    let warmPeak = max(warm ?? peak, baseline)
+    let lateGrowth = peak > warmPeak ? peak - warmPeak : 0
+    print(
+      "streamed \(reader.uncompressedBytes >> 20) MiB in \(frames) frames; RSS grew \(growth >> 20) MiB, "
+        + "\(lateGrowth >> 20) MiB of it after the first quarter")
     // AddressSanitizer holds freed memory in quarantine (256 MiB by default) and
     // ThreadSanitizer maps shadow memory for everything touched (measured: 300 MiB of growth
     // here), so RSS says nothing about the reader there; the bound is checked in ordinary builds.
@@ -61,7 +72,14 @@ import Testing
       let sanitized = false
     #endif
     if !sanitized {
-      #expect(growth < 128 << 20, "RSS grew \(growth >> 20) MiB while streaming \(totalBytes >> 30) GiB")
+      // The test process runs every other suite beside this one, so RSS also moves with their
+      // allocations (measured: 16 MiB more in the full suite than alone). What must not happen
+      // is growth with the stream: after the first quarter, RSS stays where it was. The fixed
+      // cost (the writer's open frame and the reader's held frame, 32 MiB each, with the
+      // buffers' growth slack) measured 113–122 MiB alone in a debug build, streaming 256 MiB
+      // to 8 GiB.
+      #expect(lateGrowth < 48 << 20, "RSS grew \(lateGrowth >> 20) MiB over the last three quarters of the stream")
+      #expect(growth < 192 << 20, "RSS grew \(growth >> 20) MiB while streaming \(totalBytes >> 30) GiB")
     }
   }
 }
