@@ -14,7 +14,8 @@ let package = Package(
     .executable(name: "ntstat", targets: ["ntstat"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
   ],
   targets: [
     .systemLibrary(
@@ -29,7 +30,12 @@ let package = Package(
     // events. No capture files, no zstd: an app that only watches needs nothing else.
     .target(name: "NTStat", dependencies: ["NtstatWire"]),
     // Sessions on files and on the simulator: recording, replay, the simulator transport, diff.
-    .target(name: "NtstatReplay", dependencies: ["NtstatWire", "NtstatCapture", "NtstatSimulator", "NTStat"]),
+    .target(
+      name: "NtstatReplay",
+      dependencies: [
+        "NtstatWire", "NtstatCapture", "NtstatSimulator", "NTStat", .product(name: "Atomics", package: "swift-atomics"),
+      ]
+    ),
     .target(
       name: "NtstatCLI",
       dependencies: [

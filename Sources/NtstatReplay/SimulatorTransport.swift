@@ -24,13 +24,13 @@ public final class SimulatorTransport: ClientTransport {
   public private(set) var kernel: SimulatedKernel
   public private(set) var now: MonotonicTime = .zero
   public let end: MonotonicTime
-  let speed: Double?
-  let wallStart: MonotonicTime
+  private var pacer: WallClockPacer
+  /// Never set: a simulation ends at its workload's end.
+  private let running = StopSignal()
   let clientSocket: Int32
   let kernelSocket: Int32
   private var buffer = [UInt8](repeating: 0, count: 65_536)
   private var closed = false
-  private var waitHandler: (() -> Void)?
 
   /// - Parameters:
   ///   - receiveBufferSize: what the client sets with `SO_RCVBUF` (nil: the kernel default).
@@ -39,8 +39,7 @@ public final class SimulatorTransport: ClientTransport {
     self.kernel = kernel
     if let receiveBufferSize { self.kernel.setReceiveBufferSize(receiveBufferSize) }
     end = kernel.workload.duration
-    self.speed = speed.flatMap { $0 > 0 ? $0 : nil }
-    wallStart = SystemCalls.monotonicNow()
+    pacer = WallClockPacer(control: ReplayControl(speed: speed.flatMap { $0 > 0 ? .factor($0) : nil } ?? .topSpeed))
     (clientSocket, kernelSocket) = try SystemCalls.datagramPair()
     // Room for the largest datagram in either direction.
     SystemCalls.setSendBuffer(clientSocket, bytes: 1 << 17)
@@ -85,7 +84,7 @@ public final class SimulatorTransport: ClientTransport {
     while true {
       // The client's timers run before datagrams of the same instant (the replayer keeps the
       // same order, so a replay reproduces a simulated session exactly).
-      if let deadline, deadline <= now { return .timeout(at: now) }
+      if let deadline, VirtualClock.timerRunsFirst(deadline: deadline, datagramAt: now) { return .timeout(at: now) }
       if let datagram = kernel.receive() {
         try SystemCalls.send(kernelSocket, datagram)
         guard let bytes = try SystemCalls.receive(clientSocket, into: &buffer, wait: true) else { continue }
@@ -95,25 +94,16 @@ public final class SimulatorTransport: ClientTransport {
       var target = end
       if let deadline { target = min(target, deadline) }
       if let next = kernel.nextEventTime { target = min(target, max(next, now)) }
-      pace(to: target)
+      _ = pacer.wait(from: now, to: target, stop: running)
       now = target
       kernel.advance(to: target)
     }
   }
 
-  public func setWaitHandler(_ handler: (() -> Void)?) { waitHandler = handler }
+  public func setWaitHandler(_ handler: (() -> Void)?) { pacer.waitHandler = handler }
 
   /// What the simulated kernel's `uname` says (``KernelConfiguration/reportedRelease``).
   public var kernelVersion: KernelVersion? { kernel.reportedKernel }
-
-  /// Sleeps until the wall clock catches up with simulated `time` at `speed`.
-  private func pace(to time: MonotonicTime) {
-    guard let speed else { return }
-    let due = wallStart.adding(nanoseconds: UInt64(Double(time.nanoseconds) / speed))
-    guard due > SystemCalls.monotonicNow() else { return }
-    waitHandler?()
-    SystemCalls.sleep(until: due)
-  }
 
   public func close() {
     guard !closed else { return }

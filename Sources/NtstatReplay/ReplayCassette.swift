@@ -1,0 +1,179 @@
+import NTStat
+import NtstatWire
+
+/// The requests a replay expects, like a cassette: the recorded requests not yet matched, the
+/// map from recorded contexts to the client's, and the divergences found. Pure bookkeeping: it
+/// is fed requests and frames and never reads a file or a clock.
+///
+/// Requests are matched by type, provider, source ref and pacing flags (``RequestKey``), in
+/// order; each match maps the recorded context to the client's, and recorded replies are then
+/// rewritten to carry the client's contexts (``remapContexts(_:)``).
+struct ReplayCassette {
+  let family: LayoutFamily
+  let decoder: MessageDecoder
+  /// How far (in capture time) a request may be from its recorded twin and still match.
+  var matchWindow: UInt64 = 2_000_000_000
+  /// The first 1,000 divergences (``divergenceCount`` has them all).
+  private(set) var divergences: [ReplayDivergence] = []
+  private(set) var divergenceCount = 0
+  private(set) var requestsMatched: UInt64 = 0
+  private(set) var expected = RecordedRequests()
+  private var contextMap: [UInt64: UInt64] = [:]
+  /// Mappings in `contextMap` that change a context: while there are none (a client numbering
+  /// its requests as the recorded one did), delivered frames are not rewritten or even parsed.
+  private var changedContexts = 0
+
+  init(family: LayoutFamily) {
+    self.family = family
+    decoder = MessageDecoder(family: family)
+  }
+
+  /// The key of a request the client sent, or nil when it does not decode.
+  func key(ofSent datagram: [UInt8]) -> (key: RequestKey, context: UInt64)? {
+    guard let message = try? decoder.decode(datagram, direction: .toKernel).first else { return nil }
+    return (RequestKey(message, family: family), message.header.context)
+  }
+
+  /// A recorded request read from the capture (frame `index`, counted from 1).
+  func recorded(_ index: UInt64, _ bytes: [UInt8], at time: MonotonicTime) -> RecordedRequests.Request {
+    let message = try? decoder.decode(bytes, direction: .toKernel).first
+    let context = MessageHeader.readContext(in: bytes)
+    let key = message.map { RequestKey($0, family: family) } ?? RequestKey(undecodable: bytes)
+    return RecordedRequests.Request(index: index, time: time, key: key, context: context)
+  }
+
+  mutating func expect(_ request: RecordedRequests.Request) { expected.append(request) }
+
+  /// Takes the oldest unmatched recorded request with `key`.
+  mutating func take(_ key: RequestKey) -> RecordedRequests.Request? { expected.take(key) }
+
+  /// The client's request (with `context`) matched `recorded`: its replies are remapped.
+  mutating func matched(_ recorded: RecordedRequests.Request, clientContext context: UInt64) {
+    let previous = contextMap.updateValue(context, forKey: recorded.context)
+    if let previous, previous != recorded.context { changedContexts -= 1 }
+    if context != recorded.context { changedContexts += 1 }
+    requestsMatched += 1
+  }
+
+  /// The client sent `key`, which no recorded request matches. `nextFrame` is the next frame
+  /// the replay has not delivered (counted from 1): the divergence is placed at the oldest
+  /// unmatched recorded request, or there when none is left.
+  mutating func unexpected(_ key: RequestKey, nextFrame: UInt64, at time: MonotonicTime) {
+    let first = expected.first()
+    append(
+      ReplayDivergence(
+        kind: .unexpectedRequest, frame: first?.index ?? nextFrame, time: time,
+        expected: first.map { "\($0.key) (frame \($0.index))" } ?? "no request", actual: key.description))
+  }
+
+  /// The client sent bytes that do not decode as a request.
+  mutating func undecodable(nextFrame: UInt64, at time: MonotonicTime) {
+    append(
+      ReplayDivergence(
+        kind: .unexpectedRequest, frame: nextFrame, time: time, expected: "a request", actual: "undecodable bytes"))
+  }
+
+  /// Recorded requests left unmatched for longer than the window (all of them at the end,
+  /// `time` nil) are missing. Oldest first, in constant amortised time per request. Requests
+  /// past a `--to`/`--to-frame` end were read ahead but are not part of this replay.
+  mutating func reportUnmatched(before time: MonotonicTime?, end: ReplayEnd) {
+    guard !expected.isEmpty else { return }
+    let window = matchWindow
+    var missing: [RecordedRequests.Request] = []
+    expected.expire(
+      where: { request in
+        end.excludes(request.index, request.time) || time.map { $0.since(request.time) > window } ?? true
+      },
+      report: { request in
+        if !end.excludes(request.index, request.time) { missing.append(request) }
+      })
+    for request in missing {
+      append(
+        ReplayDivergence(
+          kind: .missingRequest, frame: request.index, time: request.time, expected: request.key.description,
+          actual: "nothing"))
+    }
+  }
+
+  /// True when a message of `bytes` carries the context of a recorded request still unmatched.
+  func answersUnsentRequest(_ bytes: [UInt8]) -> Bool {
+    guard !expected.isEmpty, let ranges = try? decoder.messageRanges(in: bytes) else { return false }
+    for range in ranges where range.count >= 8 {
+      let context = MessageHeader.readContext(in: bytes, at: range.lowerBound)
+      if context != 0, contextMap[context] == nil, expected.contains(context: context) { return true }
+    }
+    return false
+  }
+
+  /// Recorded contexts → the client's, in every message of the datagram.
+  func remapContexts(_ datagram: [UInt8]) -> [UInt8] {
+    guard changedContexts > 0, let ranges = try? decoder.messageRanges(in: datagram) else { return datagram }
+    var bytes = datagram
+    for range in ranges where range.count >= 8 {
+      let context = MessageHeader.readContext(in: bytes, at: range.lowerBound)
+      guard context != 0, let mapped = contextMap[context], mapped != context else { continue }
+      MessageHeader.writeContext(mapped, in: &bytes, at: range.lowerBound)
+    }
+    return bytes
+  }
+
+  private mutating func append(_ divergence: ReplayDivergence) {
+    divergenceCount += 1
+    var shown = divergence
+    shown.frame = divergence.frame &- 1  // counted from 1 internally, shown from 0
+    if divergences.count < 1000 { divergences.append(shown) }
+  }
+}
+
+/// Where a replay stops: after a capture time or a frame (nil: the end).
+struct ReplayEnd {
+  var time: MonotonicTime?
+  /// Counted from 0, as `ntstat cat` numbers frames.
+  var frame: UInt64?
+
+  /// Whether frame `index` (counted from 1) at `time` is past the end.
+  func excludes(_ index: UInt64, _ time: MonotonicTime) -> Bool {
+    if let frame, index - 1 > frame { return true }
+    if let end = self.time, time > end { return true }
+    return false
+  }
+}
+
+/// What identifies a request for matching: contexts are left out (a new client may number
+/// them differently).
+struct RequestKey: Hashable, Sendable, CustomStringConvertible {
+  var type: MessageType
+  var provider: UInt32?
+  var sourceRef: SourceRef?
+  var flags: MessageFlags
+  var raw: [UInt8]?
+
+  init(_ message: Message, family: LayoutFamily) {
+    type = message.header.type
+    // Only the flags that change what the kernel does.
+    flags = family.hasLengthAndFlags ? message.header.flags.intersection([.continuation, .supportsAggregate]) : []
+    switch message.body {
+    case .addAllSources(let r): provider = r.provider.rawValue
+    case .addSource(let r): provider = r.provider.rawValue
+    case .removeSource(let ref), .querySource(let ref), .getSourceDescription(let ref), .getUpdate(let ref):
+      sourceRef = ref
+    case .setFilter(let r): sourceRef = r.sourceRef
+    case .unknown(_, let payload): raw = payload
+    default: break
+    }
+  }
+
+  init(undecodable bytes: [UInt8]) {
+    type = MessageType(rawValue: 0xFFFF_FFFF)
+    flags = []
+    raw = bytes
+  }
+
+  var description: String {
+    var text = type.name
+    if let provider { text += " provider \(provider)" }
+    if let sourceRef { text += " ref \(sourceRef)" }
+    if !flags.isEmpty { text += " [\(flags)]" }
+    return text
+  }
+}
