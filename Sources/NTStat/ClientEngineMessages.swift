@@ -2,6 +2,8 @@ import NtstatWire
 
 /// A descriptor as received, with the stream fields derived from it once (descriptors are
 /// hundreds of bytes; sources and events share this box instead of copying them).
+// `decoded` and `derived` are read and written under `lock`; `raw` changes only in `reuse`, which
+// runs only while nothing but the engine holds the box.
 final class DescribedSource: @unchecked Sendable {
   let provider: ProviderKind
   // Either decoded at once, or kept as bytes and decoded on first use: most updates are never
@@ -10,8 +12,11 @@ final class DescribedSource: @unchecked Sendable {
   private var raw: [UInt8]
   private let rawProvider: ProviderID
   private let decoder: MessageDecoder?
-  /// Lazy decodes can happen on any thread that holds an event; one lock for all is enough.
-  private static let lock = NSLockLike()
+  /// Lazy decodes can happen on any thread that holds an event. A lock per box would be an
+  /// allocation per descriptor; one for all made every stream's first read wait on every
+  /// other's. So boxes share one of a few locks, picked by address: two streams rarely meet.
+  private static let locks = (0..<16).map { _ in NSLockLike() }
+  private var lock: NSLockLike { Self.locks[(ObjectIdentifier(self).hashValue >> 4) & 15] }
 
   init(_ descriptor: Descriptor, provider: ProviderKind) {
     decoded = descriptor
@@ -43,7 +48,7 @@ final class DescribedSource: @unchecked Sendable {
   private var derived: DerivedFields?
 
   var fields: DerivedFields {
-    Self.lock.withLock {
+    lock.withLock {
       if let derived { return derived }
       let value = DerivedFields(decodedLocked(), provider: provider)
       derived = value
@@ -51,7 +56,7 @@ final class DescribedSource: @unchecked Sendable {
     }
   }
 
-  var descriptor: Descriptor { Self.lock.withLock { decodedLocked() } }
+  var descriptor: Descriptor { lock.withLock { decodedLocked() } }
 
   private func decodedLocked() -> Descriptor {
     if let decoded { return decoded }

@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -114,9 +116,43 @@ public final class CaptureFileReader {
     return got == count
   }
 
-  /// All records as an asynchronous sequence (reading happens as it is iterated).
+  /// All records as an asynchronous sequence. Reading happens as it is iterated, a batch
+  /// (about a zstd frame) at a time, on a dispatch queue of its own: `pread` and decompression
+  /// block, so they stay off the cooperative pool, whose few threads every task shares.
   public var records: AsyncThrowingStream<CaptureRecord, Error> {
-    AsyncThrowingStream { [self] in try self.next() }
+    let batches = RecordBatches(reader: self)
+    return AsyncThrowingStream { try await batches.next() }
+  }
+}
+
+/// The state behind ``CaptureFileReader/records``.
+// Used by one iterator, one call at a time (an async iterator's `next` is not re-entered), and
+// while a call waits, only the queue's block touches it: never two threads at once.
+private final class RecordBatches: @unchecked Sendable {
+  private let reader: CaptureFileReader
+  private let queue = DispatchQueue(label: "ntstat capture reader")
+  private var batch: [CaptureRecord] = []
+  private var position = 0
+  private var finished = false
+
+  init(reader: CaptureFileReader) { self.reader = reader }
+
+  func next() async throws -> CaptureRecord? {
+    while position == batch.count {
+      guard !finished else { return nil }
+      let more: Bool = try await withCheckedThrowingContinuation { continuation in
+        queue.async {
+          continuation.resume(with: Result { try self.reader.nextRecords(&self.batch) })
+        }
+      }
+      position = 0
+      if !more {
+        finished = true
+        batch = []
+      }
+    }
+    position += 1
+    return batch[position - 1]
   }
 }
 

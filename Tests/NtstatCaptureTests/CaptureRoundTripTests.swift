@@ -104,6 +104,28 @@ enum SampleCaptures {
       })
   }
 
+  @Test("the async records are the records, then the damage", arguments: compressions)
+  func asyncRecordsMatchTheReader(compression: CaptureCompression) async throws {
+    let frames = SampleCaptures.frames(300)
+    let bytes = try SampleCaptures.bytes(frames, compression: compression)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("async-records-\(UUID()).pcapng").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    // Cut inside the last frames: the sequence ends with the same damage `next()` reports.
+    #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes.dropLast(40))))
+    let direct = try CaptureFileReader(path: path)
+    var expected: [CaptureRecord] = []
+    var expectedError: CaptureError?
+    do { while let record = try direct.next() { expected.append(record) } } catch let error as CaptureError { expectedError = error }
+    var got: [CaptureRecord] = []
+    var gotError: (any Error)?
+    do { for try await record in try CaptureFileReader(path: path).records { got.append(record) } } catch {
+      gotError = error
+    }
+    #expect(SampleCaptures.frames(in: got).count > 200)
+    #expect(got == expected)
+    #expect(expectedError != nil && (gotError as? CaptureError) == expectedError)
+  }
+
   @Test("every truncation yields exactly the complete frames before it", arguments: compressions)
   func everyTruncationPoint(compression: CaptureCompression) throws {
     let frames = SampleCaptures.frames(12)
