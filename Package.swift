@@ -80,29 +80,37 @@ let package = Package(
       dependencies: ["NtstatFuzzChecks", "NtstatFuzzSupport"]
     ),
 
+    // What the test targets share: the repository's files, child processes, captures read whole,
+    // the header constants.
+    .target(name: "NtstatTestSupport", dependencies: ["NtstatWire", "NtstatCapture"], path: "Tests/NtstatTestSupport"),
     .testTarget(
       name: "NtstatWireTests",
-      dependencies: ["NtstatWire", "NtstatCapture", "NtstatFuzzChecks"],
+      dependencies: ["NtstatWire", "NtstatCapture", "NtstatFuzzChecks", "NtstatTestSupport"],
       resources: [.copy("Fixtures")]
     ),
     .testTarget(
       name: "NtstatCaptureTests",
-      dependencies: ["NtstatCapture", "NtstatWire", "NtstatFuzzChecks", "NtstatCaptureStress", "ntstat"],
+      dependencies: [
+        "NtstatCapture", "NtstatWire", "NtstatFuzzChecks", "NtstatCaptureStress", "ntstat", "NtstatTestSupport",
+      ],
       exclude: ["Fixtures"]
     ),
     .testTarget(
       name: "NtstatSimulatorTests",
-      dependencies: ["NtstatSimulator", "NtstatWire"],
+      dependencies: ["NtstatSimulator", "NtstatWire", "NtstatTestSupport"],
       resources: [.copy("Scenarios")]
     ),
     .testTarget(
       name: "NTStatTests",
-      dependencies: ["NTStat", "NtstatReplay", "NtstatSimulator", "NtstatWire", "NtstatCapture", "NtstatFuzzChecks"],
+      dependencies: [
+        "NTStat", "NtstatReplay", "NtstatSimulator", "NtstatWire", "NtstatCapture", "NtstatFuzzChecks",
+        "NtstatTestSupport",
+      ],
       exclude: ["Fixtures"]
     ),
     .testTarget(
       name: "NtstatCLITests",
-      dependencies: ["NtstatCLI", "NtstatWire", "NtstatCapture", "NTStat", "ntstat"]
+      dependencies: ["NtstatCLI", "NtstatWire", "NtstatCapture", "NTStat", "ntstat", "NtstatTestSupport"]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 
 /// JSON Lines are written as bytes straight from the events, and diff takes a capture's events
 /// as fields without any text; the field tree stays the reference. All three must agree.
-@Suite(.timeLimit(.minutes(10))) struct CanonicalJSONTests {
+@Suite(.hangLimit) struct CanonicalJSONTests {
   @Test(arguments: [LayoutFamily.xnu2422, .xnu8019_61, .xnu11215])
   func bytesMatchTheFieldTree(family: LayoutFamily) throws {
     let workload = Workload.random(seed: 9, duration: .seconds(20), family: family)

@@ -1,5 +1,6 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import Testing
 
 @testable import NTStat
@@ -7,7 +8,7 @@ import Testing
 
 /// The replay's read-ahead thread hands over exactly what the reader reads, in order, and
 /// reports damage where the reader does: after every record before it.
-@Suite(.timeLimit(.minutes(10))) struct CaptureReadAheadTests {
+@Suite(.hangLimit) struct CaptureReadAheadTests {
   /// Records through `next()`, then the error that ended them (nil for a clean end).
   static func sequential(_ path: String) throws -> ([CaptureRecord], String?) {
     let reader = try CaptureFileReader(path: path)
@@ -52,7 +53,7 @@ import Testing
   /// A capture of incompressible frames in many small zstd frames: larger than one read of the
   /// file, so the records come in several batches through the bounded queue.
   @Test func manyBatchesInOrder() throws {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("readahead-many-\(getpid()).pcapng.zst")
+    let path = URL(fileURLWithPath: Repository.temporaryPath("readahead-many.pcapng.zst"))
       .path
     defer { try? FileManager.default.removeItem(atPath: path) }
     var file: [UInt8] = []
@@ -85,7 +86,7 @@ import Testing
   @Test func damageComesAfterEveryRecordBeforeIt() throws {
     let source = CapturesCorpusTests.root.appendingPathComponent("xnu-11215.pcapng.zst")
     let bytes = try Data(contentsOf: source)
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readahead-\(getpid())")
+    let directory = URL(fileURLWithPath: Repository.temporaryPath("readahead"))
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     var damaged = 0

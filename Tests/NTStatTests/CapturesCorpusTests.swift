@@ -2,22 +2,15 @@ import Foundation
 import NTStat
 import NtstatCapture
 import NtstatReplay
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// Every capture in captures/ replays to its golden canonical JSONL (regenerate both with
 /// Tests/Tools/make-captures.sh), and the comparison is sharp enough to catch a change.
-@Suite(.timeLimit(.minutes(10))) struct CapturesCorpusTests {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("captures")
-
-  /// The simulated corpus, and the real captures in captures/real/ (which may hold none yet).
-  static var captures: [String] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-    let real = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("real").path)) ?? []
-    return names.filter { $0.hasSuffix(".pcapng.zst") }.sorted()
-      + real.filter { $0.hasSuffix(".pcapng.zst") || $0.hasSuffix(".pcapng") }.sorted().map { "real/" + $0 }
-  }
+@Suite(.hangLimit) struct CapturesCorpusTests {
+  static let root = Corpus.root
+  static var captures: [String] { Corpus.captures }
 
   @Test func realCapturesHaveTheirGoldensAndARow() throws {
     let readme = try String(contentsOf: Self.root.appendingPathComponent("real/README.md"), encoding: .utf8)

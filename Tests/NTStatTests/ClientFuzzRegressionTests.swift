@@ -1,5 +1,6 @@
 import Foundation
 import NtstatFuzzChecks
+import NtstatTestSupport
 import Testing
 
 @testable import NTStat
@@ -7,20 +8,18 @@ import Testing
 
 /// Replays every committed input of the client fuzz targets (seed corpora and saved crashes)
 /// through the fuzzer's check (`Tests/Tools/fuzz.sh engine|diff|legacy`).
-@Suite(.timeLimit(.minutes(10))) struct ClientFuzzRegressionTests {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fuzz")
+@Suite(.hangLimit) struct ClientFuzzRegressionTests {
 
   @Test(arguments: [
     "engine-corpus", "engine-crashes", "diff-corpus", "diff-crashes", "legacy-corpus", "legacy-crashes",
   ])
   func committedInputsHoldTheProperties(directory: String) throws {
-    let folder = Self.root.appendingPathComponent(directory)
-    let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".") }
-    if directory.hasSuffix("-corpus") { #expect(!names.isEmpty) }
-    for name in names.sorted() {
-      let bytes = try [UInt8](Data(contentsOf: folder.appendingPathComponent(name)))
+    let files = FuzzInputs.files(in: "Tests/NTStatTests/Fixtures/fuzz/\(directory)")
+    if directory.hasSuffix("-corpus") { #expect(!files.isEmpty) }
+    for file in files {
+      let bytes = try [UInt8](Data(contentsOf: file))
       let violation = bytes.withUnsafeBytes { ClientFuzzing.check($0) }
-      #expect(violation == nil, "\(directory)/\(name): \(violation?.description ?? "")")
+      #expect(violation == nil, "\(directory)/\(file.lastPathComponent): \(violation?.description ?? "")")
     }
   }
 }

@@ -1,10 +1,11 @@
 import NTStat
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(10))) struct ClientRobustnessTests {
+@Suite(.hangLimit) struct ClientRobustnessTests {
   /// A host that overflows the kernel's default 8 KiB buffer: hundreds of flows already open
   /// when the client subscribes, bursts of 300 connections, and ALL polls whose answers
   /// cannot fit.

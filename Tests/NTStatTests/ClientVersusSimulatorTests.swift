@@ -1,12 +1,13 @@
 import NTStat
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// The engine against the simulator over a real socketpair, for every family: every flow the
 /// kernel reported is seen added → updated → removed with exactly the kernel's counters.
-@Suite(.timeLimit(.minutes(10))) struct ClientVersusSimulatorTests {
+@Suite(.hangLimit) struct ClientVersusSimulatorTests {
   struct Run {
     var events: [ClientEvent] = []
     var client: NetworkStatisticsClient

@@ -3,6 +3,7 @@ import NTStat
 import NtstatCapture
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
 /// receive buffer, client configuration), and every stream its replay reports is checked
 /// against what the simulated host really had: addresses, pid, process name, final counters,
 /// failed and listener. The JSON Lines goldens are change detectors on top of this.
-@Suite(.timeLimit(.minutes(10))) struct CorpusGroundTruthTests {
+@Suite(.hangLimit) struct CorpusGroundTruthTests {
   static var simulatedCaptures: [String] {
     CapturesCorpusTests.captures.filter { $0.hasPrefix("xnu-") }
   }

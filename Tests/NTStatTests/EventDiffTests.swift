@@ -1,9 +1,10 @@
 import NTStat
 import NtstatReplay
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(10))) struct EventDiffTests {
+@Suite(.hangLimit) struct EventDiffTests {
   static let header = #"{"event":"header","schema":1,"family":"xnu-11215","source":"x"}"#
 
   static func line(_ event: String, id: Int, rx: Int, time: Int = 0, local: String = "10.0.0.1:1000") -> String {

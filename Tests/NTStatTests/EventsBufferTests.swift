@@ -2,11 +2,12 @@ import Foundation
 import NTStat
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// `events()` holds a bounded number of untaken events, and says when it had to drop some.
-@Suite(.timeLimit(.minutes(10))) struct EventsBufferTests {
+@Suite(.hangLimit) struct EventsBufferTests {
   static func client() throws -> NetworkStatisticsClient {
     let family = LayoutFamily.xnu11215
     let kernel = SimulatedKernel(

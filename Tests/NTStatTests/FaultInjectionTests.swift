@@ -1,6 +1,7 @@
 import NTStat
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 /// a kernel that says nothing for seconds. The client keeps running, counts what happened, and
 /// once the faults stop it converges: no stream it holds is gone in the kernel, and every
 /// source the kernel has made since is known to it.
-@Suite(.timeLimit(.minutes(10))) struct FaultInjectionTests {
+@Suite(.hangLimit) struct FaultInjectionTests {
   final class FaultyTransport: ClientTransport {
     let base: SimulatorTransport
     var random: SeededRandom

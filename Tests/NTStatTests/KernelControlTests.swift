@@ -1,12 +1,13 @@
 import Foundation
 import NTStat
 import NtstatReplay
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// The kernel-control ABI we define ourselves, checked against XNU's `sys/kern_control.h`
 /// and `sys/sys_domain.h` (values from compiling them; reference §e).
-@Suite(.timeLimit(.minutes(10))) struct KernelControlTests {
+@Suite(.hangLimit) struct KernelControlTests {
   @Test func constantsMatchXNU() {
     #expect(KernelControlABI.pfSystem == 32)
     #expect(KernelControlABI.sysprotoControl == 2)

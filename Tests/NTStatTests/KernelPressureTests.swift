@@ -1,13 +1,14 @@
 import NTStat
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// The client against the kernel's real behaviour under pressure (modelled in the simulator
 /// from `ntstat.c`; see `KernelFidelityTests`): each test fails if the client regresses to
 /// what it did before it knew.
-@Suite(.timeLimit(.minutes(10))) struct KernelPressureTests {
+@Suite(.hangLimit) struct KernelPressureTests {
   struct Run {
     var events: [ClientEvent]
     var client: NetworkStatisticsClient

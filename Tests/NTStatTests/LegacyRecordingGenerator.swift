@@ -3,6 +3,7 @@ import NTStat
 import NtstatCapture
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
 /// GET_SRC_DESC for each new source, QUERY_SRC ALL every second, 16-bit request numbers, whole
 /// seconds for timestamps) against the simulator. Runs only with NTSTAT_RECORD_CORPUS=1
 /// (Tests/Tools/make-captures.sh); otherwise checks the committed file still parses.
-@Suite(.timeLimit(.minutes(10))) struct LegacyRecordingGenerator {
+@Suite(.hangLimit) struct LegacyRecordingGenerator {
   static let path = "captures/legacy/ntstat-xnu-3789.70.16.bin"
 
   static var packageRoot: URL {

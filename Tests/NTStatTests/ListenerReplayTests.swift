@@ -1,10 +1,11 @@
 import Foundation
 import NTStat
 import NtstatReplay
+import NtstatTestSupport
 import Testing
 
 /// What the README offers for testing a listener in CI: `replaying(…)` + `run(listener:)`.
-@Suite(.timeLimit(.minutes(10))) struct ListenerReplayTests {
+@Suite(.hangLimit) struct ListenerReplayTests {
   final class RecordingListener: NetworkStatisticsListener {
     var calls: [String] = []
     var ids: [String] = []

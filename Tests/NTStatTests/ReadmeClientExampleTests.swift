@@ -1,12 +1,13 @@
 import NTStat
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// The README's client example, run against the simulator (the README opens the kernel
 /// control instead; everything after that line is the same code — keep the two in step).
-@Suite(.timeLimit(.minutes(10))) struct ReadmeClientExampleTests {
+@Suite(.hangLimit) struct ReadmeClientExampleTests {
   @Test func clientExampleRuns() async throws {
     var printed: [String] = []
     func print(_ items: Any...) { printed.append(items.map { "\($0)" }.joined(separator: " ")) }

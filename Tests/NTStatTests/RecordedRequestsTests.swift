@@ -1,3 +1,4 @@
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 
 /// The replay's pending recorded requests: the same answers a list scan gave, in constant
 /// amortised time (a capture whose every request diverges used to replay in quadratic time).
-@Suite(.timeLimit(.minutes(10))) struct RecordedRequestsTests {
+@Suite(.hangLimit) struct RecordedRequestsTests {
   static func request(_ index: UInt64, ref: UInt64, at seconds: Double) -> RecordedRequests.Request {
     let message = Message(context: index, .getUpdate(SourceRef(ref)))
     return RecordedRequests.Request(

@@ -1,13 +1,14 @@
 import NTStat
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// What the client says when the kernel refuses every provider: ENOENT everywhere is a client
 /// that sent ids the kernel does not know, not a privilege rule (`nstat_client_handle_add_all`
 /// answers ENOENT only for an unknown provider id, EPERM for a missing privilege).
-@Suite(.timeLimit(.minutes(10))) struct RefusalDiagnosisTests {
+@Suite(.hangLimit) struct RefusalDiagnosisTests {
   @Test func enoentEverywhereIsAClientBugNotPrivilege() {
     var statistics = ClientStatistics()
     statistics.providersRefused = [.tcpKernel: DarwinErrno.enoent, .udpKernel: DarwinErrno.enoent]

@@ -1,5 +1,6 @@
 import NtstatCapture
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 
 /// The replay's core without files, sockets or clocks: synthetic frames in, the client's
 /// timers and requests in, and properties of what comes out, over many random sessions.
-@Suite(.timeLimit(.minutes(10))) struct ReplayCoreTests {
+@Suite(.hangLimit) struct ReplayCoreTests {
   static let family = LayoutFamily.xnu11215
   static let encoder = MessageEncoder(family: family)
   static let origin: UInt64 = 1_700_000_000_000_000_000

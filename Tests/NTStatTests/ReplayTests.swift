@@ -3,21 +3,16 @@ import NTStat
 import NtstatCapture
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// Replay drives the same engine a live run does: a simulated session recorded through the
 /// real socket path replays to the same canonical events at any speed.
-@Suite(.timeLimit(.minutes(10))) struct ReplayTests {
+@Suite(.hangLimit) struct ReplayTests {
   struct Session {
     var path: String
     var events: [String]
-  }
-
-  static func temporaryPath(_ name: String) -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-replay-\(getpid())")
-    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory.appendingPathComponent(name).path
   }
 
   /// Records a simulated session (client + recorder + simulator over a socketpair).
@@ -25,7 +20,7 @@ import Testing
     _ name: String, family: LayoutFamily, seconds: Double, seed: UInt64 = 6, rates: WorkloadRates = WorkloadRates(),
     receiveBufferSize: Int = 1 << 20
   ) throws -> Session {
-    let path = temporaryPath(name)
+    let path = Repository.temporaryPath(name)
     let workload = Workload.random(seed: seed, duration: .seconds(seconds), rates: rates, family: family)
     let simulator = try SimulatorTransport(
       kernel: SimulatedKernel(family: family, workload: workload), receiveBufferSize: receiveBufferSize)

@@ -1,3 +1,4 @@
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 
 /// The engine's ref index against a Dictionary, through random inserts, updates and removals
 /// (backward-shift deletion is easy to get subtly wrong).
-@Suite(.timeLimit(.minutes(10))) struct SourceTableTests {
+@Suite(.hangLimit) struct SourceTableTests {
   @Test func refIndexAgreesWithDictionary() {
     var index = RefIndex()
     var reference: [UInt64: Int] = [:]

@@ -1,16 +1,11 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(10))) struct CaptureCommandTests {
+@Suite(.hangLimit) struct CaptureCommandTests {
   static let sample = "captures/samples/xnu-11215.pcapng.zst"
-
-  static func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-  }
 
   @Test func inspectSummarisesABundledCapture() throws {
     let result = try NtstatProcess.run(["inspect", Self.sample, "--json"])
@@ -23,7 +18,7 @@ import Testing
   }
 
   @Test func inspectReportsTruncationWithOffsetsAndExitsOne() throws {
-    let dir = try Self.temporaryDirectory()
+    let dir = try Repository.temporaryDirectory()
     let bytes = try Data(contentsOf: NtstatProcess.packageRoot.appendingPathComponent(Self.sample))
     let cut = dir.appendingPathComponent("cut.pcapng.zst")
     try bytes.prefix(bytes.count - 10).write(to: cut)
@@ -35,7 +30,7 @@ import Testing
   }
 
   @Test func unreadableInputsExitTwoWithTheFileNamed() throws {
-    let dir = try Self.temporaryDirectory()
+    let dir = try Repository.temporaryDirectory()
     let empty = dir.appendingPathComponent("empty.pcapng")
     try Data().write(to: empty)
     let wrong = dir.appendingPathComponent("wrong.pcapng.zst")
@@ -51,7 +46,7 @@ import Testing
   }
 
   @Test func convertRoundTripsBetweenCompressedAndPlain() throws {
-    let dir = try Self.temporaryDirectory()
+    let dir = try Repository.temporaryDirectory()
     let plain = dir.appendingPathComponent("sample.pcapng").path
     let again = dir.appendingPathComponent("again.pcapng.zst").path
     #expect(try NtstatProcess.run(["convert", Self.sample, plain]).status == 0)
@@ -80,7 +75,7 @@ import Testing
   }
 }
 
-@Suite(.timeLimit(.minutes(10))) struct LegacyAndSliceCommandTests {
+@Suite(.hangLimit) struct LegacyAndSliceCommandTests {
   /// A recording in libntstat's format (u32 seconds, u32 length, datagram), built from the
   /// bundled xnu-3789 sample capture's frames.
   static func legacyRecording(at path: String) throws -> [CapturedFrame] {
@@ -99,14 +94,13 @@ import Testing
   }
 
   static func frames(_ path: String) throws -> [CapturedFrame] {
-    let reader = try CaptureFileReader(path: path)
-    var frames: [CapturedFrame] = []
-    while let record = try reader.next() { if case .frame(let f) = record { frames.append(f) } }
-    return frames
+    let contents = try CaptureContents(path: path)
+    if let damage = contents.damage { throw damage }
+    return contents.frames
   }
 
   @Test func legacyRecordingsImportWithVersionAndDirections() throws {
-    let dir = try CaptureCommandTests.temporaryDirectory()
+    let dir = try Repository.temporaryDirectory()
     let legacy = dir.appendingPathComponent("ntstat-xnu-3789.70.16.bin").path
     let original = try Self.legacyRecording(at: legacy)
     let out = dir.appendingPathComponent("imported.pcapng.zst").path
@@ -123,7 +117,7 @@ import Testing
   }
 
   @Test func truncatedLegacyRecordingsImportTheirCompleteRecordsAndExitOne() throws {
-    let dir = try CaptureCommandTests.temporaryDirectory()
+    let dir = try Repository.temporaryDirectory()
     let legacy = dir.appendingPathComponent("recording.bin").path
     let original = try Self.legacyRecording(at: legacy)
     let data = try Data(contentsOf: URL(fileURLWithPath: legacy))
@@ -138,7 +132,7 @@ import Testing
   }
 
   @Test func sliceByTimeAndByFrame() throws {
-    let dir = try CaptureCommandTests.temporaryDirectory()
+    let dir = try Repository.temporaryDirectory()
     let sample = NtstatProcess.packageRoot.appendingPathComponent(CaptureCommandTests.sample).path
     let all = try Self.frames(sample)
     let byTime = dir.appendingPathComponent("t.pcapng.zst").path

@@ -1,17 +1,12 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// `watch`, `record` and `simulate` as a user runs them: the real binary, the simulator behind
 /// a real socketpair.
-@Suite(.timeLimit(.minutes(10))) struct ClientCommandTests {
-  static func temporaryPath(_ name: String) -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-cli-\(getpid())")
-    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory.appendingPathComponent(name).path
-  }
-
+@Suite(.hangLimit) struct ClientCommandTests {
   @Test(arguments: ["xnu-1699", "xnu-3247", "xnu-7195", "xnu-11215"])
   func watchSimulateJSONLinesIsOrderedAndDeterministic(family: String) throws {
     let arguments = [
@@ -100,7 +95,7 @@ import Testing
 
   @Test(arguments: ["xnu-2422", "xnu-8019.61"])
   func recordSimulateWritesACompleteCapture(family: String) throws {
-    let path = Self.temporaryPath("record-\(family).pcapng.zst")
+    let path = Repository.temporaryPath("record-\(family).pcapng.zst")
     let result = try NtstatProcess.run([
       "record", "--simulate", "--family", family, "--seed", "9", "--duration", "2m", "-o", path,
     ])
@@ -131,7 +126,7 @@ import Testing
   }
 
   @Test func recordStopsCleanlyOnSIGTERM() throws {
-    let path = Self.temporaryPath("sigterm.pcapng.zst")
+    let path = Repository.temporaryPath("sigterm.pcapng.zst")
     let process = Process()
     process.executableURL = NtstatProcess.binary
     process.arguments = ["record", "--simulate", "--realtime", "--duration", "60s", "-o", path]
@@ -148,7 +143,7 @@ import Testing
   }
 
   @Test func recordRotatesByTime() throws {
-    let path = Self.temporaryPath("rotate.pcapng.zst")
+    let path = Repository.temporaryPath("rotate.pcapng.zst")
     let result = try NtstatProcess.run([
       "record", "--simulate", "--duration", "95s", "--rotate-time", "30s", "-o", path,
     ])

@@ -1,11 +1,12 @@
 import Foundation
+import NtstatTestSupport
 import Testing
 
 /// `ntstat corpus add`: a capture into the corpus in one command, as a contributor runs it.
-@Suite(.timeLimit(.minutes(10))) struct CorpusCommandTests {
+@Suite(.hangLimit) struct CorpusCommandTests {
   /// An empty corpus directory with the real corpus's README.
   static func corpusDirectory(_ name: String) throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-\(name)-\(getpid())").path
+    let directory = Repository.temporaryPath("ntstat-\(name)")
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     try? FileManager.default.removeItem(atPath: directory + "/README.md")
     try FileManager.default.copyItem(

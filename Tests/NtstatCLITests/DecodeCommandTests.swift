@@ -1,65 +1,9 @@
 import Foundation
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
-/// Bytes handed from the thread that read them.
-final class DataBox: @unchecked Sendable {  // `data` is read and written under `lock`
-  private let lock = NSLock()
-  private var data = Data()
-  func set(_ value: Data) { lock.withLock { data = value } }
-  var value: Data { lock.withLock { data } }
-}
-
-/// Runs the real `ntstat` binary as a child process.
-struct NtstatProcess {
-  /// The `ntstat` executable built next to the test bundle (override with NTSTAT_BINARY).
-  static var binary: URL {
-    if let path = ProcessInfo.processInfo.environment["NTSTAT_BINARY"] { return URL(fileURLWithPath: path) }
-    return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ntstat")
-  }
-
-  static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
-
-  struct Result {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-  }
-
-  static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    if !environment.isEmpty {
-      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    }
-    process.currentDirectoryURL = packageRoot
-    let out = Pipe()
-    let err = Pipe()
-    let input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    // Standard error is drained on its own thread: a child that fills it (64 KiB of warnings,
-    // a sanitizer's reports) while we wait for standard output to end would block forever.
-    let stderrBox = DataBox()
-    let drain = Thread { stderrBox.set(err.fileHandleForReading.readDataToEndOfFile()) }
-    drain.start()
-    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    while !drain.isFinished { usleep(1000) }
-    let stderrData = stderrBox.value
-    return Result(
-      status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-      stderr: String(decoding: stderrData, as: UTF8.self))
-  }
-}
-
-@Suite(.timeLimit(.minutes(10))) struct DecodeCommandTests {
+@Suite(.hangLimit) struct DecodeCommandTests {
   @Test("ntstat decodes a datagram of every message kind of every family", arguments: LayoutFamily.allCases)
   func decodesEveryBundledDatagram(family: LayoutFamily) throws {
     let file = "captures/datagrams/\(family.name).hex"

@@ -1,9 +1,10 @@
 import Foundation
+import NtstatTestSupport
 import Testing
 
 /// `--details` on the command line: per-medium fields in JSON Lines and CSV on xnu-12377, a
 /// notice and classic output on an older family, and a clear refusal with `--plain-counts`.
-@Suite(.timeLimit(.minutes(10))) struct DetailsCommandTests {
+@Suite(.hangLimit) struct DetailsCommandTests {
   static let simulate = ["watch", "--simulate", "--seed", "3", "--duration", "8s"]
 
   @Test func jsonLinesCarryEveryMedium() throws {

@@ -1,9 +1,10 @@
 import Foundation
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// `ntstat families` lists every family, and says where each one's layouts came from.
-@Suite(.timeLimit(.minutes(10))) struct FamiliesCommandTests {
+@Suite(.hangLimit) struct FamiliesCommandTests {
   @Test func listsEveryFamilyWithItsProvenance() throws {
     let json = try NtstatProcess.run(["families", "--json"])
     #expect(json.status == 0)

@@ -1,9 +1,10 @@
 import Foundation
+import NtstatTestSupport
 import Testing
 
 /// The client filters and rotation, as a user runs them: every shown stream matches, and the
 /// filter does not simply show nothing.
-@Suite(.timeLimit(.minutes(10))) struct FilterCommandTests {
+@Suite(.hangLimit) struct FilterCommandTests {
   static func addedEvents(_ arguments: [String]) throws -> [[String: Any]] {
     let result = try NtstatProcess.run(
       ["watch", "--simulate", "--family", "xnu-11215", "--seed", "4", "--duration", "20s", "--format", "jsonl"]
@@ -39,7 +40,7 @@ import Testing
   }
 
   @Test func rotateSizeStartsNewFiles() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-rotate-\(getpid())").path
+    let directory = Repository.temporaryPath("ntstat-rotate")
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let result = try NtstatProcess.run([

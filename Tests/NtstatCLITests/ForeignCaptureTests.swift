@@ -1,9 +1,10 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import Testing
 
 /// A capture written by another tool: no ntstat comments, only a standard `shb_os` line.
-@Suite(.timeLimit(.minutes(10))) struct ForeignCaptureTests {
+@Suite(.hangLimit) struct ForeignCaptureTests {
   @Test func familyComesFromTheKernelInShbOS() throws {
     // The xnu-10002 corpus capture's frames, re-wrapped as another recorder would write them.
     let reader = try CaptureFileReader(
@@ -21,7 +22,7 @@ import Testing
       frames += 1
     }
     #expect(frames > 1000)
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("foreign-\(getpid()).pcapng").path
+    let path = Repository.temporaryPath("foreign.pcapng")
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     defer { try? FileManager.default.removeItem(atPath: path) }
 
@@ -41,7 +42,7 @@ import Testing
   @Test func damageAtTheStartIsReportedAsDamage() throws {
     let original = try Data(
       contentsOf: NtstatProcess.packageRoot.appendingPathComponent("captures/xnu-10002.pcapng.zst"))
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("damaged-\(getpid()).pcapng.zst").path
+    let path = Repository.temporaryPath("damaged.pcapng.zst")
     var bytes = [UInt8](original.prefix(4096))
     for index in 40..<200 { bytes[index] ^= 0x5A }
     try Data(bytes).write(to: URL(fileURLWithPath: path))

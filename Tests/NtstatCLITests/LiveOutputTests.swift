@@ -1,4 +1,5 @@
 import Foundation
+import NtstatTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Testing
 
 /// Output as it happens: the real binary under a real pseudo-terminal and on a real pipe, read
 /// as a person or a `jq` would, with the time each line arrived.
-@Suite(.timeLimit(.minutes(10))) struct LiveOutputTests {
+@Suite(.hangLimit) struct LiveOutputTests {
   /// A child process whose standard output is `descriptor`'s other end; lines are timed as they
   /// arrive on `descriptor`.
   struct TimedChild {

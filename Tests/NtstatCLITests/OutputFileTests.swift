@@ -1,4 +1,5 @@
 import Foundation
+import NtstatTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -8,9 +9,9 @@ import Testing
 #endif
 
 /// Captures are private and never clobber anything: the real binary writing real files.
-@Suite(.timeLimit(.minutes(10))) struct OutputFileTests {
+@Suite(.hangLimit) struct OutputFileTests {
   static func directory() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-out-\(getpid())-\(UUID())").path
+    let path = Repository.temporaryPath("out")
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
   }

@@ -1,35 +1,23 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// `ntstat redact` on every corpus capture and every codec sample (one datagram of every
 /// message kind of every family): the same structure, none of the identities.
-@Suite(.timeLimit(.minutes(10))) struct RedactCommandTests {
+@Suite(.hangLimit) struct RedactCommandTests {
   static let key = "00112233445566778899aabbccddeeff"
 
   static var corpus: [String] {
-    let root = NtstatProcess.packageRoot.appendingPathComponent("captures")
-    let top = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [])
-      .filter { $0.hasSuffix(".pcapng.zst") }.map { "captures/" + $0 }
-    let samples =
-      ((try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("samples").path)) ?? [])
-      .filter { $0.hasSuffix(".pcapng.zst") }.map { "captures/samples/" + $0 }
-    return (top + samples).sorted()
+    Repository.files(in: "captures", endingIn: [".pcapng.zst"]).map { "captures/" + $0 }
+      + Repository.files(in: "captures/samples", endingIn: [".pcapng.zst"]).map { "captures/samples/" + $0 }
   }
 
   static func frames(_ path: String) throws -> (CaptureMetadata?, [CapturedFrame]) {
-    let reader = try CaptureFileReader(path: path)
-    var metadata: CaptureMetadata?
-    var frames: [CapturedFrame] = []
-    while let record = try reader.next() {
-      switch record {
-      case .section(let m): metadata = metadata ?? m
-      case .frame(let f): frames.append(f)
-      default: break
-      }
-    }
-    return (metadata, frames)
+    let contents = try CaptureContents(path: path)
+    if let damage = contents.damage { throw damage }
+    return (contents.metadata, contents.frames)
   }
 
   /// The identities a datagram carries, as the bytes they are on the wire.
@@ -91,9 +79,9 @@ import Testing
 
   @Test(arguments: corpus)
   func redactedCaptureKeepsStructureAndLosesIdentities(capture: String) throws {
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "redacted-\(getpid())-\((capture as NSString).lastPathComponent)"
-    ).path
+    // A path of its own: captures/ and captures/samples/ hold files of the same name, whose
+    // cases run at the same time.
+    let output = Repository.temporaryPath("redacted-\((capture as NSString).lastPathComponent)")
     defer { try? FileManager.default.removeItem(atPath: output) }
     let result = try NtstatProcess.run(["redact", capture, output, "--key", Self.key])
     #expect(result.status == 0, "\(result.stderr)")
@@ -141,7 +129,7 @@ import Testing
   }
 
   @Test func sameKeySamePseudonymsAndAnonymizedRecordingsShareTheCode() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redact-\(getpid())").path
+    let directory = Repository.temporaryPath("redact")
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     for name in ["a", "b"] {

@@ -1,8 +1,9 @@
 import Foundation
+import NtstatTestSupport
 import Testing
 
 /// `ntstat replay` and `ntstat diff` as a user runs them on the bundled corpus.
-@Suite(.timeLimit(.minutes(10))) struct ReplayDiffCommandTests {
+@Suite(.hangLimit) struct ReplayDiffCommandTests {
   static let capture = "captures/xnu-8019.61.pcapng.zst"
   static let golden = "captures/xnu-8019.61.jsonl"
 
@@ -11,7 +12,7 @@ import Testing
   /// mask down to the child). The output goes to a file, not a pipe: a looping writer would
   /// fill a pipe nobody drains while the test waits.
   @Test func loopRepeatsTheSamePassUntilInterrupted() throws {
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("loop-\(getpid()).jsonl")
+    let output = URL(fileURLWithPath: Repository.temporaryPath("loop.jsonl"))
     FileManager.default.createFile(atPath: output.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: output) }
     let process = Process()
@@ -64,7 +65,7 @@ import Testing
   @Test func strictReplayOfAChangedClientExitsOne() throws {
     // The legacy capture replayed as if recorded by this library's default client: different
     // requests, so --strict fails while the default only reports.
-    let copy = FileManager.default.temporaryDirectory.appendingPathComponent("strict-\(getpid()).pcapng.zst").path
+    let copy = Repository.temporaryPath("strict.pcapng.zst")
     let convert = try NtstatProcess.run(["convert", "captures/legacy/ntstat-xnu-3789.70.16.bin", copy])
     #expect(convert.status == 0)
     let relaxed = try NtstatProcess.run(["replay", "--top-speed", "--format", "jsonl", copy])
@@ -110,7 +111,7 @@ import Testing
 
   @Test func damagedCaptureReplaysWhatItCanAndExitsOne() throws {
     let data = try Data(contentsOf: NtstatProcess.packageRoot.appendingPathComponent(Self.capture))
-    let cut = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(getpid()).pcapng.zst")
+    let cut = URL(fileURLWithPath: Repository.temporaryPath("cut.pcapng.zst"))
     try data.prefix(data.count / 2).write(to: cut)
     let result = try NtstatProcess.run(["replay", "--top-speed", "--format", "jsonl", cut.path])
     #expect(result.status == 1)
@@ -120,11 +121,11 @@ import Testing
 }
 
 /// Inputs that are not captures, or not ntstat captures: a clear message and exit status 2.
-@Suite(.timeLimit(.minutes(10))) struct ReplayBadInputTests {
+@Suite(.hangLimit) struct ReplayBadInputTests {
   static func temporary(_ name: String, _ bytes: [UInt8]) throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(getpid())-\(name)")
-    try Data(bytes).write(to: url)
-    return url.path
+    let path = Repository.temporaryPath(name)
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return path
   }
 
   /// A pcapng from another tool: one Ethernet interface (link type 1) and a packet.

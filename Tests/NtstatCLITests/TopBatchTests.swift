@@ -2,12 +2,13 @@ import Foundation
 import NTStat
 import NtstatReplay
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// `ntstat top --batch`: snapshots held against the simulator's ground truth, and the same
 /// snapshots from a capture at any replay speed.
-@Suite(.timeLimit(.minutes(10))) struct TopBatchTests {
+@Suite(.hangLimit) struct TopBatchTests {
   struct Row: Equatable {
     var pid: UInt32
     var rxRate: UInt64

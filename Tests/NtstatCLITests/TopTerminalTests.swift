@@ -1,4 +1,5 @@
 import Foundation
+import NtstatTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Testing
 /// `ntstat top` under a real pseudo-terminal, read through a small screen emulator, as a person
 /// would see it: it draws within a second, `s` reorders, and `q` or SIGTERM leave the terminal
 /// as it was.
-@Suite(.timeLimit(.minutes(10))) struct TopTerminalTests {
+@Suite(.hangLimit) struct TopTerminalTests {
   /// The lines of a terminal after the cursor moves, clears and text `ntstat top` writes.
   struct Screen {
     var rows = [[Character]](repeating: [], count: 200)

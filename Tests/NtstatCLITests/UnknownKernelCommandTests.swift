@@ -1,8 +1,9 @@
 import Foundation
+import NtstatTestSupport
 import Testing
 
 /// A kernel newer than the library knows, refusals, and `ntstat doctor`, as a user runs them.
-@Suite(.timeLimit(.minutes(10))) struct UnknownKernelCommandTests {
+@Suite(.hangLimit) struct UnknownKernelCommandTests {
   static let newer = ["--simulate", "--family", "xnu-11417", "--kernel-release", "26.0.0", "--duration", "5s"]
 
   @Test func newerKernelRunsVerifiedWithOneNotice() throws {

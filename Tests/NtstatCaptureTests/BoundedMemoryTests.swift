@@ -1,11 +1,12 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// Streams a multi-gigabyte logical capture, generated on the fly (never stored), from the writer
 /// straight into the reader, and checks that resident memory does not grow with it.
-@Suite(.timeLimit(.minutes(10))) struct BoundedMemoryTests {
+@Suite(.hangLimit) struct BoundedMemoryTests {
   /// Resident set size in bytes, from /proc (Linux); nil elsewhere.
   static func residentBytes() -> UInt64? {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

@@ -1,5 +1,6 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -73,7 +74,7 @@ enum SampleCaptures {
   }
 }
 
-@Suite(.timeLimit(.minutes(10))) struct CaptureRoundTripTests {
+@Suite(.hangLimit) struct CaptureRoundTripTests {
   static let compressions: [CaptureCompression] = [.none, .defaultZstd]
 
   @Test("frames, metadata and statistics survive a round trip", arguments: compressions)
@@ -108,14 +109,16 @@ enum SampleCaptures {
   func asyncRecordsMatchTheReader(compression: CaptureCompression) async throws {
     let frames = SampleCaptures.frames(300)
     let bytes = try SampleCaptures.bytes(frames, compression: compression)
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("async-records-\(UUID()).pcapng").path
+    let path = Repository.temporaryPath("async-records.pcapng")
     defer { try? FileManager.default.removeItem(atPath: path) }
     // Cut inside the last frames: the sequence ends with the same damage `next()` reports.
     #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes.dropLast(40))))
     let direct = try CaptureFileReader(path: path)
     var expected: [CaptureRecord] = []
     var expectedError: CaptureError?
-    do { while let record = try direct.next() { expected.append(record) } } catch let error as CaptureError { expectedError = error }
+    do { while let record = try direct.next() { expected.append(record) } } catch let error as CaptureError {
+      expectedError = error
+    }
     var got: [CaptureRecord] = []
     var gotError: (any Error)?
     do { for try await record in try CaptureFileReader(path: path).records { got.append(record) } } catch {

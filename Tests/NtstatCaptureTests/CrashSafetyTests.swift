@@ -1,11 +1,12 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// A recorder killed with SIGKILL must leave a file that reads back, without corruption, up to
 /// its last ended zstd frame: runs the real writer in a child process and kills it.
-@Suite(.timeLimit(.minutes(10))) struct CrashSafetyTests {
+@Suite(.hangLimit) struct CrashSafetyTests {
   static var stressBinary: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("NtstatCaptureStress")
@@ -13,8 +14,7 @@ import Testing
 
   /// Starts the stress recorder on a new file, sends it `signal` after the delay, and waits.
   static func recordThenSignal(_ signal: Int32, afterMicroseconds delay: UInt32) throws -> (String, Process) {
-    let path = FileManager.default.temporaryDirectory
-      .appendingPathComponent("ntstat-signal-\(UUID().uuidString).pcapng.zst").path
+    let path = Repository.temporaryPath("signal.pcapng.zst")
     let child = Process()
     child.executableURL = stressBinary
     child.arguments = [path, "--interval-us", "100"]

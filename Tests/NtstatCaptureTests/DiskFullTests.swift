@@ -1,11 +1,12 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// A disk that fills up mid-recording: the writer reports ENOSPC, and what reached the disk
 /// reads back up to its last complete zstd frame.
-@Suite(.timeLimit(.minutes(10))) struct DiskFullTests {
+@Suite(.hangLimit) struct DiskFullTests {
   struct DiskFull: Error {}
 
   @Test func writerFailsCleanlyAndThePrefixReads() throws {
@@ -51,7 +52,7 @@ import Testing
   #if os(Linux)
     @Test func recorderOnAFullDiskSaysSo() throws {
       // A device is not a capture: refused before anything is written to it.
-      let device = try NtstatProcessForCapture.run(["record", "--simulate", "--duration", "20s", "-o", "/dev/full"])
+      let device = try NtstatProcess.run(["record", "--simulate", "--duration", "20s", "-o", "/dev/full"])
       #expect(device.status == 2)
       #expect(device.stderr.contains("/dev/full") && device.stderr.contains("is not a regular file"))
     }
@@ -59,7 +60,7 @@ import Testing
     /// A real full file system: a 64 KiB tmpfs. Mounting needs root, as CI has.
     @Test(.enabled(if: geteuid() == 0, "mounting a tmpfs needs root"))
     func recorderOnAFullFileSystemSaysSo() throws {
-      let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-full-\(getpid())").path
+      let directory = Repository.temporaryPath("ntstat-full")
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
       defer { try? FileManager.default.removeItem(atPath: directory) }
       guard Self.system("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", directory]) == 0 else {
@@ -67,7 +68,7 @@ import Testing
         return
       }
       defer { _ = Self.system("/bin/umount", [directory]) }
-      let result = try NtstatProcessForCapture.run([
+      let result = try NtstatProcess.run([
         "record", "--simulate", "--duration", "120s", "-o", directory + "/full.pcapng.zst",
       ])
       #expect(result.status == 2)
@@ -85,21 +86,4 @@ import Testing
       return process.terminationStatus
     }
   #endif
-}
-
-/// The `ntstat` binary next to the test bundle.
-enum NtstatProcessForCapture {
-  static func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-      .appendingPathComponent("ntstat")
-    process.arguments = arguments
-    let err = Pipe()
-    process.standardError = err
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let data = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-  }
 }

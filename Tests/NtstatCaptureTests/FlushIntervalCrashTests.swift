@@ -1,5 +1,6 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ import Testing
 /// a pipe. Every frame reported more than one flush interval (250 ms, and 25 ms for the writer
 /// thread to wake) before the kill must be in the file. A report arrives after its frame was enqueued, so reading the pipe only makes the
 /// check stricter than the guarantee, never looser.
-@Suite(.timeLimit(.minutes(10))) struct FlushIntervalCrashTests {
+@Suite(.hangLimit) struct FlushIntervalCrashTests {
   static var stressBinary: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
       .appendingPathComponent("NtstatCaptureStress")
@@ -64,8 +65,7 @@ import Testing
 
   @Test(arguments: [1.15, 1.3, 1.45, 1.6, 1.75, 1.9])
   func everyFrameOlderThanOneFlushIntervalSurvives(killAfter: Double) throws {
-    let path = FileManager.default.temporaryDirectory
-      .appendingPathComponent("ntstat-flush-\(getpid())-\(killAfter).pcapng.zst").path
+    let path = Repository.temporaryPath("flush-\(killAfter).pcapng.zst")
     defer { try? FileManager.default.removeItem(atPath: path) }
     let child = Process()
     child.executableURL = Self.stressBinary

@@ -1,13 +1,12 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(10))) struct SeekTableTests {
+@Suite(.hangLimit) struct SeekTableTests {
   static func writeCapture(_ frames: [CapturedFrame]) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "ntstat-seek-\(UUID().uuidString).pcapng.zst"
-    ).path
+    let path = Repository.temporaryPath("seek.pcapng.zst")
     let bytes = try SampleCaptures.bytes(frames, compression: .defaultZstd, frameBytes: 1_000)
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     return path
@@ -51,7 +50,7 @@ import Testing
   @Test func concatenatedFilesDoNotUseTheLastCapturesTable() throws {
     let a = try SampleCaptures.bytes(SampleCaptures.frames(50), compression: .defaultZstd, frameBytes: 1_000)
     let b = try SampleCaptures.bytes(SampleCaptures.frames(50), compression: .defaultZstd, frameBytes: 1_000)
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-cat-\(UUID().uuidString).zst").path
+    let path = Repository.temporaryPath("cat.zst")
     try Data(a + b).write(to: URL(fileURLWithPath: path))
     #expect(try CaptureFileReader(path: path).seekTable() == nil)
   }

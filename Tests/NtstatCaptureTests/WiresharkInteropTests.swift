@@ -1,5 +1,6 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -9,29 +10,18 @@ let wiresharkToolsAvailable =
   FileManager.default.isExecutableFile(atPath: "/usr/bin/capinfos")
   && FileManager.default.isExecutableFile(atPath: "/usr/bin/editcap")
 
-@Suite(.enabled(if: wiresharkToolsAvailable, "capinfos/editcap not installed"), .timeLimit(.minutes(10)))
+@Suite(.enabled(if: wiresharkToolsAvailable, "capinfos/editcap not installed"), .hangLimit)
 struct WiresharkInteropTests {
 
+  /// Runs `/usr/bin/tool`: its status and what it wrote to either stream.
   static func run(_ tool: String, _ arguments: [String]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/" + tool)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let result = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/" + tool), arguments)
+    return (result.status, result.stdout + result.stderr)
   }
 
   static func write(_ frames: [CapturedFrame], compression: CaptureCompression, to path: String) throws {
     let bytes = try SampleCaptures.bytes(frames, compression: compression, frameBytes: 2_000)
     try Data(bytes).write(to: URL(fileURLWithPath: path))
-  }
-
-  static func temporary(_ name: String) -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-\(UUID().uuidString)-\(name)").path
   }
 
   /// `capinfos -M -c -u -S -a -e -F -T`: machine-readable count, duration, first/last time.
@@ -52,7 +42,7 @@ struct WiresharkInteropTests {
     ])
   func capinfosAgrees(compression: CaptureCompression) throws {
     let frames = SampleCaptures.frames(300)
-    let path = Self.temporary(compression == .none ? "a.pcapng" : "a.pcapng.zst")
+    let path = Repository.temporaryPath(compression == .none ? "a.pcapng" : "a.pcapng.zst")
     try Self.write(frames, compression: compression, to: path)
     let info = try Self.info(path)
     #expect(info["Number of packets"] == "300")
@@ -68,10 +58,10 @@ struct WiresharkInteropTests {
 
   @Test func aCaptureCutMidFrameStillYieldsItsCompleteFrames() throws {
     let frames = SampleCaptures.frames(300)
-    let path = Self.temporary("cut.pcapng.zst")
+    let path = Repository.temporaryPath("cut.pcapng.zst")
     try Self.write(frames, compression: .defaultZstd, to: path)
     let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-    let cut = Self.temporary("cut2.pcapng.zst")
+    let cut = Repository.temporaryPath("cut2.pcapng.zst")
     try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
     let (_, output) = try Self.run("capinfos", ["-M", "-c", cut])
     let theirs =
@@ -89,13 +79,13 @@ struct WiresharkInteropTests {
 
   @Test func aFileEditcapWroteReadsBack() throws {
     let frames = SampleCaptures.frames(300)
-    let path = Self.temporary("src.pcapng.zst")
+    let path = Repository.temporaryPath("src.pcapng.zst")
     try Self.write(frames, compression: .defaultZstd, to: path)
     // A time slice: editcap -A/-B take absolute times.
     let start = frames[100].timestamp
     let end = frames[199].timestamp
     func stamp(_ ns: UInt64) -> String { "\(ns / 1_000_000_000).\(String(format: "%09d", ns % 1_000_000_000))" }
-    let sliced = Self.temporary("slice.pcapng")
+    let sliced = Repository.temporaryPath("slice.pcapng")
     let (status, output) = try Self.run("editcap", ["-A", stamp(start), "-B", stamp(end + 1), path, sliced])
     #expect(status == 0, "\(output)")
     let reader = try CaptureFileReader(path: sliced)

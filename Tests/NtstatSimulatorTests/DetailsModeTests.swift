@@ -1,4 +1,5 @@
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 /// `nstat_client_handle_get_details` answers like GET_UPDATE with SRC_DETAILS, and the flag it
 /// sets (NSTAT_FLAG_SUPPORTS_DETAILS) turns the client's final reports into SRC_DETAILS for
 /// good (`nstat_client_send_goodbye`).
-@Suite(.timeLimit(.minutes(10))) struct DetailsModeTests {
+@Suite(.hangLimit) struct DetailsModeTests {
   static func subscribed(_ family: LayoutFamily = .xnu12377, flows: Int = 20) throws -> (KernelHarness, [SourceRef]) {
     // Half the flows close at 20 s, half at 50 s.
     var workload = Workload.scripted(tcp: flows, closeAt: 50, duration: 60)

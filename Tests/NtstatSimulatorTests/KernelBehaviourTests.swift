@@ -1,9 +1,10 @@
 import Foundation
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(10))) struct KernelBehaviourTests {
+@Suite(.hangLimit) struct KernelBehaviourTests {
   @Test(arguments: LayoutFamily.allCases)
   func clientThatStopsReadingGetsENOBUFS(family: LayoutFamily) throws {
     // kern_control.c ctl_rcvbspace: with the default 8 KiB buffer and nobody reading, the

@@ -1,10 +1,11 @@
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// The kernel's uglier behaviour, as `ntstat.c` and `kern_control.c` have it, each pinned
 /// against the function that does it.
-@Suite(.timeLimit(.minutes(10))) struct KernelFidelityTests {
+@Suite(.hangLimit) struct KernelFidelityTests {
   static func manyFlows(_ family: LayoutFamily, count: Int = 300) -> Workload {
     Workload.scripted(tcp: count, duration: 60)
   }

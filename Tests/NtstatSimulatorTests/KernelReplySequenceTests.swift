@@ -1,10 +1,11 @@
 import NtstatSimulator
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// The simulated kernel's answers, request by request, for every family, as read from
 /// `bsd/net/ntstat.c` (function names in each expectation; `docs/simulator.md` has the tags).
-@Suite(.timeLimit(.minutes(10))) struct KernelReplySequenceTests {
+@Suite(.hangLimit) struct KernelReplySequenceTests {
   static let families = LayoutFamily.allCases
 
   @Test(arguments: families)

@@ -1,3 +1,4 @@
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 
 /// The packed-update fast path (a flow's update encoded once, then patched per poll) must give
 /// exactly the bytes of encoding the whole message again.
-@Suite(.timeLimit(.minutes(10))) struct UpdateFastPathTests {
+@Suite(.hangLimit) struct UpdateFastPathTests {
   @Test(arguments: LayoutFamily.allCases.filter { $0.hasLengthAndFlags })
   func patchedTemplateEqualsFullEncoding(family: LayoutFamily) throws {
     let workload = Workload.random(seed: 3, duration: .seconds(20), family: family)

@@ -1,4 +1,5 @@
 import Foundation
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 /// Golden files live in Fixtures/golden/<family>.txt, one datagram a line:
 /// `name direction hex`. Re-record them with `NTSTAT_RECORD_GOLDEN=1 swift test --filter CodecTests`
 /// after an intended encoding change, and review the diff.
-@Suite(.timeLimit(.minutes(10))) struct CodecTests {
+@Suite(.hangLimit) struct CodecTests {
   static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("Fixtures/golden")
 

@@ -1,25 +1,15 @@
 import Foundation
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// Every protocol number the code uses, checked against the values the XNU headers themselves
 /// give, tag by tag (Fixtures/constants, made by Tests/Tools/layouts/constants.sh by compiling
 /// each tag's `ntstat.h`): an oracle that is not the code under test.
-@Suite(.timeLimit(.minutes(10))) struct ConstantsOracleTests {
-  static let tags: [String] = {
-    guard let root = Bundle.module.resourceURL?.appendingPathComponent("Fixtures/constants"),
-      let names = try? FileManager.default.contentsOfDirectory(atPath: root.path)
-    else { return [] }
-    return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
-  }()
+@Suite(.hangLimit) struct ConstantsOracleTests {
+  static let tags = HeaderConstants.tags
 
-  static func constants(_ tag: String) throws -> [String: UInt64] {
-    let url = try #require(
-      Bundle.module.url(forResource: tag, withExtension: "json", subdirectory: "Fixtures/constants"))
-    let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-    let values = try #require(object["constants"] as? [String: NSNumber])
-    return values.mapValues(\.uint64Value)
-  }
+  static func constants(_ tag: String) throws -> [String: UInt64] { try HeaderConstants.values(tag) }
 
   /// The C names a provider has had (`NSTAT_PROVIDER_TCP` became `_TCP_KERNEL` in xnu-3789).
   static let providerNames: [ProviderKind: [String]] = [

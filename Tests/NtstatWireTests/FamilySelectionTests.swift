@@ -1,7 +1,8 @@
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
-@Suite(.timeLimit(.minutes(10))) struct FamilySelectionTests {
+@Suite(.hangLimit) struct FamilySelectionTests {
   @Test func orderFollowsTheLowestXNUVersion() {
     let byVersion = LayoutFamily.allCases.sorted { $0.lowestXNU < $1.lowestXNU }
     #expect(LayoutFamily.allCases.sorted() == byVersion)

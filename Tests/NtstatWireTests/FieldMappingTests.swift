@@ -1,4 +1,5 @@
 import Foundation
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 /// the C field this test names for it. A Swift field wired to the wrong C field reads another
 /// field's value and fails. The C names below are typed from the headers, not taken from
 /// `cFieldPaths`.
-@Suite(.timeLimit(.minutes(10))) struct FieldMappingTests {
+@Suite(.hangLimit) struct FieldMappingTests {
   typealias Compiled = LayoutTests.CompiledLayout
 
   /// A message buffer and what was written where.

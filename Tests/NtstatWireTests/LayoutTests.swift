@@ -1,10 +1,11 @@
 import Foundation
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// Pins every family's layout tables to the offsets and sizes obtained by compiling each XNU
 /// tag's `ntstat.h` for x86_64 and arm64 (Fixtures/layouts, made by Tests/Tools/layouts/derive.sh).
-@Suite(.timeLimit(.minutes(10))) struct LayoutTests {
+@Suite(.hangLimit) struct LayoutTests {
   struct CompiledLayout: Decodable {
     struct Record: Decodable {
       let size: Int

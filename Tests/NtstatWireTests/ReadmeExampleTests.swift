@@ -1,8 +1,9 @@
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// The README's library example, compiled and run (keep the two in step).
-@Suite(.timeLimit(.minutes(10))) struct ReadmeExampleTests {
+@Suite(.hangLimit) struct ReadmeExampleTests {
   @Test func libraryExampleRuns() throws {
     let sample = try #require(SampleMessages.all(for: .xnu11215).first { $0.name == "source-description-tcp" })
     let datagram = try MessageEncoder(family: .xnu11215).encodeDatagram(sample.messages)

@@ -1,12 +1,13 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
 /// `captures/samples/<family>.pcapng.zst`: one datagram of every message kind of a family, in a
 /// real capture file (made by the codec's samples, not by a kernel; its metadata says so).
 /// Re-record with `NTSTAT_RECORD_CAPTURES=1 swift test --filter SampleCaptureTests`.
-@Suite(.timeLimit(.minutes(10))) struct SampleCaptureTests {
+@Suite(.hangLimit) struct SampleCaptureTests {
   static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("captures/samples")
 
