@@ -18,14 +18,6 @@ func printError(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-/// Family for decoding a capture: the user's override, else what the capture says.
-func familyOverride(_ text: String?, assumeNewest: Bool) throws -> LayoutFamily? {
-  guard let text else { return nil }
-  do { return try LayoutFamily.parse(text, assumeNewest: assumeNewest) } catch {
-    throw ValidationError(error.description)
-  }
-}
-
 /// `ntstat inspect`: what a capture holds, in one streaming pass.
 struct InspectCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -38,13 +30,18 @@ struct InspectCommand: ParsableCommand {
       """)
 
   @Argument(help: "A .pcapng.zst or .pcapng capture.") var file: String
-  @Option(name: .long, help: "Decode with this layout family instead of the capture's.") var family: String?
+  @Option(
+    name: .long, help: "Decode with this layout family instead of the capture's.",
+    transform: FamilyArgument.init(parsing:))
+  var family: FamilyArgument?
   @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+  func validate() throws { _ = try family?.resolve(assumeNewest: false) }
 
   func run() throws {
     let reader = try openCapture(file)
     var summary = CaptureSummary()
-    let override = try familyOverride(family, assumeNewest: false)
+    let override = try family?.resolve(assumeNewest: false)
     let progress = ProgressLine(file: file)
     defer { progress.finish() }
     do {
@@ -81,13 +78,18 @@ struct CatCommand: ParsableCommand {
     commandName: "cat", abstract: "Print a capture one frame a line: time, direction, length, messages (or hex).")
 
   @Argument(help: "A .pcapng.zst or .pcapng capture.") var file: String
-  @Option(name: .long, help: "Decode with this layout family instead of the capture's.") var family: String?
+  @Option(
+    name: .long, help: "Decode with this layout family instead of the capture's.",
+    transform: FamilyArgument.init(parsing:))
+  var family: FamilyArgument?
   @Flag(name: .long, help: "Print the datagram's bytes in hex instead of a decoded summary.") var hex = false
   @Flag(name: .long, help: "Print JSON Lines with every decoded field.") var json = false
 
+  func validate() throws { _ = try family?.resolve(assumeNewest: false) }
+
   func run() throws {
     let reader = try openCapture(file)
-    let override = try familyOverride(family, assumeNewest: false)
+    let override = try family?.resolve(assumeNewest: false)
     var decoder: MessageDecoder? = override.map { MessageDecoder(family: $0) }
     var index: UInt64 = 0
     var first: UInt64?

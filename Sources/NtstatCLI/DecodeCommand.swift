@@ -19,8 +19,9 @@ struct DecodeCommand: ParsableCommand {
 
   @Option(
     name: .long,
-    help: "Layout family: a family name (xnu-11215), an XNU version (xnu-11417.121.6) or a Darwin release (24.5.0).")
-  var family: String
+    help: "Layout family: a family name (xnu-11215), an XNU version (xnu-11417.121.6) or a Darwin release (24.5.0).",
+    transform: FamilyArgument.init(parsing:))
+  var family: FamilyArgument
 
   @Flag(name: .long, help: "Decode a kernel newer than every known family as the newest one.")
   var assumeNewest = false
@@ -41,13 +42,10 @@ struct DecodeCommand: ParsableCommand {
     case auto, `in`, out
   }
 
+  func validate() throws { _ = try family.resolve(assumeNewest: assumeNewest) }
+
   func run() throws {
-    let layoutFamily: LayoutFamily
-    do {
-      layoutFamily = try LayoutFamily.parse(family, assumeNewest: assumeNewest)
-    } catch {
-      throw ValidationError(error.description)
-    }
+    let layoutFamily = try family.resolve(assumeNewest: assumeNewest)
     let datagrams = try readDatagrams()
     let decoder = MessageDecoder(family: layoutFamily)
     var failed = false

@@ -27,7 +27,8 @@ struct DiffCommand: ParsableCommand {
   @Option(name: .long, help: "Counter differences up to this are equal: an amount (100) or a share (1%).")
   var tolerance: String?
   @Flag(name: .long, help: "Print one JSON object.") var json = false
-  @Option(name: .long, help: "Replay captures with this layout family.") var family: String?
+  @Option(name: .long, help: "Replay captures with this layout family.", transform: FamilyArgument.init(parsing:))
+  var family: FamilyArgument?
 
   func run() throws {
     var options = EventDiffOptions()
@@ -41,7 +42,7 @@ struct DiffCommand: ParsableCommand {
       options.tolerance = relative ? value / 100 : value
       options.relative = relative
     }
-    let override = try familyOverride(family, assumeNewest: true)
+    let override = try family?.resolve(assumeNewest: true)
     let a: CanonicalEventFile
     let b: CanonicalEventFile
     switch (baseline, decoder, inputs.count) {

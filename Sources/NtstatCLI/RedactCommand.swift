@@ -26,14 +26,17 @@ struct RedactCommand: ParsableCommand {
   @Option(name: .long, help: "The pseudonyms' key: 32 hex digits (default: random, not stored).") var key: String?
   @Flag(name: .long, help: "Replace ports too.") var ports = false
   @Flag(name: .long, help: "Zero the traffic counters too.") var counters = false
-  @Option(name: .long, help: "Decode with this layout family instead of the capture's.") var family: String?
+  @Option(
+    name: .long, help: "Decode with this layout family instead of the capture's.",
+    transform: FamilyArgument.init(parsing:))
+  var family: FamilyArgument?
   @Option(name: .long, help: "zstd or none (default: from OUT's suffix).") var compression: String?
   @Option(name: .long, help: "zstd level.") var level: Int32 = CaptureCompression.defaultLevel
   @OptionGroup var outputFile: OutputFileOptions
 
   func run() throws {
     let options = RedactionOptions(key: try keyBytes(), ports: ports, counters: counters)
-    let override = try familyOverride(family, assumeNewest: true)
+    let override = try family?.resolve(assumeNewest: true)
     let reader = try openCapture(input)
     let out = try OutputCapture(
       path: output, compression: compression, level: level, policy: try outputFile.policy())

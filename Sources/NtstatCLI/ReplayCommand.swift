@@ -33,7 +33,10 @@ struct ReplayCommand: ParsableCommand {
   @Option(name: .long, help: "Stop after this frame.") var toFrame: UInt64?
   @Flag(name: .long, help: "Start over at the end, until interrupted.") var loop = false
   @Flag(name: .long, help: "Exit 1 if the client's requests diverge from the recording.") var strict = false
-  @Option(name: .long, help: "Decode with this layout family instead of the capture's.") var family: String?
+  @Option(
+    name: .long, help: "Decode with this layout family instead of the capture's.",
+    transform: FamilyArgument.init(parsing:))
+  var family: FamilyArgument?
   @Flag(name: .long, help: "No summary on standard error.") var quiet = false
 
   func replaySpeed() throws -> ReplaySpeed {
@@ -50,7 +53,7 @@ struct ReplayCommand: ParsableCommand {
 
   func run() throws {
     let speed = try replaySpeed()
-    let override = try familyOverride(family, assumeNewest: true)
+    let override = try family?.resolve(assumeNewest: true)
     let fromTime = from?.instant
     let toTime = to?.instant
     var clean = true

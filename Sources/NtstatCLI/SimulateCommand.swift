@@ -19,7 +19,9 @@ struct SimulateCommand: ParsableCommand {
       `ntstat record --simulate`.
       """)
 
-  @Option(name: .long, help: "Layout family to simulate (default: newest).") var family: String?
+  @Option(
+    name: .long, help: "Layout family to simulate (default: newest).", transform: FamilyArgument.init(parsing:))
+  var family: FamilyArgument?
   @Option(name: .long, help: "Workload seed.") var seed: UInt64 = 1
   @Option(name: .long, help: "Simulated time (e.g. 30s, 5m). Default 60s.") var duration: TimeArgument?
   @Option(name: .long, help: "Workload rates, KEY=VALUE,… (see `ntstat watch --help`).") var rate: String?

@@ -11,8 +11,9 @@ struct SourceOptions: ParsableArguments {
   @Flag(name: .long, help: "Read the ntstat simulator instead of the kernel (any OS).") var simulate = false
   @Option(
     name: .long,
-    help: "Layout family: with --simulate the kernel to simulate (default: newest); live, a decoding override.")
-  var family: String?
+    help: "Layout family: with --simulate the kernel to simulate (default: newest); live, a decoding override.",
+    transform: FamilyArgument.init(parsing:))
+  var family: FamilyArgument?
   @Flag(name: .long, help: "Live: decode a kernel newer than every known family as the newest.")
   var assumeNewest = false
   @Option(name: .long, help: "Simulator seed.") var seed: UInt64 = 1
@@ -59,10 +60,7 @@ struct SourceOptions: ParsableArguments {
   }
 
   func simulatedFamily() throws -> LayoutFamily {
-    guard let family else { return .newest }
-    do { return try LayoutFamily.parse(family, assumeNewest: true) } catch {
-      throw ValidationError("--family: \(error.description)")
-    }
+    try family?.resolve(assumeNewest: true) ?? .newest
   }
 
   /// The kernel the simulator should report, and its layout change (validated).
@@ -143,7 +141,7 @@ struct SourceOptions: ParsableArguments {
       let (release, change) = try simulatedKernelOptions()
       var configuration = KernelConfiguration(privileged: !unprivileged, reportedRelease: release, layoutChange: change)
       // An exact version (`--family xnu-3789.21.4`) is simulated as that tag.
-      if let text = self.family, text.hasPrefix("xnu-"), let xnu = XNUVersion(text), xnu.components.count >= 2,
+      if let text = self.family?.text, text.hasPrefix("xnu-"), let xnu = XNUVersion(text), xnu.components.count >= 2,
         LayoutFamily(rawValue: text) == nil
       {
         configuration.xnu = xnu
@@ -167,7 +165,7 @@ struct SourceOptions: ParsableArguments {
       if unprivileged { metadata.extra["ntstat.simulator.unprivileged"] = "true" }
       return (transport, metadata, choice)
     }
-    let override = try familyOverride(family, assumeNewest: true)
+    let override = try family?.resolve(assumeNewest: true)
     let transport: DatagramSocketTransport
     do {
       // Opened whatever the kernel's version: the family is chosen (and checked) below.

@@ -134,9 +134,9 @@ extension MessageView {
     let h = hot
     let offset: Int
     let size: Int
-    switch header.type.rawValue {
-    case 10004: (offset, size) = (h.pointee.countsInCountsMessage, h.pointee.countsMessageSize)
-    case 10006, 10007:
+    switch header.type.known {
+    case .sourceCounts: (offset, size) = (h.pointee.countsInCountsMessage, h.pointee.countsMessageSize)
+    case .sourceUpdate, .sourceExtendedUpdate:
       guard h.pointee.updateData >= 0 else { return nil }
       (offset, size) = (h.pointee.updateCounts, h.pointee.updateData)
     default: return nil
@@ -185,12 +185,12 @@ extension MessageView {
   func descriptorPlacement() throws(WireError) -> (data: Int, provider: Int)? {
     let h = hot
     let placement: (Int, Int)
-    switch header.type.rawValue {
-    case 10003: placement = (h.pointee.descriptionData, h.pointee.descriptionProvider)
-    case 10006, 10007:
+    switch header.type.known {
+    case .sourceDescription: placement = (h.pointee.descriptionData, h.pointee.descriptionProvider)
+    case .sourceUpdate, .sourceExtendedUpdate:
       guard h.pointee.updateData >= 0 else { return nil }
       placement = (h.pointee.updateData, h.pointee.updateProvider)
-    case 10008, 10009:
+    case .sourceDetails, .sourceExtendedDetails:
       guard h.pointee.detailsData >= 0 else { return nil }
       placement = (h.pointee.detailsData, h.pointee.detailsProvider)
     default: return nil

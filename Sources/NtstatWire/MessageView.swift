@@ -37,17 +37,18 @@ public struct MessageView {
     let h = hot
     let slot: FieldSlot
     let size: Int
-    switch header.type.rawValue {
-    case 10004: (slot, size) = (h.pointee.countsMessageRef, h.pointee.countsMessageSize)
-    case 10006, 10007:
+    switch header.type.known {
+    case .sourceCounts: (slot, size) = (h.pointee.countsMessageRef, h.pointee.countsMessageSize)
+    case .sourceUpdate, .sourceExtendedUpdate:
       guard h.pointee.updateData >= 0 else { return nil }
       (slot, size) = (h.pointee.updateRef, h.pointee.updateData)
-    case 10008, 10009:
+    case .sourceDetails, .sourceExtendedDetails:
       guard h.pointee.detailsData >= 0 else { return nil }
       (slot, size) = (h.pointee.detailsRef, h.pointee.detailsData)
-    case 10003: (slot, size) = (h.pointee.descriptionRef, h.pointee.descriptionData)
-    case 10001: (slot, size) = (h.pointee.addedRef, h.pointee.addedSize)
-    case 10002, 1003, 1004, 1005, 1007, 1009: (slot, size) = (h.pointee.refMessageRef, h.pointee.refMessageSize)
+    case .sourceDescription: (slot, size) = (h.pointee.descriptionRef, h.pointee.descriptionData)
+    case .sourceAdded: (slot, size) = (h.pointee.addedRef, h.pointee.addedSize)
+    case .sourceRemoved, .removeSource, .querySource, .getSourceDescription, .getUpdate, .getDetails:
+      (slot, size) = (h.pointee.refMessageRef, h.pointee.refMessageSize)
     default: return nil
     }
     try need(size)

@@ -37,6 +37,19 @@ public struct MessageType: RawRepresentable, Hashable, Sendable, CustomStringCon
   /// xnu-12377 and later.
   public static var sourceExtendedDetails: MessageType { MessageType(rawValue: 10009) }
 
+  /// The type as one of the kinds this codec knows, for switches: an enum's cases compile to a
+  /// jump table as integer literals do, and say which message they mean.
+  @inlinable var known: Known? { Known(rawValue: rawValue) }
+
+  /// The message types the codec knows, by the kernel's numbers (`NSTAT_MSG_TYPE_…`).
+  @usableFromInline enum Known: UInt32 {
+    case success = 0, error = 1
+    case addSource = 1001, addAllSources, removeSource, querySource, getSourceDescription, setFilter, getUpdate
+    case subscribeSysinfo, getDetails
+    case sourceAdded = 10001, sourceRemoved, sourceDescription, sourceCounts, sysinfoCounts, sourceUpdate
+    case sourceExtendedUpdate, sourceDetails, sourceExtendedDetails
+  }
+
   static let names: [UInt32: String] = [
     0: "SUCCESS", 1: "ERROR", 1001: "ADD_SRC", 1002: "ADD_ALL_SRCS", 1003: "REM_SRC",
     1004: "QUERY_SRC", 1005: "GET_SRC_DESC", 1006: "SET_FILTER", 1007: "GET_UPDATE",
