@@ -1,7 +1,7 @@
 import Foundation
 
 /// A mutex for the few flags shared across threads.
-package final class NSLockLike: @unchecked Sendable {
+package final class NSLockLike: @unchecked Sendable {  // NSLock is itself safe to share
   private let lock = NSLock()
   package init() {}
 
@@ -14,7 +14,7 @@ package final class NSLockLike: @unchecked Sendable {
 
 /// A named thread running one closure: the client loop blocks in `poll`, so it gets a thread
 /// of its own rather than a slot in the cooperative pool.
-final class BackgroundThread: @unchecked Sendable {
+final class BackgroundThread: @unchecked Sendable {  // `thread` is set once and only started
   private let thread: Thread
 
   init(_ body: @escaping @Sendable () -> Void) {
@@ -26,7 +26,7 @@ final class BackgroundThread: @unchecked Sendable {
 }
 
 /// A flag one thread sets and another polls.
-package final class StopFlag: @unchecked Sendable {
+package final class StopFlag: @unchecked Sendable {  // `value` is read and written under `lock`
   private let lock = NSLockLike()
   private var value = false
 

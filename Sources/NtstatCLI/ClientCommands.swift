@@ -8,7 +8,7 @@ import NtstatSimulator
 import NtstatWire
 
 /// Stops a running client on SIGINT/SIGTERM so that output and captures end cleanly.
-final class SignalStop: @unchecked Sendable {
+final class SignalStop: @unchecked Sendable {  // `sources` is written in init and read in deinit only
   private var sources: [DispatchSourceSignal] = []
 
   init(_ stop: @escaping @Sendable () -> Void) {

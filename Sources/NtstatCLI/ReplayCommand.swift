@@ -69,7 +69,7 @@ struct ReplayCommand: ParsableCommand {
   }
 
   /// The pass in progress, for the signal handler (which runs on another thread).
-  final class CurrentReplay: @unchecked Sendable {
+  final class CurrentReplay: @unchecked Sendable {  // both fields are read and written under `lock`
     private let lock = NSLock()
     // Weak: the signal source keeps this object (and would keep a finished pass's transport,
     // its frames and its reading thread's state) until the process exits.

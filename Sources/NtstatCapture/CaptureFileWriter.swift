@@ -14,6 +14,8 @@ import Foundation
 /// flushed every 250 ms (also from a 50 ms idle tick), so a recorder killed with SIGKILL leaves a
 /// file readable up to its last flush. ``close(statistics:)`` drains the queue, writes the
 /// interface statistics, ends the last frame and `fsync`s.
+// The queue, counters, failure and closing state are read and written under `condition` (and
+// `finished` under `done`); `writer` belongs to the writer thread while it runs, then to `close`.
 public final class CaptureFileWriter: @unchecked Sendable {
   public let path: String
   private let descriptor: Int32

@@ -30,6 +30,7 @@ extension LayoutField {
 /// The slots live in immutable storage allocated once per table (the tables are static), so a
 /// layout is two words to copy and a field lookup is one load: the decoder consults it for
 /// every field of every frame.
+// The storage is written once, when the table is built, and only read after.
 public struct StructLayout<Field: LayoutField>: Hashable, @unchecked Sendable {
   /// `sizeof` the struct in this family.
   public let size: Int
