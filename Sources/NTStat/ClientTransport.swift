@@ -28,12 +28,17 @@ public protocol ClientTransport: AnyObject {
   func setWaitHandler(_ handler: (() -> Void)?)
   /// What the kernel at the other end says of itself (`uname`), where known.
   var kernelVersion: KernelVersion? { get }
+  /// Whether a wait in ``receive(until:)`` blocks on the wall clock in a way ``interrupt()``
+  /// cannot end (a live socket in `poll`): the run loop then wakes every check interval to
+  /// notice ``NetworkStatisticsClient/stop()``. The default is false.
+  var waitsUninterruptibly: Bool { get }
 }
 
 extension ClientTransport {
   public func interrupt() {}
   public func setWaitHandler(_ handler: (() -> Void)?) {}
   public var kernelVersion: KernelVersion? { nil }
+  public var waitsUninterruptibly: Bool { false }
 }
 
 /// What a transport's ``ClientTransport/receive(until:)`` returns.

@@ -36,6 +36,7 @@ public final class DatagramSocketTransport: ClientTransport {
   public func send(_ datagram: [UInt8]) throws { try SystemCalls.send(descriptor, datagram) }
 
   public func setWaitHandler(_ handler: (() -> Void)?) { waitHandler = handler }
+  public var waitsUninterruptibly: Bool { true }
 
   public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
     while true {

@@ -96,7 +96,7 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
     defer { stopLock.withLock { self.engine = engine } }
     let start = transport.now
     let end = duration.map { start + $0 }
-    let live = transport is DatagramSocketTransport
+    let live = transport.waitsUninterruptibly
     engine.start(at: start)
     var stopped = try flush(&engine, handler)
     // Computed once per input: the engine's deadline only changes when it handles something.

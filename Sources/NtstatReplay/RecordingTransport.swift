@@ -127,4 +127,5 @@ public final class RecordingTransport: ClientTransport {
   public func interrupt() { base.interrupt() }
   public func setWaitHandler(_ handler: (() -> Void)?) { base.setWaitHandler(handler) }
   public var kernelVersion: KernelVersion? { base.kernelVersion }
+  public var waitsUninterruptibly: Bool { base.waitsUninterruptibly }
 }
