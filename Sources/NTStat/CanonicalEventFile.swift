@@ -26,31 +26,51 @@ public struct CanonicalEventFile: Sendable {
 
   /// Parses JSON Lines; a malformed line is an error naming the file, line and byte.
   public static func parse(_ text: String, name: String) throws -> CanonicalEventFile {
+    var lines = CanonicalEventLines(name: name)
     var file = CanonicalEventFile(name: name)
-    var number = 0
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      number += 1
-      guard !line.allSatisfy({ $0 == " " || $0 == "\r" }) else { continue }
-      let fields: Fields
-      do {
-        fields = try FlatJSON.parseObject(String(line))
-      } catch {
-        throw EventFileError(file: name, line: number, reason: error.description)
-      }
-      let event = Event(line: number, fields: fields)
-      guard event["event"] != nil else {
-        throw EventFileError(file: name, line: number, reason: "no \"event\" field: not a canonical event line")
-      }
-      if event.kind == "header" {
-        for (key, value) in fields { file.header[key] = value }
-      } else {
-        file.events.append(event)
-      }
+      if let event = try lines.next(line) { file.events.append(event) }
     }
-    guard !file.header.isEmpty else {
+    try lines.finish()
+    file.header = lines.header
+    return file
+  }
+}
+
+/// Canonical JSON Lines read a line at a time: what ``CanonicalEventFile/parse(_:name:)`` and
+/// the streaming readers (`ntstat diff` on files of any size) share.
+public struct CanonicalEventLines {
+  public let name: String
+  /// The header line's fields, once it has been read.
+  public private(set) var header: [String: FlatJSONValue] = [:]
+  private var number = 0
+
+  public init(name: String) { self.name = name }
+
+  /// The event on the next line; nil for a blank line or the header.
+  public mutating func next(_ line: Substring) throws -> CanonicalEventFile.Event? {
+    number += 1
+    guard !line.allSatisfy({ $0 == " " || $0 == "\r" }) else { return nil }
+    let fields: CanonicalEventFile.Fields
+    do {
+      fields = try FlatJSON.parseObject(String(line))
+    } catch {
+      throw EventFileError(file: name, line: number, reason: error.description)
+    }
+    let event = CanonicalEventFile.Event(line: number, fields: fields)
+    guard event["event"] != nil else {
+      throw EventFileError(file: name, line: number, reason: "no \"event\" field: not a canonical event line")
+    }
+    guard event.kind == "header" else { return event }
+    for (key, value) in fields { header[key] = value }
+    return nil
+  }
+
+  /// At the end of the input: a file with no header line is not a canonical event file.
+  public func finish() throws {
+    guard !header.isEmpty else {
       throw EventFileError(file: name, line: 1, reason: "no header line: not a canonical event file")
     }
-    return file
   }
 }
 

@@ -43,39 +43,43 @@ struct DiffCommand: ParsableCommand {
       options.relative = relative
     }
     let override = try family?.resolve(assumeNewest: true)
-    let a: CanonicalEventFile
-    let b: CanonicalEventFile
+    let a: EventDiffSide
+    let b: EventDiffSide
+    var spooled: String?
+    defer { if let spooled { unlink(spooled) } }
     switch (baseline, decoder, inputs.count) {
     case (let golden?, nil, 1):
-      a = try load(golden, override: override)
-      b = try load(inputs[0], override: override)
+      a = try side(golden, override: override, progress: false)
+      b = try side(inputs[0], override: override)
     case (nil, let binary?, 1):
-      a = try loadWithDecoder(binary, inputs[0])
-      b = try load(inputs[0], override: override)
+      let output = try spool(binary, inputs[0])
+      spooled = output
+      a = eventFileSide(output, name: "\(binary) on \(inputs[0])")
+      b = try side(inputs[0], override: override)
     case (nil, nil, 2):
-      a = try load(inputs[0], override: override)
-      b = try load(inputs[1], override: override)
+      a = try side(inputs[0], override: override, progress: false)
+      b = try side(inputs[1], override: override)
     default:
       throw ValidationError("give two inputs, or one with --baseline GOLDEN or --decoder BIN")
     }
-    let result = EventDiff.compare(a, b, options: options)
+    let (result, summaryA, summaryB) = try EventDiff.compare(a, b, options: options)
     let out = StandardOutput()
     if json {
-      out.line(Self.json(result, a: a, b: b).jsonText)
+      out.line(Self.json(result, a: summaryA, b: summaryB).jsonText)
     } else {
-      for line in Self.text(result, a: a, b: b, colour: isatty(1) == 1) { out.line(line) }
+      for line in Self.text(result, a: summaryA, b: summaryB, colour: isatty(1) == 1) { out.line(line) }
     }
     out.flush()
     if !result.isSame { throw ExitCode(1) }
   }
 
-  /// A capture (by magic) is replayed; anything else is read as canonical JSON Lines.
-  func load(_ path: String, override: LayoutFamily?) throws -> CanonicalEventFile {
+  /// A capture (by magic) is replayed; anything else is read as canonical JSON Lines. Either is
+  /// read as it streams, never held whole. The sides are read at the same time: only one draws
+  /// a progress line (`progress`).
+  func side(_ path: String, override: LayoutFamily?, progress: Bool = true) throws -> EventDiffSide {
     do {
-      if try Self.isCapture(path) { return try replayEvents(path, override: override) }
-      return try CanonicalEventFile.parse(String(decoding: readFile(path), as: UTF8.self), name: path)
-    } catch let error as ExitCode {
-      throw error
+      return try Self.isCapture(path)
+        ? replaySide(path, override: override, progress: progress) : eventFileSide(path, name: path)
     } catch let failure as CommandFailure {
       throw failure
     } catch {
@@ -88,56 +92,86 @@ struct DiffCommand: ParsableCommand {
     return magic == [0x28, 0xB5, 0x2F, 0xFD] || magic == [0x0A, 0x0D, 0x0D, 0x0A]
   }
 
-  /// A capture replayed into canonical events, field for field what parsing its JSON Lines
-  /// would give, without writing or parsing them.
-  func replayEvents(_ path: String, override: LayoutFamily?) throws -> CanonicalEventFile {
-    let transport = try ReplayTransport(path: path, speed: .topSpeed, family: override)
-    let client = NetworkStatisticsClient(
-      transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
-    let header = CanonicalEvent.header(family: transport.family, source: (path as NSString).lastPathComponent)
-    var file = CanonicalEventFile(name: path)
-    for (key, value) in try FlatJSON.parseObject(header.jsonText) { file.header[key] = value }
-    let progress = ProgressLine(file: path)
-    defer { progress.finish() }
-    // Line numbers as in the JSON Lines file: the header is line 1.
-    var line = 1
-    try client.run { event in
-      progress.tick { transport.fileBytesRead }
-      line += 1
-      file.events.append(.init(line: line, fields: CanonicalEvent.flatFields(event, origin: .zero)))
+  /// A canonical event file, a line at a time.
+  func eventFileSide(_ path: String, name: String) -> EventDiffSide {
+    EventDiffSide(name: name) { header, each in
+      var lines = CanonicalEventLines(name: name)
+      do {
+        try forEachLine(in: path) { line in
+          if let event = try lines.next(line) { try each(.parsed(event)) }
+        }
+        try lines.finish()
+      } catch let error as EventFileError {
+        throw CommandFailure("\(error)")
+      } catch let error as FileInputError {
+        throw CommandFailure("\(error)")
+      }
+      header = lines.header
     }
-    return file
   }
 
-  func loadWithDecoder(_ binary: String, _ capture: String) throws -> CanonicalEventFile {
+  /// A capture replayed into canonical events, field for field what parsing its JSON Lines
+  /// would give, without writing or parsing them.
+  func replaySide(_ path: String, override: LayoutFamily?, progress showProgress: Bool) throws -> EventDiffSide {
+    // Opened once here, so that a capture that cannot be replayed is reported before anything runs.
+    _ = try ReplayTransport(path: path, speed: .topSpeed, family: override)
+    return EventDiffSide(name: path) { header, each in
+      let transport: ReplayTransport
+      do { transport = try ReplayTransport(path: path, speed: .topSpeed, family: override) } catch {
+        throw CommandFailure(describe(error, reading: path))
+      }
+      let client = NetworkStatisticsClient(
+        transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
+      let fields = CanonicalEvent.header(family: transport.family, source: (path as NSString).lastPathComponent)
+      for (key, value) in try FlatJSON.parseObject(fields.jsonText) { header[key] = value }
+      let progress = ProgressLine(file: path, quiet: !showProgress)
+      defer { progress.finish() }
+      do {
+        try client.run { event in
+          progress.tick { transport.fileBytesRead }
+          try each(.live(event, origin: .zero))
+        }
+      } catch let failure as CommandFailure {
+        throw failure
+      } catch {
+        throw CommandFailure(describe(error, reading: path))
+      }
+    }
+  }
+
+  /// Another ntstat binary's replay of `capture` as JSON Lines, written to a temporary file
+  /// (the comparison may read it twice); its path.
+  func spool(_ binary: String, _ capture: String) throws -> String {
+    var template = Array((NSTemporaryDirectory() + "/ntstat-diff-XXXXXX.jsonl").utf8CString)
+    let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 6) }
+    guard descriptor >= 0 else {
+      throw CommandFailure("cannot create a temporary file: \(String(cString: strerror(errno)))")
+    }
+    let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = ["replay", "--format", "jsonl", "--top-speed", "--quiet", capture]
-    let output = Pipe()
-    process.standardOutput = output
+    process.standardOutput = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     do {
       try process.run()
     } catch {
+      unlink(path)
       throw CommandFailure("cannot run \(binary): \(error)")
     }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 || process.terminationStatus == 1 else {
+      unlink(path)
       throw CommandFailure("\(binary) replay exited with status \(process.terminationStatus)")
     }
-    do {
-      return try CanonicalEventFile.parse(String(decoding: data, as: UTF8.self), name: "\(binary) on \(capture)")
-    } catch {
-      throw CommandFailure("\(error)")
-    }
+    return path
   }
 
-  static func text(_ r: EventDiffResult, a: CanonicalEventFile, b: CanonicalEventFile, colour: Bool) -> [String] {
+  static func text(_ r: EventDiffResult, a: EventDiffSideSummary, b: EventDiffSideSummary, colour: Bool) -> [String] {
     func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
     func value(_ v: FlatJSONValue?) -> String { v.map { "\($0)" } ?? "(absent)" }
     var lines = [
-      "A: \(a.name) (\(a.header["family"]?.description ?? "?"), \(a.events.count) events)",
-      "B: \(b.name) (\(b.header["family"]?.description ?? "?"), \(b.events.count) events)",
+      "A: \(a.name) (\(a.header["family"]?.description ?? "?"), \(a.eventCount) events)",
+      "B: \(b.name) (\(b.header["family"]?.description ?? "?"), \(b.eventCount) events)",
     ]
     for (key, x, y) in r.headerChanges { lines.append("header \(key): \(value(x)) → \(value(y))") }
     if !r.onlyInA.isEmpty {
@@ -184,7 +218,7 @@ struct DiffCommand: ParsableCommand {
     return "\(kinds.count) (" + counts.map { "\($0.1) \($0.0)" }.joined(separator: ", ") + ")"
   }
 
-  static func json(_ r: EventDiffResult, a: CanonicalEventFile, b: CanonicalEventFile) -> FieldValue {
+  static func json(_ r: EventDiffResult, a: EventDiffSideSummary, b: EventDiffSideSummary) -> FieldValue {
     func scalar(_ v: FlatJSONValue?) -> FieldValue {
       switch v {
       case nil, .null?: return .null

@@ -1,4 +1,6 @@
+import Foundation
 import NTStat
+import NtstatWire
 
 /// How two event files are compared.
 public struct EventDiffOptions: Sendable {
@@ -84,83 +86,135 @@ public struct EventDiffResult: Sendable {
   }
 }
 
-/// Semantic, stream-keyed comparison of two event files.
+/// An event as a side of a comparison hands it over.
+public enum EventDiffInput {
+  /// Parsed from an event file.
+  case parsed(CanonicalEventFile.Event)
+  /// From a client (a capture replayed); times since `origin`.
+  case live(ClientEvent, origin: MonotonicTime)
+
+  func digest(ignoring ignored: Set<String>) -> EventDigest {
+    switch self {
+    case .parsed(let event): return EventDigest(fields: event.fields, ignoring: ignored)
+    case .live(let event, let origin): return CanonicalEvent.digest(event, origin: origin, ignoring: ignored)
+    }
+  }
+
+  var fields: CanonicalEventFile.Event {
+    switch self {
+    case .parsed(let event): return event
+    case .live(let event, let origin): return .init(line: 0, fields: CanonicalEvent.flatFields(event, origin: origin))
+    }
+  }
+}
+
+/// One side of a comparison: a capture replayed, an event file read line by line, events in
+/// memory. ``read`` hands over every event in order and may be called twice: the comparison
+/// reads each side once, and a second time only when streams differ.
+public struct EventDiffSide {
+  public typealias Reader = (_ header: inout [String: FlatJSONValue], _ each: (EventDiffInput) throws -> Void) throws
+    -> Void
+
+  public var name: String
+  /// Reads the side: its header fields (set as they are found), then each event in order.
+  public var read: Reader
+
+  public init(name: String, read: @escaping Reader) {
+    self.name = name
+    self.read = read
+  }
+
+  /// A file already in memory.
+  public init(_ file: CanonicalEventFile) {
+    name = file.name
+    read = { header, each in
+      header = file.header
+      for event in file.events { try each(.parsed(event)) }
+    }
+  }
+}
+
+/// What one reading of a side left: its header and size, for the report.
+public struct EventDiffSideSummary: Sendable {
+  public var name: String
+  public var header: [String: FlatJSONValue] = [:]
+  public var eventCount = 0
+}
+
+/// Semantic, stream-keyed comparison of two event streams, in memory bounded by streams rather
+/// than events.
+///
+/// The first pass reads each side once and keeps, per stream, its event kinds (run-length) and
+/// one 64-bit hash per event of the fields compared (ignored fields left out): eight bytes an
+/// event instead of the event. Streams whose hashes agree are the same (a SipHash collision
+/// between two different events is the only way to miss a difference). Only if some stream
+/// differs is each side read again, keeping just the events at the indices whose hashes differ,
+/// which are then compared field by field as the report shows them (tolerances apply there).
 public enum EventDiff {
+  /// Compares two files held in memory.
   public static func compare(
     _ a: CanonicalEventFile, _ b: CanonicalEventFile, options: EventDiffOptions = EventDiffOptions()
-  )
-    -> EventDiffResult
-  {
+  ) -> EventDiffResult {
+    // Reading memory cannot fail.
+    (try? compare(EventDiffSide(a), EventDiffSide(b), options: options).result) ?? EventDiffResult()
+  }
+
+  /// Compares two sides, reading each once, or twice when streams differ.
+  public static func compare(
+    _ a: EventDiffSide, _ b: EventDiffSide, options: EventDiffOptions = EventDiffOptions()
+  ) throws -> (result: EventDiffResult, a: EventDiffSideSummary, b: EventDiffSideSummary) {
+    let (first, second) = try StreamDigest.both(a, b, options: options)
     var result = EventDiffResult()
-    for key in ["schema", "family"] where !options.ignoredFields.contains(key) && a.header[key] != b.header[key] {
-      result.headerChanges.append((key, a.header[key], b.header[key]))
+    for key in ["schema", "family"]
+    where !options.ignoredFields.contains(key) && first.summary.header[key] != second.summary.header[key] {
+      result.headerChanges.append((key, first.summary.header[key], second.summary.header[key]))
     }
-    let (streamsA, noticesA) = group(a, ignoring: options.ignoredFields)
-    let (streamsB, noticesB) = group(b, ignoring: options.ignoredFields)
-    for identity in streamsA.keys.sorted() {
-      let eventsA = streamsA[identity]!
-      guard let eventsB = streamsB[identity] else {
-        result.onlyInA.append((identity, eventsA.count))
+    // Streams in both whose hashes differ somewhere, and where.
+    var differing: [StreamIdentity: [Int]] = [:]
+    for x in first.list {
+      let identity = x.identity
+      guard let y = second[identity] else { continue }
+      var indices: [Int] = []
+      for index in 0..<min(x.hashes.count, y.hashes.count) where x.hashes[index] != y.hashes[index] {
+        indices.append(index)
+      }
+      if !indices.isEmpty { differing[identity] = indices }
+    }
+    var eventsA: [StreamIdentity: [Int: CanonicalEventFile.Event]] = [:]
+    var eventsB: [StreamIdentity: [Int: CanonicalEventFile.Event]] = [:]
+    if !differing.isEmpty {
+      eventsA = try StreamDigest.collect(a, at: differing, options: options)
+      eventsB = try StreamDigest.collect(b, at: differing, options: options)
+    }
+    for identity in first.identities.sorted() {
+      let x = first[identity]!
+      guard let y = second[identity] else {
+        result.onlyInA.append((identity, x.hashes.count))
         continue
       }
       var changes: [FieldChange] = []
-      for index in 0..<min(eventsA.count, eventsB.count) {
-        let x = eventsA[index]
-        let y = eventsB[index]
-        var fields: [String] = x.fields.map(\.0)
-        for (key, _) in y.fields where !fields.contains(key) { fields.append(key) }
+      for index in differing[identity] ?? [] {
+        guard let p = eventsA[identity]?[index], let q = eventsB[identity]?[index] else { continue }
+        var fields: [String] = p.fields.map(\.0)
+        for (key, _) in q.fields where !fields.contains(key) { fields.append(key) }
         for field in fields where !options.ignoredFields.contains(field) {
-          if !options.equal(field, x[field], y[field]) {
-            changes.append(FieldChange(eventIndex: index, event: x.kind, field: field, a: x[field], b: y[field]))
+          if !options.equal(field, p[field], q[field]) {
+            changes.append(FieldChange(eventIndex: index, event: p.kind, field: field, a: p[field], b: q[field]))
           }
         }
       }
-      if changes.isEmpty, eventsA.count == eventsB.count {
+      if changes.isEmpty, x.hashes.count == y.hashes.count {
         result.sameStreams += 1
       } else {
         result.changed.append(
-          StreamChange(
-            stream: identity, eventsA: eventsA.map(\.kind), eventsB: eventsB.map(\.kind), fieldChanges: changes))
+          StreamChange(stream: identity, eventsA: x.kinds.expanded, eventsB: y.kinds.expanded, fieldChanges: changes))
       }
     }
-    for identity in streamsB.keys.sorted() where streamsA[identity] == nil {
-      result.onlyInB.append((identity, streamsB[identity]!.count))
+    for identity in second.identities.sorted() where first[identity] == nil {
+      result.onlyInB.append((identity, second[identity]!.hashes.count))
     }
-    (result.noticesOnlyInA, result.noticesOnlyInB) = multisetDifference(noticesA, noticesB)
-    return result
-  }
-
-  /// Events by stream, in order; a new occurrence starts at each `added`.
-  /// Events by stream. A stream is known by its id, protocol, addresses and pid, less any of
-  /// those the comparison ignores (a redacted capture's addresses are pseudonyms: ignoring
-  /// `local` and `remote` pairs its streams with the original's by id).
-  static func group(
-    _ file: CanonicalEventFile, ignoring ignored: Set<String> = []
-  ) -> ([StreamIdentity: [CanonicalEventFile.Event]], [String]) {
-    var streams: [StreamIdentity: [CanonicalEventFile.Event]] = [:]
-    var current: [String: StreamIdentity] = [:]
-    var occurrences: [String: Int] = [:]
-    var notices: [String] = []
-    func field(_ event: CanonicalEventFile.Event, _ name: String) -> String {
-      ignored.contains(name) ? "" : event[name]?.description ?? ""
-    }
-    for event in file.events {
-      if event.kind == "notice" {
-        notices.append("\(event["kind"]?.description ?? "?"): \(event["detail"]?.description ?? "")")
-        continue
-      }
-      let base = ["id", "protocol", "local", "remote", "pid"].map { field(event, $0) }.joined(separator: "|")
-      if event.kind == "added" || current[base] == nil {
-        let occurrence = occurrences[base, default: 0]
-        occurrences[base] = occurrence + 1
-        current[base] = StreamIdentity(
-          id: field(event, "id"), protocolName: field(event, "protocol"), local: field(event, "local"),
-          remote: field(event, "remote"), pid: field(event, "pid"), process: field(event, "process"),
-          occurrence: occurrence)
-      }
-      streams[current[base]!, default: []].append(event)
-    }
-    return (streams, notices)
+    (result.noticesOnlyInA, result.noticesOnlyInB) = multisetDifference(first.notices, second.notices)
+    return (result, first.summary, second.summary)
   }
 
   static func multisetDifference(_ a: [String], _ b: [String]) -> ([String], [String]) {
@@ -176,5 +230,143 @@ public enum EventDiff {
       counts[item]! -= 1
     }
     return (onlyA, onlyB)
+  }
+}
+
+/// Event kinds as runs (`added`, 1,000 × `updated`, `removed`): a stream's history in a few words.
+struct KindRuns {
+  private var runs: [(kind: String, count: Int)] = []
+
+  mutating func append(_ kind: String) {
+    if let last = runs.last, last.kind == kind {
+      runs[runs.count - 1].count += 1
+    } else {
+      runs.append((kind, 1))
+    }
+  }
+
+  var expanded: [String] { runs.flatMap { Array(repeating: $0.kind, count: $0.count) } }
+}
+
+/// One side read once: per stream, its event kinds and a hash of each event's compared fields.
+struct StreamDigest {
+  struct Stream {
+    var identity: StreamIdentity
+    var kinds = KindRuns()
+    var hashes: [Int] = []
+  }
+
+  var summary: EventDiffSideSummary
+  /// Streams in order of appearance; ``index`` finds one by identity.
+  var list: [Stream] = []
+  var index: [StreamIdentity: Int] = [:]
+  var notices: [String] = []
+
+  subscript(identity: StreamIdentity) -> Stream? { index[identity].map { list[$0] } }
+  var identities: Dictionary<StreamIdentity, Int>.Keys { index.keys }
+
+  init(_ side: EventDiffSide, options: EventDiffOptions) throws {
+    summary = EventDiffSideSummary(name: side.name)
+    var identities = StreamIdentities()
+    var list: [Stream] = []
+    var notices: [String] = []
+    var count = 0
+    try side.read(&summary.header) { event in
+      count += 1
+      let digest = event.digest(ignoring: options.ignoredFields)
+      guard let (position, identity) = identities.identify(digest) else {
+        notices.append(digest.notice)
+        return
+      }
+      if position == list.count { list.append(Stream(identity: identity)) }
+      list[position].kinds.append(digest.kind)
+      list[position].hashes.append(digest.hash)
+    }
+    summary.eventCount = count
+    self.list = list
+    for (position, stream) in list.enumerated() { index[stream.identity] = position }
+    self.notices = notices
+  }
+
+  /// Both sides' digests, B's read on a thread of its own meanwhile: the two sides share
+  /// nothing (each reads its own file or capture), and on two cores a diff takes about as long
+  /// as its longer side.
+  static func both(
+    _ a: EventDiffSide, _ b: EventDiffSide, options: EventDiffOptions
+  ) throws -> (StreamDigest, StreamDigest) {
+    let job = SideJob(side: b, options: options)
+    let thread = Thread { job.run() }
+    thread.stackSize = 8 << 20
+    thread.start()
+    let first = Result { try StreamDigest(a, options: options) }
+    job.finished.wait()
+    return (try first.get(), try job.result!.get())
+  }
+
+  /// One side digested on another thread.
+  // `side` is read by the thread alone; `result` is written by it before `finished` is
+  // signalled and read only after the wait.
+  private final class SideJob: @unchecked Sendable {
+    let side: EventDiffSide
+    let options: EventDiffOptions
+    let finished = DispatchSemaphore(value: 0)
+    var result: Result<StreamDigest, Error>?
+
+    init(side: EventDiffSide, options: EventDiffOptions) {
+      self.side = side
+      self.options = options
+    }
+
+    func run() {
+      result = Result { try StreamDigest(side, options: options) }
+      finished.signal()
+    }
+  }
+
+  /// Reads `side` again, keeping the events of `wanted` streams at the indices given.
+  static func collect(
+    _ side: EventDiffSide, at wanted: [StreamIdentity: [Int]], options: EventDiffOptions
+  ) throws -> [StreamIdentity: [Int: CanonicalEventFile.Event]] {
+    let sets = wanted.mapValues(Set.init)
+    var identities = StreamIdentities()
+    var seen: [Int: Int] = [:]
+    var kept: [StreamIdentity: [Int: CanonicalEventFile.Event]] = [:]
+    var header: [String: FlatJSONValue] = [:]
+    try side.read(&header) { event in
+      guard let (position, identity) = identities.identify(event.digest(ignoring: options.ignoredFields)),
+        let indices = sets[identity]
+      else { return }
+      let index = seen[position, default: 0]
+      seen[position] = index + 1
+      if indices.contains(index) { kept[identity, default: [:]][index] = event.fields }
+    }
+    return kept
+  }
+}
+
+/// Which stream an event belongs to. A stream is known by its id, protocol, addresses and pid,
+/// less any of those the comparison ignores (a redacted capture's addresses are pseudonyms:
+/// ignoring `local` and `remote` pairs its streams with the original's by id); a new
+/// occurrence starts at each `added` (a ref can be reused up to xnu-3248).
+struct StreamIdentities {
+  /// The stream each identity key is in now (a new occurrence starts at each `added`).
+  private var current: [EventDigest.StreamKey: (position: Int, identity: StreamIdentity)] = [:]
+  private var occurrences: [EventDigest.StreamKey: Int] = [:]
+  private var count = 0
+
+  /// The event's stream, numbered in order of appearance from 0; nil for a notice.
+  mutating func identify(_ event: EventDigest) -> (Int, StreamIdentity)? {
+    guard event.kind != "notice" else { return nil }
+    var base = event.identity
+    base.process = ""  // the process names a stream (as its first event gave it); it does not tell two apart
+    if event.kind != "added", let known = current[base] { return known }
+    let occurrence = occurrences[base, default: 0]
+    occurrences[base] = occurrence + 1
+    let identity = StreamIdentity(
+      id: base.id, protocolName: base.protocolName, local: base.local, remote: base.remote, pid: base.pid,
+      process: event.identity.process, occurrence: occurrence)
+    current[base] = (count, identity)
+    count += 1
+    return (count - 1, identity)
   }
 }

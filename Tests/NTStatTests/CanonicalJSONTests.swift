@@ -24,6 +24,20 @@ import Testing
       let parsed = try FlatJSON.parseObject(written)
       let flat = CanonicalEvent.flatFields(event, origin: .zero)
       #expect(flat.map(\.0) == parsed.map(\.0) && flat.map(\.1) == parsed.map(\.1))
+      // What diff keeps on its first pass: a live event and its parsed line digest alike,
+      // with fields ignored or not; a changed field changes the hash.
+      for ignored: Set<String> in [[], ["time_ns", "local"], ["id", "rx_bytes", "process"]] {
+        let live = CanonicalEvent.digest(event, origin: .zero, ignoring: ignored)
+        #expect(live == EventDigest(fields: parsed, ignoring: ignored))
+        #expect(live.kind == (parsed.first { $0.0 == "event" }?.1.description ?? "?"))
+      }
+      var changed = parsed
+      if let index = changed.firstIndex(where: { $0.0 == "time_ns" }) {
+        changed[index].1 = .integer(-1)
+        #expect(EventDigest(fields: changed, ignoring: []).hash != EventDigest(fields: parsed, ignoring: []).hash)
+        #expect(
+          EventDigest(fields: changed, ignoring: ["time_ns"]) == EventDigest(fields: parsed, ignoring: ["time_ns"]))
+      }
       buffer.append(UInt8(ascii: "\n"))
     }
     #expect(buffer.starts(with: Array("previous line\n".utf8)))
