@@ -126,8 +126,9 @@ public final class CaptureFileReader {
 }
 
 /// The state behind ``CaptureFileReader/records``.
-// Used by one iterator, one call at a time (an async iterator's `next` is not re-entered), and
-// while a call waits, only the queue's block touches it: never two threads at once.
+// `batch`, `position` and `finished` belong to the iterating task (an async iterator's `next`
+// is never re-entered); the queue's block touches only `reader`, one block at a time, and hands
+// each batch back through the continuation.
 private final class RecordBatches: @unchecked Sendable {
   private let reader: CaptureFileReader
   private let queue = DispatchQueue(label: "ntstat capture reader")
@@ -140,11 +141,18 @@ private final class RecordBatches: @unchecked Sendable {
   func next() async throws -> CaptureRecord? {
     while position == batch.count {
       guard !finished else { return nil }
-      let more: Bool = try await withCheckedThrowingContinuation { continuation in
+      let reader = self.reader
+      let (more, records): (Bool, [CaptureRecord]) = try await withCheckedThrowingContinuation { continuation in
         queue.async {
-          continuation.resume(with: Result { try self.reader.nextRecords(&self.batch) })
+          continuation.resume(
+            with: Result {
+              var records: [CaptureRecord] = []
+              let more = try reader.nextRecords(&records)
+              return (more, records)
+            })
         }
       }
+      batch = records
       position = 0
       if !more {
         finished = true

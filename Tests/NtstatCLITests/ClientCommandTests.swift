@@ -132,7 +132,11 @@ import Testing
     process.arguments = ["record", "--simulate", "--realtime", "--duration", "60s", "-o", path]
     process.standardError = Pipe()
     try process.run()
-    Thread.sleep(forTimeInterval: 1.5)
+    // Ready when more than ten frames are on disk (its signal handlers are in place before it
+    // records), however long a loaded machine takes to get there.
+    while process.isRunning, ((try? CaptureContents(path: path))?.frames.count ?? 0) <= 10 {
+      Thread.sleep(forTimeInterval: 0.05)
+    }
     process.terminate()
     process.waitUntilExit()
     #expect(process.terminationStatus == 0)
