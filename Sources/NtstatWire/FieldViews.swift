@@ -134,7 +134,7 @@ extension MessageView {
     let h = hot
     let offset: Int
     let size: Int
-    switch header.type.known {
+    switch header.type {
     case .sourceCounts: (offset, size) = (h.pointee.countsInCountsMessage, h.pointee.countsMessageSize)
     case .sourceUpdate, .sourceExtendedUpdate:
       guard h.pointee.updateData >= 0 else { return nil }
@@ -185,7 +185,7 @@ extension MessageView {
   func descriptorPlacement() throws(WireError) -> (data: Int, provider: Int)? {
     let h = hot
     let placement: (Int, Int)
-    switch header.type.known {
+    switch header.type {
     case .sourceDescription: placement = (h.pointee.descriptionData, h.pointee.descriptionProvider)
     case .sourceUpdate, .sourceExtendedUpdate:
       guard h.pointee.updateData >= 0 else { return nil }

@@ -37,7 +37,7 @@ public struct MessageView {
     let h = hot
     let slot: FieldSlot
     let size: Int
-    switch header.type.known {
+    switch header.type {
     case .sourceCounts: (slot, size) = (h.pointee.countsMessageRef, h.pointee.countsMessageSize)
     case .sourceUpdate, .sourceExtendedUpdate:
       guard h.pointee.updateData >= 0 else { return nil }

@@ -1,54 +1,41 @@
 /// `nstat_msg_hdr.type`: an open set of message types; unknown values survive a round trip.
 public struct MessageType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
   public var rawValue: UInt32
-  public init(rawValue: UInt32) { self.rawValue = rawValue }
+  @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
 
   // Generic responses.
-  public static var success: MessageType { MessageType(rawValue: 0) }
-  public static var error: MessageType { MessageType(rawValue: 1) }
+  @inlinable public static var success: MessageType { MessageType(rawValue: 0) }
+  @inlinable public static var error: MessageType { MessageType(rawValue: 1) }
   // Requests (client → kernel).
-  public static var addSource: MessageType { MessageType(rawValue: 1001) }
-  public static var addAllSources: MessageType { MessageType(rawValue: 1002) }
-  public static var removeSource: MessageType { MessageType(rawValue: 1003) }
-  public static var querySource: MessageType { MessageType(rawValue: 1004) }
-  public static var getSourceDescription: MessageType { MessageType(rawValue: 1005) }
+  @inlinable public static var addSource: MessageType { MessageType(rawValue: 1001) }
+  @inlinable public static var addAllSources: MessageType { MessageType(rawValue: 1002) }
+  @inlinable public static var removeSource: MessageType { MessageType(rawValue: 1003) }
+  @inlinable public static var querySource: MessageType { MessageType(rawValue: 1004) }
+  @inlinable public static var getSourceDescription: MessageType { MessageType(rawValue: 1005) }
   /// xnu-2422 to xnu-10063; no longer dispatched from xnu-11215.
-  public static var setFilter: MessageType { MessageType(rawValue: 1006) }
+  @inlinable public static var setFilter: MessageType { MessageType(rawValue: 1006) }
   /// xnu-3247 and later.
-  public static var getUpdate: MessageType { MessageType(rawValue: 1007) }
+  @inlinable public static var getUpdate: MessageType { MessageType(rawValue: 1007) }
   /// xnu-3247 and later (privileged).
-  public static var subscribeSysinfo: MessageType { MessageType(rawValue: 1008) }
+  @inlinable public static var subscribeSysinfo: MessageType { MessageType(rawValue: 1008) }
   /// xnu-12377 and later: like GET_UPDATE, answered with SRC_DETAILS; turns the client's
   /// events and final reports into SRC_DETAILS for good.
-  public static var getDetails: MessageType { MessageType(rawValue: 1009) }
+  @inlinable public static var getDetails: MessageType { MessageType(rawValue: 1009) }
   // Responses and notifications (kernel → client).
-  public static var sourceAdded: MessageType { MessageType(rawValue: 10001) }
-  public static var sourceRemoved: MessageType { MessageType(rawValue: 10002) }
-  public static var sourceDescription: MessageType { MessageType(rawValue: 10003) }
-  public static var sourceCounts: MessageType { MessageType(rawValue: 10004) }
+  @inlinable public static var sourceAdded: MessageType { MessageType(rawValue: 10001) }
+  @inlinable public static var sourceRemoved: MessageType { MessageType(rawValue: 10002) }
+  @inlinable public static var sourceDescription: MessageType { MessageType(rawValue: 10003) }
+  @inlinable public static var sourceCounts: MessageType { MessageType(rawValue: 10004) }
   /// xnu-2782 and later.
-  public static var sysinfoCounts: MessageType { MessageType(rawValue: 10005) }
+  @inlinable public static var sysinfoCounts: MessageType { MessageType(rawValue: 10005) }
   /// xnu-3247 and later.
-  public static var sourceUpdate: MessageType { MessageType(rawValue: 10006) }
+  @inlinable public static var sourceUpdate: MessageType { MessageType(rawValue: 10006) }
   /// xnu-8019.41 and later.
-  public static var sourceExtendedUpdate: MessageType { MessageType(rawValue: 10007) }
+  @inlinable public static var sourceExtendedUpdate: MessageType { MessageType(rawValue: 10007) }
   /// xnu-12377 and later.
-  public static var sourceDetails: MessageType { MessageType(rawValue: 10008) }
+  @inlinable public static var sourceDetails: MessageType { MessageType(rawValue: 10008) }
   /// xnu-12377 and later.
-  public static var sourceExtendedDetails: MessageType { MessageType(rawValue: 10009) }
-
-  /// The type as one of the kinds this codec knows, for switches: an enum's cases compile to a
-  /// jump table as integer literals do, and say which message they mean.
-  @inlinable var known: Known? { Known(rawValue: rawValue) }
-
-  /// The message types the codec knows, by the kernel's numbers (`NSTAT_MSG_TYPE_…`).
-  @usableFromInline enum Known: UInt32 {
-    case success = 0, error = 1
-    case addSource = 1001, addAllSources, removeSource, querySource, getSourceDescription, setFilter, getUpdate
-    case subscribeSysinfo, getDetails
-    case sourceAdded = 10001, sourceRemoved, sourceDescription, sourceCounts, sysinfoCounts, sourceUpdate
-    case sourceExtendedUpdate, sourceDetails, sourceExtendedDetails
-  }
+  @inlinable public static var sourceExtendedDetails: MessageType { MessageType(rawValue: 10009) }
 
   static let names: [UInt32: String] = [
     0: "SUCCESS", 1: "ERROR", 1001: "ADD_SRC", 1002: "ADD_ALL_SRCS", 1003: "REM_SRC",
