@@ -12,11 +12,11 @@ final class DescribedSource: @unchecked Sendable {
   private var raw: [UInt8]
   private let rawProvider: ProviderID
   private let decoder: MessageDecoder?
-  /// Lazy decodes can happen on any thread that holds an event. One lock serves every box: a
-  /// decode under it is short, and the alternatives measured slower on the engine's hot path
-  /// (16 locks picked by address cost the engine benchmark 3–5 % of its messages a second).
-  private static let lock = NSLockLike()
-  private var lock: NSLockLike { Self.lock }
+  /// Lazy decodes can happen on any thread that holds an event. One lock for every box made
+  /// the two threads of a `diff` queue on each other (a sixth of its time in futex wake-ups);
+  /// a lock per box would be an allocation per descriptor; so boxes share sixteen mutexes
+  /// picked by address (`NSLock`s picked from an array cost the engine 3–5 %, raw mutexes not).
+  private static let locks = StripedLocks()
 
   init(_ descriptor: Descriptor, provider: ProviderKind) {
     decoded = descriptor
@@ -48,7 +48,7 @@ final class DescribedSource: @unchecked Sendable {
   private var derived: DerivedFields?
 
   var fields: DerivedFields {
-    lock.withLock {
+    Self.locks.withLock(for: self) {
       if let derived { return derived }
       let value = DerivedFields(decodedLocked(), provider: provider)
       derived = value
@@ -56,7 +56,7 @@ final class DescribedSource: @unchecked Sendable {
     }
   }
 
-  var descriptor: Descriptor { lock.withLock { decodedLocked() } }
+  var descriptor: Descriptor { Self.locks.withLock(for: self) { decodedLocked() } }
 
   private func decodedLocked() -> Descriptor {
     if let decoded { return decoded }

@@ -36,3 +36,26 @@ package final class StopFlag: @unchecked Sendable {  // `value` is read and writ
 
   package func set() { lock.withLock { value = true } }
 }
+
+/// A fixed set of mutexes picked by an object's address: objects that each need a short
+/// critical section now and then share them, without an allocation per object and without
+/// every thread queueing on one lock. Raw `pthread` mutexes, never freed: nothing is retained
+/// or released to take one.
+final class StripedLocks: @unchecked Sendable {  // the mutexes are only used through pthread calls
+  private let mutexes: UnsafeMutablePointer<pthread_mutex_t>
+  private static let count = 16
+
+  init() {
+    mutexes = .allocate(capacity: Self.count)
+    for index in 0..<Self.count { pthread_mutex_init(mutexes + index, nil) }
+  }
+
+  @inline(__always)
+  func withLock<T>(for object: AnyObject, _ body: () throws -> T) rethrows -> T {
+    // Allocations are 16-byte aligned: the bits above those pick the mutex.
+    let mutex = mutexes + (ObjectIdentifier(object).hashValue >> 4) & (Self.count - 1)
+    pthread_mutex_lock(mutex)
+    defer { pthread_mutex_unlock(mutex) }
+    return try body()
+  }
+}
