@@ -138,7 +138,7 @@ struct FlatFieldsSink: CanonicalFieldSink {
 
   mutating func add(_ name: StaticString, _ value: UInt64?) {
     guard let value else { return }
-    fields.append((name.description, value <= UInt64(Int64.max) ? .integer(Int64(value)) : .unsigned(value)))
+    fields.append((name.description, FlatJSONValue(parsedFrom: value)))
   }
   mutating func add(_ name: StaticString, _ value: String?) {
     if let value { fields.append((name.description, .string(value))) }

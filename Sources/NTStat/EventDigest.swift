@@ -124,7 +124,7 @@ struct DigestSink: CanonicalFieldSink {
 
   mutating func add(_ name: StaticString, _ value: UInt64?) {
     guard let value else { return }
-    add(name, value <= UInt64(Int64.max) ? .integer(Int64(value)) : .unsigned(value))
+    add(name, FlatJSONValue(parsedFrom: value))
   }
   mutating func add(_ name: StaticString, _ value: String?) {
     if let value { add(name, .string(value)) }

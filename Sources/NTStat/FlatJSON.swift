@@ -19,6 +19,11 @@ public enum FlatJSONValue: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// What parsing the decimal text of `value` gives: `.integer` when it fits `Int64`.
+  init(parsedFrom value: UInt64) {
+    self = value <= UInt64(Int64.max) ? .integer(Int64(value)) : .unsigned(value)
+  }
+
   /// The value as a number, for tolerances.
   public var numeric: Double? {
     switch self {

@@ -25,18 +25,6 @@ final class BackgroundThread: @unchecked Sendable {  // `thread` is set once and
   func start() { thread.start() }
 }
 
-/// A flag one thread sets and another polls.
-package final class StopFlag: @unchecked Sendable {  // `value` is read and written under `lock`
-  private let lock = NSLockLike()
-  private var value = false
-
-  package init() {}
-
-  package var isSet: Bool { lock.withLock { value } }
-
-  package func set() { lock.withLock { value = true } }
-}
-
 /// A fixed set of mutexes picked by an object's address: objects that each need a short
 /// critical section now and then share them, without an allocation per object and without
 /// every thread queueing on one lock. Raw `pthread` mutexes, never freed: nothing is retained

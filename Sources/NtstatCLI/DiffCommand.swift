@@ -113,12 +113,18 @@ struct DiffCommand: ParsableCommand {
   /// A capture replayed into canonical events, field for field what parsing its JSON Lines
   /// would give, without writing or parsing them.
   func replaySide(_ path: String, override: LayoutFamily?, progress showProgress: Bool) throws -> EventDiffSide {
-    // Opened once here, so that a capture that cannot be replayed is reported before anything runs.
-    _ = try ReplayTransport(path: path, speed: .topSpeed, family: override)
+    // Opened here, so that a capture that cannot be replayed is reported before anything runs;
+    // the first read replays this transport, a second read opens the capture again.
+    var opened: ReplayTransport? = try ReplayTransport(path: path, speed: .topSpeed, family: override)
     return EventDiffSide(name: path) { header, each in
       let transport: ReplayTransport
-      do { transport = try ReplayTransport(path: path, speed: .topSpeed, family: override) } catch {
-        throw CommandFailure(describe(error, reading: path))
+      if let first = opened {
+        transport = first
+        opened = nil
+      } else {
+        do { transport = try ReplayTransport(path: path, speed: .topSpeed, family: override) } catch {
+          throw CommandFailure(describe(error, reading: path))
+        }
       }
       let client = NetworkStatisticsClient(
         transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())

@@ -120,7 +120,7 @@ struct TopCommand: ParsableCommand {
     }
     defer { terminal.restore() }
     let shared = TopShared(model: TopModel(interval: interval))
-    let quit = StopFlag()
+    let quit = StopSignal()
     let signals = SignalStop {
       quit.set()
       client.stop()

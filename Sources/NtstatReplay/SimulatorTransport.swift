@@ -25,8 +25,6 @@ public final class SimulatorTransport: ClientTransport {
   public private(set) var now: MonotonicTime = .zero
   public let end: MonotonicTime
   private var pacer: WallClockPacer
-  /// Never set: a simulation ends at its workload's end.
-  private let running = StopSignal()
   let clientSocket: Int32
   let kernelSocket: Int32
   private var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -94,7 +92,7 @@ public final class SimulatorTransport: ClientTransport {
       var target = end
       if let deadline { target = min(target, deadline) }
       if let next = kernel.nextEventTime { target = min(target, max(next, now)) }
-      _ = pacer.wait(from: now, to: target, stop: running)
+      _ = pacer.wait(from: now, to: target)
       now = target
       kernel.advance(to: target)
     }

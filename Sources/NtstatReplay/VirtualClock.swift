@@ -36,7 +36,7 @@ struct WallClockPacer {
 
   /// Waits until the virtual clock's move from `previous` to `now` is due on the wall clock.
   /// A wait checks `stop` at least every 100 ms; returns false when it said stop.
-  mutating func wait(from previous: MonotonicTime, to now: MonotonicTime, stop: StopSignal) -> Bool {
+  mutating func wait(from previous: MonotonicTime, to now: MonotonicTime, stop: StopSignal? = nil) -> Bool {
     guard paced, now > previous, now >= paceFrom else { return true }
     let control = self.control
     while true {
@@ -49,9 +49,9 @@ struct WallClockPacer {
       if state.paused {
         waitHandler?()
         SystemCalls.sleep(until: SystemCalls.monotonicNow().adding(nanoseconds: 50_000_000)) {
-          stop.isSet || control.generation != state.generation
+          stop?.isSet == true || control.generation != state.generation
         }
-        if stop.isSet { return false }
+        if stop?.isSet == true { return false }
         continue
       }
       guard let factor = state.speed.factor else { return true }
@@ -59,8 +59,10 @@ struct WallClockPacer {
       if anchor == nil { anchor = start }
       let due = start.wall.adding(nanoseconds: UInt64(Double(now.since(start.virtual)) / factor))
       if due > SystemCalls.monotonicNow() { waitHandler?() }
-      SystemCalls.sleep(until: due, slice: 100_000_000) { stop.isSet || control.generation != state.generation }
-      if stop.isSet { return false }
+      SystemCalls.sleep(until: due, slice: 100_000_000) {
+        stop?.isSet == true || control.generation != state.generation
+      }
+      if stop?.isSet == true { return false }
       if control.generation == state.generation { return true }
     }
   }
@@ -68,9 +70,10 @@ struct WallClockPacer {
 
 /// A flag any thread sets and a run loop reads on every step: an atomic, so reading it costs
 /// nothing measurable at top speed (a lock per read cost 6 % of a replay).
-final class StopSignal: Sendable {
+package final class StopSignal: Sendable {
   private let value = ManagedAtomic<Bool>(false)
 
-  func set() { value.store(true, ordering: .releasing) }
-  var isSet: Bool { value.load(ordering: .acquiring) }
+  package init() {}
+  package func set() { value.store(true, ordering: .releasing) }
+  package var isSet: Bool { value.load(ordering: .acquiring) }
 }
