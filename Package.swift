@@ -44,9 +44,11 @@ let package = Package(
         "NtstatSimulator",
         "NTStat",
         "NtstatReplay",
+        "NtstatWireshark",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .target(name: "NtstatWireshark", dependencies: ["NtstatWire"]),
     .executableTarget(name: "ntstat", dependencies: ["NtstatCLI"]),
 
     // Benchmarks and fuzzers: executables apart from the unit tests.

@@ -227,7 +227,8 @@ struct ConvertCommand: ParsableCommand {
       error.file = input
       damage = error
     }
-    try out.begin(metadata, interfaces: ["libntstat recording"])
+    try out.begin(
+      metadata, interfaces: [PcapngFormat.interfaceDescription("libntstat recording", family: metadata.family)])
     for frame in frames { try out.write(frame) }
     try out.finish(statistics: [:])
     if let damage {

@@ -226,7 +226,8 @@ struct RecordCommand: ParsableCommand {
     func open(_ path: String, policy: OutputFilePolicy) throws -> CaptureFileWriter {
       do {
         return try CaptureFileWriter(
-          path: path, metadata: metadata, compression: compression, interfaces: ["com.apple.network.statistics"],
+          path: path, metadata: metadata, compression: compression,
+          interfaces: [PcapngFormat.interfaceDescription(family: metadata.family)],
           policy: policy, flushClock: flushClock)
       } catch {
         throw CommandFailure("\(error)")
@@ -257,7 +258,8 @@ struct RecordCommand: ParsableCommand {
           do {
             return try CaptureFileWriter(
               path: path, metadata: metadata, compression: compression,
-              interfaces: ["com.apple.network.statistics"], policy: rotationPolicy, flushClock: flushClock)
+              interfaces: [PcapngFormat.interfaceDescription(family: metadata.family)], policy: rotationPolicy,
+              flushClock: flushClock)
           } catch let error as CaptureError where error.errno == EEXIST {
             continue
           }

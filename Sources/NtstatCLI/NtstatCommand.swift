@@ -17,7 +17,7 @@ public struct NtstatCommand: ParsableCommand {
       DecodeCommand.self,
       InspectCommand.self,
       CatCommand.self, ConvertCommand.self, SliceCommand.self, CorpusCommand.self, RedactCommand.self,
-      FamiliesCommand.self,
+      FamiliesCommand.self, WiresharkDissectorCommand.self,
     ]
   )
 

@@ -1,3 +1,5 @@
+import NtstatWire
+
 /// Numbers of the pcapng format (IETF draft-ietf-opsawg-pcapng) that ntstat captures use.
 public enum PcapngFormat {
   public static let sectionHeaderType: UInt32 = 0x0A0D_0D0A
@@ -10,6 +12,14 @@ public enum PcapngFormat {
   public static let ntstatLinkType: UInt16 = 147
   /// The interface name: the kernel control's name.
   public static let controlName = "com.apple.network.statistics"
+
+  /// An interface description naming the layout family, `com.apple.network.statistics
+  /// (xnu-11215)`: Wireshark shows it as `frame.interface_description`, which is how the
+  /// dissector (`ntstat wireshark-dissector`) learns the family of a capture.
+  public static func interfaceDescription(_ base: String = controlName, family: LayoutFamily?) -> String {
+    guard let family else { return base }
+    return "\(base) (\(family.name))"
+  }
 
   // Option codes.
   static let endOfOptions: UInt16 = 0

@@ -30,7 +30,8 @@ import Testing
     let frames = try frames(family)
     var bytes: [UInt8] = []
     let writer = try CaptureWriter(metadata: metadata, compression: .zstd(level: 19)) { bytes += $0 }
-    _ = try writer.addInterface(description: "codec samples", now: 0)
+    _ = try writer.addInterface(
+      description: PcapngFormat.interfaceDescription("codec samples", family: family), now: 0)
     for frame in frames { try writer.write(frame, now: 0) }
     try writer.close(
       statistics: [

@@ -1,0 +1,261 @@
+import Foundation
+import NtstatCapture
+import NtstatTestSupport
+import NtstatWire
+import NtstatWireshark
+import Testing
+
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+let tsharkAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark")
+
+/// The generated Lua dissector in real tshark (.ci/run installs it), held against the decoder:
+/// for every corpus and sample capture, every message of every frame must carry the same keys
+/// and values, in the same order, as its field tree in `ntstat cat --json`.
+@Suite(.enabled(if: tsharkAvailable, "tshark not installed"), .hangLimit)
+struct WiresharkDissectorTests {
+  /// The committed copy users can take without building (contrib/wireshark/ntstat.lua).
+  static let committed = "contrib/wireshark/ntstat.lua"
+
+  /// Writes the dissector with the real `ntstat wireshark-dissector` and returns its path.
+  static func generate() throws -> String {
+    let path = Repository.temporaryPath("ntstat.lua")
+    let result = try NtstatProcess.run(["wireshark-dissector", "-o", path])
+    #expect(result.status == 0, "\(result.stderr)")
+    return path
+  }
+
+  /// tshark's PDML of `capture` with the dissector loaded, and its standard error minus the
+  /// warning it prints whenever it runs as root.
+  static func tshark(_ dissector: String, _ capture: String, options: [String] = []) throws -> ([PDMLPacket], String) {
+    let result = try ChildProcess.run(
+      URL(fileURLWithPath: "/usr/bin/tshark"),
+      ["-X", "lua_script:" + dissector, "-r", capture, "-T", "pdml", "-J", "ntstat"] + options)
+    #expect(result.status == 0, "tshark failed: \(result.stderr)")
+    let stderr = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("Running as user") }.joined(
+      separator: "\n")
+    return (PDMLPacket.parse(Data(result.stdout.utf8)), stderr)
+  }
+
+  /// The decoder's field tree of each frame, as `ntstat cat --json` prints it (nil: the frame
+  /// does not decode, and cat prints its hex).
+  static func decoded(_ capture: String) throws -> [[FieldValue]?] {
+    let contents = try CaptureContents(path: capture)
+    let family = try #require(contents.metadata?.family, "\(capture) names no family")
+    let decoder = MessageDecoder(family: family)
+    return contents.frames.map { frame in
+      (try? decoder.decode(frame.bytes, direction: frame.direction))?.map { $0.fieldValue(family: family) }
+    }
+  }
+
+  /// Compares frame by frame; returns the first few differences, described.
+  static func differences(_ packets: [PDMLPacket], _ frames: [[FieldValue]?]) -> [String] {
+    var found: [String] = []
+    if packets.count != frames.count {
+      found.append("tshark shows \(packets.count) frames, the capture has \(frames.count)")
+    }
+    for (index, (packet, messages)) in zip(packets, frames).enumerated() where found.count < 5 {
+      guard let messages else {
+        if !packet.malformed { found.append("frame \(index): the decoder rejects it, the dissector shows no error") }
+        continue
+      }
+      if packet.malformed { found.append("frame \(index): marked malformed, but it decodes") }
+      let expected = messages.map { FlatLeaves(fieldValue: $0).leaves }
+      let shown = packet.messages.map { FlatLeaves(pdml: $0).leaves }
+      guard expected.count == shown.count else {
+        found.append("frame \(index): \(expected.count) message(s) decoded, \(shown.count) shown")
+        continue
+      }
+      for (m, (e, s)) in zip(expected, shown).enumerated() {
+        if let difference = FlatLeaves.firstDifference(e, s) {
+          found.append("frame \(index) message \(m): \(difference)")
+          break
+        }
+      }
+    }
+    return found
+  }
+
+  static var captures: [String] {
+    Corpus.captures.map { "captures/" + $0 }
+      + Repository.files(in: "captures/samples", endingIn: [".pcapng.zst"]).map { "captures/samples/" + $0 }
+  }
+
+  @Test(
+    "every message of every corpus and sample capture shows the fields and values cat --json gives it",
+    arguments: captures)
+  func agreesWithTheDecoder(capture: String) throws {
+    let dissector = try Self.generate()
+    defer { try? FileManager.default.removeItem(atPath: dissector) }
+    let path = Repository.url(capture).path
+    let (packets, stderr) = try Self.tshark(dissector, path)
+    #expect(stderr.isEmpty, "tshark wrote: \(stderr)")
+    let frames = try Self.decoded(path)
+    #expect(!frames.isEmpty)
+    let differences = Self.differences(packets, frames)
+    #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+    // The family came from the interface description the recorder wrote, not from a guess.
+    let family = try #require(CaptureContents(path: path).metadata?.family)
+    #expect(packets.allSatisfy { $0.family == "family: \(family.name) (interface description)" })
+  }
+
+  @Test("the committed ntstat.lua is what the tables generate today")
+  func committedCopyIsCurrent() throws {
+    let committed = try String(contentsOf: Repository.url(Self.committed), encoding: .utf8)
+    #expect(
+      committed == WiresharkDissector.lua(),
+      "regenerate with: ntstat wireshark-dissector --force -o \(Self.committed)")
+  }
+}
+
+/// The leaves of one message as (path, text) pairs in order: `descriptor.local.address`,
+/// `items.[0].type`. Both sides are brought to one spelling: numbers in decimal, booleans as
+/// true/false, UUIDs in lower case (Wireshark prints GUIDs so; the decoder upper case).
+struct FlatLeaves {
+  var leaves: [(path: String, text: String)] = []
+
+  init(fieldValue: FieldValue) { add("", fieldValue) }
+
+  init(pdml field: PDMLField) {
+    for child in field.children { add("", child) }
+  }
+
+  private mutating func add(_ path: String, _ value: FieldValue) {
+    switch value {
+    case .object(let fields):
+      if fields.isEmpty { leaves.append((path, "")) }
+      for field in fields { add(path.isEmpty ? field.name : path + "." + field.name, field.value) }
+    case .array(let values):
+      if values.isEmpty { leaves.append((path, "")) }
+      for (index, value) in values.enumerated() { add(path + ".[\(index)]", value) }
+    case .null: leaves.append((path, "null"))
+    case .bool(let b): leaves.append((path, b ? "true" : "false"))
+    case .int(let i): leaves.append((path, String(i)))
+    case .uint(let u): leaves.append((path, String(u)))
+    case .string(let s): leaves.append((path, Self.isUUID(s) ? s.lowercased() : s))
+    }
+  }
+
+  private mutating func add(_ path: String, _ field: PDMLField) {
+    let here = path.isEmpty ? field.key : path + "." + field.key
+    if field.children.isEmpty {
+      leaves.append((here, Self.normalized(field)))
+    } else {
+      for child in field.children { add(here, child) }
+    }
+  }
+
+  static func isUUID(_ text: String) -> Bool {
+    text.utf8.count == 36 && text.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12]
+  }
+
+  /// Booleans show 1 or 0 and are labelled True or False.
+  static func normalized(_ field: PDMLField) -> String {
+    let show = field.show
+    if field.showname.hasSuffix(": True") { return "true" }
+    if field.showname.hasSuffix(": False") { return "false" }
+    return show
+  }
+
+  /// Equal, or a number the dissector shows in hex (`0x…`, fields with a hex base).
+  static func same(_ decoded: String, _ shown: String) -> Bool {
+    if decoded == shown { return true }
+    guard shown.hasPrefix("0x"), let value = UInt64(shown.dropFirst(2), radix: 16) else { return false }
+    return String(value) == decoded
+  }
+
+  /// The first leaf that differs, or a length difference; nil when equal.
+  static func firstDifference(
+    _ expected: [(path: String, text: String)], _ shown: [(path: String, text: String)]
+  )
+    -> String?
+  {
+    for (e, s) in zip(expected, shown) where e.path != s.path || !same(e.text, s.text) {
+      return "decoder \(e.path) = \(e.text), dissector \(s.path) = \(s.text)"
+    }
+    if expected.count != shown.count {
+      return "decoder has \(expected.count) leaves, dissector \(shown.count): "
+        + "\(expected.dropFirst(shown.count).first.map { "\($0.path)" } ?? "") "
+        + "\(shown.dropFirst(expected.count).first.map { "\($0.path)" } ?? "")"
+    }
+    return nil
+  }
+}
+
+/// One field of tshark's PDML: its JSON key (the start of its label), value and children,
+/// without the decoration the dissector adds (bit fields, expert info, facts from other frames).
+final class PDMLField {
+  let name: String
+  let key: String
+  let showname: String
+  let show: String
+  var children: [PDMLField] = []
+
+  init(name: String, showname: String, show: String) {
+    self.name = name
+    self.showname = showname
+    self.show = show
+    let keyCharacters = showname.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "[" || $0 == "]" }
+    key = keyCharacters.isEmpty ? name : String(keyCharacters)
+  }
+
+  static let decoration = [
+    "ntstat.flag.", "ntstat.ifnet_flag.", "ntstat.source", "_ws.expert", "ntstat.family",
+    "ntstat.direction", "ntstat.malformed", "ntstat.extra_bytes_", "ntstat.unknown_type",
+  ]
+  var isDecoration: Bool { Self.decoration.contains { name.hasPrefix($0) } }
+}
+
+/// One packet of tshark's PDML: the ntstat messages shown, the family line, and whether the
+/// dissector marked it malformed.
+struct PDMLPacket {
+  var messages: [PDMLField] = []
+  var family = ""
+  var malformed = false
+
+  static func parse(_ data: Data) -> [PDMLPacket] {
+    let collector = Collector()
+    let parser = XMLParser(data: data)
+    parser.delegate = collector
+    parser.parse()
+    return collector.packets
+  }
+
+  final class Collector: NSObject, XMLParserDelegate {
+    var packets: [PDMLPacket] = []
+    var stack: [PDMLField] = []
+    var inNtstat = false
+
+    func parser(
+      _ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
+      attributes: [String: String] = [:]
+    ) {
+      switch element {
+      case "packet":
+        packets.append(PDMLPacket())
+      case "proto":
+        inNtstat = attributes["name"] == "ntstat"
+      case "field" where inNtstat:
+        let field = PDMLField(
+          name: attributes["name"] ?? "", showname: attributes["showname"] ?? "", show: attributes["show"] ?? "")
+        if field.name == "ntstat.malformed" { packets[packets.count - 1].malformed = true }
+        if field.name == "ntstat.family" { packets[packets.count - 1].family = field.showname }
+        if let parent = stack.last {
+          if !field.isDecoration && !parent.isDecoration { parent.children.append(field) }
+        } else if field.name == "ntstat.message" {
+          packets[packets.count - 1].messages.append(field)
+        }
+        stack.append(field)
+      default:
+        break
+      }
+    }
+
+    func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
+      if element == "field", inNtstat { stack.removeLast() }
+      if element == "proto" { inNtstat = false }
+    }
+  }
+}
