@@ -112,7 +112,10 @@ let package = Package(
     ),
     .testTarget(
       name: "NtstatCLITests",
-      dependencies: ["NtstatCLI", "NtstatWire", "NtstatCapture", "NTStat", "ntstat", "NtstatTestSupport"]
+      dependencies: [
+        "NtstatCLI", "NtstatWire", "NtstatCapture", "NTStat", "NtstatSimulator", "NtstatWireshark", "ntstat",
+        "NtstatTestSupport",
+      ]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Foundation
 import NtstatCapture
+import NtstatSimulator
 import NtstatTestSupport
 import NtstatWire
 import NtstatWireshark
@@ -101,6 +102,93 @@ struct WiresharkDissectorTests {
     #expect(packets.allSatisfy { $0.family == "family: \(family.name) (interface description)" })
   }
 
+  /// Writes `frames` as a capture whose interface description is `description`.
+  static func write(_ frames: [CapturedFrame], family: LayoutFamily, description: String, to path: String) throws {
+    var metadata = CaptureMetadata()
+    metadata.family = family
+    metadata.recorderName = "WiresharkDissectorTests"
+    var bytes: [UInt8] = []
+    let writer = try CaptureWriter(metadata: metadata, compression: .none) { bytes += $0 }
+    _ = try writer.addInterface(description: description, now: 0)
+    for frame in frames { try writer.write(frame, now: 0) }
+    try writer.close(statistics: [:], now: 0, wallClock: 0)
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+  }
+
+  /// Every sample datagram of `family` cut short at several points and with bytes flipped, and
+  /// some of random bytes: hostile input, in both directions.
+  static func damagedFrames(_ family: LayoutFamily) throws -> [CapturedFrame] {
+    let samples = try CaptureContents(path: Repository.url("captures/samples/\(family.name).pcapng.zst").path).frames
+    var random = SeededRandom(seed: UInt64(LayoutFamily.allCases.firstIndex(of: family)!) &+ 7)
+    var frames: [CapturedFrame] = []
+    func add(_ bytes: [UInt8], _ direction: Direction) {
+      guard !bytes.isEmpty else { return }
+      frames.append(CapturedFrame(timestamp: UInt64(frames.count) * 1_000_000, direction: direction, bytes: bytes))
+    }
+    for sample in samples {
+      let bytes = sample.bytes
+      for cut in Set([bytes.count - 1, bytes.count / 2, 17, 16, 15, 9, 3]) where cut > 0 && cut < bytes.count {
+        add(Array(bytes.prefix(cut)), sample.direction)
+      }
+      for _ in 0..<6 {
+        var flipped = bytes
+        let index = Int(random.next() % UInt64(bytes.count))
+        flipped[index] ^= UInt8(truncatingIfNeeded: random.next() | 1)
+        add(flipped, sample.direction)
+      }
+      // Past the end: trailing bytes the family's struct does not have.
+      add(bytes + [0xde, 0xad, 0xbe, 0xef], sample.direction)
+    }
+    for length in [1, 16, 24, 200] {
+      add((0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }, .fromKernel)
+    }
+    return frames
+  }
+
+  @Test(
+    "damaged and random frames are marked malformed exactly where the decoder rejects them, never a Lua error",
+    arguments: LayoutFamily.allCases)
+  func damagedFramesAreExpertInfo(family: LayoutFamily) throws {
+    let frames = try Self.damagedFrames(family)
+    let path = Repository.temporaryPath("damaged.pcapng")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try Self.write(frames, family: family, description: PcapngFormat.interfaceDescription(family: family), to: path)
+    let dissector = try Self.generate()
+    defer { try? FileManager.default.removeItem(atPath: dissector) }
+    let (packets, stderr) = try Self.tshark(dissector, path)
+    #expect(stderr.isEmpty, "tshark wrote: \(stderr)")
+    let decoder = MessageDecoder(family: family)
+    let decoded = frames.map { frame in
+      (try? decoder.decode(frame.bytes, direction: frame.direction))?.map { $0.fieldValue(family: family) }
+    }
+    let rejected = decoded.filter { $0 == nil }.count
+    #expect(rejected > 0 && rejected < frames.count, "the damage should reject some frames and not others")
+    let differences = Self.differences(packets, decoded)
+    #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+  }
+
+  @Test("without the family in the capture, the preference picks it; auto says it guessed from struct sizes")
+  func familyPreferenceAndGuess() throws {
+    let family = LayoutFamily.xnu2050
+    let sample = Repository.url("captures/samples/\(family.name).pcapng.zst").path
+    let frames = try CaptureContents(path: sample).frames
+    let path = Repository.temporaryPath("plain.pcapng")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try Self.write(frames, family: family, description: PcapngFormat.controlName, to: path)
+    let dissector = try Self.generate()
+    defer { try? FileManager.default.removeItem(atPath: dissector) }
+
+    let (chosen, stderr) = try Self.tshark(dissector, path, options: ["-o", "ntstat.family:\(family.name)"])
+    #expect(stderr.isEmpty, "tshark wrote: \(stderr)")
+    #expect(chosen.allSatisfy { $0.family == "family: \(family.name) (preference)" })
+    let differences = Self.differences(chosen, try Self.decoded(path))
+    #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+
+    let (guessed, _) = try Self.tshark(dissector, path)
+    #expect(guessed.count == frames.count)
+    #expect(guessed.allSatisfy { $0.family.hasSuffix("(struct sizes)") })
+  }
+
   @Test("the committed ntstat.lua is what the tables generate today")
   func committedCopyIsCurrent() throws {
     let committed = try String(contentsOf: Repository.url(Self.committed), encoding: .utf8)
@@ -134,7 +222,7 @@ struct FlatLeaves {
     case .bool(let b): leaves.append((path, b ? "true" : "false"))
     case .int(let i): leaves.append((path, String(i)))
     case .uint(let u): leaves.append((path, String(u)))
-    case .string(let s): leaves.append((path, Self.isUUID(s) ? s.lowercased() : s))
+    case .string(let s): leaves.append((path, Self.isUUID(s) ? s.lowercased() : Self.wiresharkEscaped(s)))
     }
   }
 
@@ -145,6 +233,25 @@ struct FlatLeaves {
     } else {
       for child in field.children { add(here, child) }
     }
+  }
+
+  /// A string as Wireshark displays it: control characters escaped C-style (`\\x12`, `\\n`).
+  static func wiresharkEscaped(_ text: String) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars {
+      switch scalar.value {
+      case 7: out += "\\a"
+      case 8: out += "\\b"
+      case 9: out += "\\t"
+      case 10: out += "\\n"
+      case 11: out += "\\v"
+      case 12: out += "\\f"
+      case 13: out += "\\r"
+      case 0..<0x20, 0x7f: out += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
   }
 
   static func isUUID(_ text: String) -> Bool {
@@ -203,7 +310,7 @@ final class PDMLField {
 
   static let decoration = [
     "ntstat.flag.", "ntstat.ifnet_flag.", "ntstat.source", "_ws.expert", "ntstat.family",
-    "ntstat.direction", "ntstat.malformed", "ntstat.extra_bytes_", "ntstat.unknown_type",
+    "ntstat.direction", "ntstat.expert.",
   ]
   var isDecoration: Bool { Self.decoration.contains { name.hasPrefix($0) } }
 }
@@ -240,7 +347,7 @@ struct PDMLPacket {
       case "field" where inNtstat:
         let field = PDMLField(
           name: attributes["name"] ?? "", showname: attributes["showname"] ?? "", show: attributes["show"] ?? "")
-        if field.name == "ntstat.malformed" { packets[packets.count - 1].malformed = true }
+        if field.name == "ntstat.expert.malformed" { packets[packets.count - 1].malformed = true }
         if field.name == "ntstat.family" { packets[packets.count - 1].family = field.showname }
         if let parent = stack.last {
           if !field.isDecoration && !parent.isDecoration { parent.children.append(field) }

@@ -439,7 +439,15 @@ local SYSINFO_FLAG_DISTRIBUTION, SYSINFO_FLAG_STRING = 0x2, 0x4
 local SOURCE_REF_ALL_32 = 0xFFFFFFFF
 local SOURCE_REF_ALL_64 = UInt64(0xFFFFFFFF, 0xFFFFFFFF)
 
-local function bit_and(a, b) return bit32.band(a, b) end
+-- 32-bit AND and NOT: bit32 in Lua 5.2 (Wireshark up to 4.2), operators in Lua 5.3 and later,
+-- compiled through load() so that 5.2 never parses them.
+local bit_and, bit_not
+if bit32 then
+  bit_and, bit_not = bit32.band, bit32.bnot
+else
+  bit_and = load("return function(a, b) return a & b end")()
+  bit_not = load("return function(a) return ~a & 0xFFFFFFFF end")()
+end
 
 local function flag_names(value, names)
   if value == 0 then return "0" end
@@ -447,7 +455,7 @@ local function flag_names(value, names)
   for _, pair in ipairs(names) do
     if bit_and(value, pair[1]) == pair[1] then
       parts[#parts + 1] = pair[2]
-      rest = bit32.band(rest, bit32.bnot(pair[1]))
+      rest = bit_and(rest, bit_not(pair[1]))
     end
   end
   if rest ~= 0 then parts[#parts + 1] = string.format("0x%x", rest) end
@@ -827,7 +835,7 @@ local function decode_items(r, family, offset, finish)
       fail(r:abs(cursor), string.format("%d byte(s) left, an extended item header needs 8", finish - cursor))
     end
     local item_type, length = r:u32(cursor), r:u32(cursor + 4)
-    local padded = bit32.band(length + 7, bit32.bnot(7))
+    local padded = bit_and(length + 7, bit_not(7))
     if padded > finish - cursor - 8 then
       fail(r:abs(cursor + 4), string.format("extended item %s of length %d (padded %d) runs past the message end",
         ITEM_TYPES[item_type] or ("ITEM_" .. item_type), length, padded))
@@ -1308,13 +1316,13 @@ for _, list in pairs(BIT_FIELDS) do
 end
 ntstat.fields = all_fields
 
-local expert_malformed = ProtoExpert.new("ntstat.malformed", "Malformed ntstat message", expert.group.MALFORMED,
+local expert_malformed = ProtoExpert.new("ntstat.expert.malformed", "Malformed ntstat message", expert.group.MALFORMED,
   expert.severity.ERROR)
-local expert_family = ProtoExpert.new("ntstat.family_guess", "Layout family detected from struct sizes",
+local expert_family = ProtoExpert.new("ntstat.expert.family_guess", "Layout family detected from struct sizes",
   expert.group.ASSUMPTION, expert.severity.NOTE)
-local expert_extra = ProtoExpert.new("ntstat.extra_bytes", "Bytes past the family's struct", expert.group.PROTOCOL,
+local expert_extra = ProtoExpert.new("ntstat.expert.extra_bytes", "Bytes past the family's struct", expert.group.PROTOCOL,
   expert.severity.WARN)
-local expert_unknown = ProtoExpert.new("ntstat.unknown_type", "Message type this family does not define",
+local expert_unknown = ProtoExpert.new("ntstat.expert.unknown_type", "Message type this family does not define",
   expert.group.UNDECODED, expert.severity.WARN)
 ntstat.experts = { expert_malformed, expert_family, expert_extra, expert_unknown }
 
@@ -1400,7 +1408,10 @@ local function endpoint(children, key)
   local a = find(children, key)
   if not a then return "?" end
   local address, port = find(a.c, "address"), find(a.c, "port")
-  if not address then return (find(a.c, "family") or {}).v or "?" end
+  if not address then
+    local family = (find(a.c, "family") or {}).v
+    return family == "unspecified" and "*" or family or "?"
+  end
   return address.text .. ":" .. tostring(port.v)
 end
 
@@ -1479,6 +1490,8 @@ local function dissect(tvb, pinfo, tree)
     local type_value = tvb:len() >= 12 and tvb(8, 4):le_uint() or 0
     outbound = type_value >= 1001 and type_value <= 1999
   end
+  pinfo.cols.src = outbound and "client" or "kernel"
+  pinfo.cols.dst = outbound and "kernel" or "client"
   local name, how = choose_family(pinfo, tvb, outbound)
   local family = FAMILIES[name]
   local root = tree:add(ntstat, tvb())
