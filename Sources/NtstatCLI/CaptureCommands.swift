@@ -309,6 +309,7 @@ func copyRecords(
 ) throws -> UInt64 {
   var index = startIndex
   var copied: UInt64 = 0
+  var sectionFamily: LayoutFamily?
   var statistics: [UInt32: CaptureStatistics] = [:]
   var filtered = false
   let progress = ProgressLine(file: reader.path)
@@ -320,9 +321,17 @@ func copyRecords(
       case .section(let metadata):
         if out.isOpen { try out.finish(statistics: filtered ? [:] : statistics) }
         statistics = [:]
-        try out.begin(try rewrite.section(metadata), interfaces: [])
+        let section = try rewrite.section(metadata)
+        sectionFamily = section.family
+        try out.begin(section, interfaces: [])
       case .interface(let interface):
-        try out.addInterface(rewrite.interface(interface.description))
+        var description = rewrite.interface(interface.description)
+        // Captures written before the recorder named the family get it on the way through, so
+        // that `ntstat convert` makes an older capture readable by the Wireshark dissector.
+        if PcapngFormat.family(inInterfaceDescription: description) == nil, let family = sectionFamily {
+          description = PcapngFormat.interfaceDescription(description ?? PcapngFormat.controlName, family: family)
+        }
+        try out.addInterface(description)
       case .frame(let frame):
         defer { index += 1 }
         switch decide(frame, index) {

@@ -52,7 +52,8 @@ struct RedactCommand: ParsableCommand {
       return Self.redact(metadata, with: current)
     }
     rewrite.interface = { description in
-      guard let description, description != "com.apple.network.statistics" else { return description }
+      // The control's name and family say nothing about the host: kept, for the dissector.
+      guard let description, !PcapngFormat.isControlDescription(description) else { return description }
       return redactor?.pseudonym(description, prefix: "if-") ?? ""
     }
     rewrite.frame = { frame in

@@ -21,6 +21,20 @@ public enum PcapngFormat {
     return "\(base) (\(family.name))"
   }
 
+  /// The family an interface description names (`… (xnu-11215)`), if any.
+  public static func family(inInterfaceDescription description: String?) -> LayoutFamily? {
+    guard let description, description.hasSuffix(")"), let open = description.lastIndex(of: "(") else { return nil }
+    return LayoutFamily(
+      rawValue: String(description[description.index(after: open)..<description.index(before: description.endIndex)]))
+  }
+
+  /// The description the recorder writes: the control's name, with or without the family.
+  public static func isControlDescription(_ description: String?) -> Bool {
+    guard let description else { return false }
+    return description == controlName
+      || family(inInterfaceDescription: description).map { description == interfaceDescription(family: $0) } == true
+  }
+
   // Option codes.
   static let endOfOptions: UInt16 = 0
   static let comment: UInt16 = 1

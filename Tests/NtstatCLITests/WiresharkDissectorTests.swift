@@ -189,6 +189,44 @@ struct WiresharkDissectorTests {
     #expect(guessed.allSatisfy { $0.family.hasSuffix("(struct sizes)") })
   }
 
+  /// The interface descriptions of a capture, in order.
+  static func interfaceDescriptions(_ path: String) throws -> [String?] {
+    let reader = try CaptureFileReader(path: path)
+    var descriptions: [String?] = []
+    while let record = try reader.next() {
+      if case .interface(let interface) = record { descriptions.append(interface.description) }
+    }
+    return descriptions
+  }
+
+  @Test("convert names the family of an older capture for the dissector, and redact keeps it")
+  func convertAndRedactCarryTheFamily() throws {
+    let family = LayoutFamily.xnu7195
+    let frames = try CaptureContents(path: Repository.url("captures/samples/\(family.name).pcapng.zst").path).frames
+    let directory = try Repository.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let old = directory.appendingPathComponent("old.pcapng").path
+    try Self.write(frames, family: family, description: PcapngFormat.controlName, to: old)
+    let converted = directory.appendingPathComponent("converted.pcapng.zst").path
+    let convert = try NtstatProcess.run(["convert", old, converted])
+    #expect(convert.status == 0, "\(convert.stderr)")
+    let named = "com.apple.network.statistics (xnu-7195)"
+    #expect(try Self.interfaceDescriptions(converted) == [named])
+    let redacted = directory.appendingPathComponent("redacted.pcapng.zst").path
+    let redact = try NtstatProcess.run(["redact", converted, redacted, "--key", String(repeating: "5a", count: 16)])
+    #expect(redact.status == 0, "\(redact.stderr)")
+    #expect(try Self.interfaceDescriptions(redacted) == [named])
+
+    // xnu-7195 shares every struct size with xnu-8019.41, so only the name tells them apart.
+    let dissector = try Self.generate()
+    defer { try? FileManager.default.removeItem(atPath: dissector) }
+    let (packets, stderr) = try Self.tshark(dissector, converted)
+    #expect(stderr.isEmpty, "tshark wrote: \(stderr)")
+    #expect(packets.allSatisfy { $0.family == "family: xnu-7195 (interface description)" })
+    let differences = Self.differences(packets, try Self.decoded(converted))
+    #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+  }
+
   @Test("the committed ntstat.lua is what the tables generate today")
   func committedCopyIsCurrent() throws {
     let committed = try String(contentsOf: Repository.url(Self.committed), encoding: .utf8)
