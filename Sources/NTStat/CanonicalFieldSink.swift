@@ -8,6 +8,12 @@ protocol CanonicalFieldSink {
   mutating func add(_ name: StaticString, _ value: String?)
   mutating func add(_ name: StaticString, _ value: StaticString)
   mutating func add(_ name: StaticString, _ value: Bool)
+  /// An endpoint as its text (`SocketAddress.description`).
+  mutating func add(_ name: StaticString, _ address: SocketAddress)
+}
+
+extension CanonicalFieldSink {
+  mutating func add(_ name: StaticString, _ address: SocketAddress) { add(name, address.description) }
 }
 
 extension FieldBuilder: CanonicalFieldSink {
@@ -54,7 +60,7 @@ struct JSONObjectWriter: CanonicalFieldSink {
   mutating func add(_ name: StaticString, _ value: UInt64?) {
     guard let value else { return }
     key(name)
-    Self.appendDecimal(value, to: &bytes)
+    TextBytes.appendDecimal(value, to: &bytes)
   }
 
   mutating func add(_ name: StaticString, _ value: String?) {
@@ -70,28 +76,18 @@ struct JSONObjectWriter: CanonicalFieldSink {
     bytes.append(UInt8(ascii: "\""))
   }
 
+  /// Written as bytes: an address's text never needs escaping.
+  mutating func add(_ name: StaticString, _ address: SocketAddress) {
+    key(name)
+    bytes.append(UInt8(ascii: "\""))
+    address.appendDescription(to: &bytes)
+    bytes.append(UInt8(ascii: "\""))
+  }
+
   mutating func add(_ name: StaticString, _ value: Bool) {
     key(name)
     let text: StaticString = value ? "true" : "false"
     text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-  }
-
-  static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
-    guard value >= 10 else {
-      bytes.append(UInt8(ascii: "0") + UInt8(value))
-      return
-    }
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 20 digits at most, in 24 bytes
-    var count = 0
-    var rest = value
-    withUnsafeMutableBytes(of: &digits) { buffer in
-      while rest > 0 {
-        buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-        rest /= 10
-        count += 1
-      }
-      for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
-    }
   }
 
   /// A JSON string: `"`, `\\`, newline, return and tab escaped by name, other control

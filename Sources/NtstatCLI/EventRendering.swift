@@ -21,32 +21,43 @@ enum TimeLabel {
   case elapsed(origin: MonotonicTime)
 
   func text(_ time: MonotonicTime) -> String {
+    var bytes: [UInt8] = []
+    var line = ByteLine(taking: &bytes)
+    append(time, to: &line)
+    line.finish(into: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// `HH:MM:SS.mmm` of `time` on this label's clock.
+  func append(_ time: MonotonicTime, to line: inout ByteLine) {
     switch self {
     case .elapsed(let origin):
-      return Self.clock(time.since(origin), localOffset: 0)
+      Self.appendClock(time.since(origin), localOffset: 0, to: &line)
     case .wallClock(let origin, let anchor):
       let wall = anchor &+ time.since(origin)
       let seconds = time_t(wall / 1_000_000_000)
       var parts = tm()
       var copy = seconds
       localtime_r(&copy, &parts)
-      return Self.clock(wall, localOffset: Int64(parts.tm_gmtoff))
+      Self.appendClock(wall, localOffset: Int64(parts.tm_gmtoff), to: &line)
     }
   }
 
   /// `HH:MM:SS.mmm` of `nanoseconds` (modulo a day), shifted by `localOffset` seconds.
-  static func clock(_ nanoseconds: UInt64, localOffset: Int64) -> String {
+  static func appendClock(_ nanoseconds: UInt64, localOffset: Int64, to line: inout ByteLine) {
     let total = Int64(nanoseconds / 1_000_000) + localOffset * 1000
     let day: Int64 = 86_400_000
-    let ms = ((total % day) + day) % day
-    func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : String(v) }
-    let millis = ms % 1000
-    let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : String(millis)
-    return "\(two(ms / 3_600_000)):\(two(ms / 60_000 % 60)):\(two(ms / 1000 % 60)).\(fraction)"
+    let ms = UInt64(((total % day) + day) % day)
+    line.append(decimal: ms / 3_600_000, digits: 2)
+    line.append(byte: UInt8(ascii: ":"))
+    line.append(decimal: ms / 60_000 % 60, digits: 2)
+    line.append(byte: UInt8(ascii: ":"))
+    line.append(decimal: ms / 1000 % 60, digits: 2)
+    line.append(byte: UInt8(ascii: "."))
+    line.append(decimal: ms % 1000, digits: 3)
   }
 }
 
-/// Writes events to standard output in one of the formats.
 struct EventPrinter {
   let format: EventFormat
   let time: TimeLabel
@@ -89,29 +100,43 @@ struct EventPrinter {
         if case .notice(let notice) = event { printError(" ! \(time.text(notice.time)) \(notice)") }
         return
       }
-      let c = stream.counts
-      var cells: [String] = [
-        name, time.text(name == "added" ? stream.firstSeen : stream.lastUpdated), String(stream.id.rawValue),
-        stream.key.protocolName, stream.key.local.description, stream.key.remote.description,
-        String(stream.process.pid), stream.process.name, stream.tcpState?.description ?? "",
-        String(stream.isListener), String(stream.connectionFailed), String(c.txBytes), String(c.rxBytes),
-        String(c.txPackets), String(c.rxPackets), stream.interfaceClass.rawValue, stream.removal?.rawValue ?? "",
-      ]
-      if detailColumns {
-        for medium in Self.detailMedia {
-          let t = stream.detailedCounts?[medium]
-          cells.append(t.map { String($0.rxBytes) } ?? "")
-          cells.append(t.map { String($0.txBytes) } ?? "")
+      out.line { bytes in
+        var row = CSVRow(taking: &bytes)
+        let c = stream.counts
+        row.cell(name)
+        row.cell { time.append(name == "added" ? stream.firstSeen : stream.lastUpdated, to: &$0) }
+        row.cell(stream.id.rawValue)
+        row.cell(stream.key.protocolName)
+        row.cell { $0.append(endpoint: stream.key.local) }
+        row.cell { $0.append(endpoint: stream.key.remote) }
+        row.cell(UInt64(stream.process.pid))
+        row.cell(stream.process.name)
+        row.cell(stream.tcpState?.description ?? "")
+        row.cell(stream.isListener ? "true" : "false")
+        row.cell(stream.connectionFailed ? "true" : "false")
+        row.cell(c.txBytes)
+        row.cell(c.rxBytes)
+        row.cell(c.txPackets)
+        row.cell(c.rxPackets)
+        row.cell(stream.interfaceClass.rawValue)
+        row.cell(stream.removal?.rawValue ?? "")
+        if detailColumns {
+          for medium in Self.detailMedia {
+            let t = stream.detailedCounts?[medium]
+            if let t { row.cell(t.rxBytes) } else { row.cell("") }
+            if let t { row.cell(t.txBytes) } else { row.cell("") }
+          }
         }
+        row.finish(into: &bytes)
       }
-      out.line(cells.map(Self.csvCell).joined(separator: ","))
     case .text:
       // Notices go to standard error at once, apart from the event lines a script may parse.
       if case .notice(let notice) = event {
         printError(" ! \(time.text(notice.time)) \(notice)")
         return
       }
-      for line in Self.classicLines(event, time: time) { out.line(line) }
+      guard let (name, stream) = Self.split(event) else { return }
+      Self.appendClassic(name, stream, time: time, to: out)
     }
     // A machine reading JSON Lines learns of a notice as soon as a person would.
     if format == .jsonl, case .notice = event { out.flush() }
@@ -128,47 +153,74 @@ struct EventPrinter {
     }
   }
 
-  static func csvCell(_ text: String) -> String {
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-  }
-
   /// The libntstat demo format: ` + time PROTO local port - remote port pid:N (name)`, then
   /// the counters when any packet moved; listeners as ` @+ time pid:N (name) LISTEN TCP port:P`.
-  static func classicLines(_ event: ClientEvent, time: TimeLabel) -> [String] {
-    guard let (name, stream) = split(event) else {
-      if case .notice(let notice) = event { return [" ! \(time.text(notice.time)) \(notice)"] }
-      return []
+  static func appendClassic(_ name: String, _ stream: NetworkStream, time: TimeLabel, to out: StandardOutput) {
+    let mark = UInt8(ascii: name == "added" ? "+" : name == "removed" ? "-" : "#")
+    let when = name == "added" ? stream.firstSeen : stream.lastUpdated
+    let key = stream.key
+    func process(_ line: inout ByteLine) {
+      line.append("pid:")
+      line.append(decimal: UInt64(stream.process.pid))
+      line.append(" (")
+      line.append(stream.process.name)
+      line.append(byte: UInt8(ascii: ")"))
     }
-    let mark = name == "added" ? "+" : name == "removed" ? "-" : "#"
-    let when = time.text(name == "added" ? stream.firstSeen : stream.lastUpdated)
-    let process = "pid:\(stream.process.pid) (\(stream.process.name))"
-    if stream.isListener {
-      return [
-        " @\(mark) \(when) \(process) LISTEN \(stream.key.protocolName.uppercased()) port:\(stream.key.local.port ?? 0)"
-      ]
-    }
-    func endpoint(_ address: SocketAddress) -> String {
-      switch address {
-      case .ipv4(let a, let port): return "\(a) \(port)"
-      case .ipv6(let a, let port, _, _): return "\(a) \(port)"
-      default: return address.description
+    func endpoint(_ address: SocketAddress, _ line: inout ByteLine) {
+      guard let port = address.port else {
+        line.append(endpoint: address)
+        return
       }
+      line.append(address: address)
+      line.append(byte: UInt8(ascii: " "))
+      line.append(decimal: UInt64(port))
     }
-    var first = " \(mark) \(when) \(stream.key.protocolName.uppercased()) "
-    if stream.provider == .connUserland {
-      first += "- "
-    } else {
-      first += "\(endpoint(stream.key.local)) - \(endpoint(stream.key.remote)) "
+    out.line { bytes in
+      var line = ByteLine(taking: &bytes)
+      line.append(byte: UInt8(ascii: " "))
+      if stream.isListener { line.append(byte: UInt8(ascii: "@")) }
+      line.append(byte: mark)
+      line.append(byte: UInt8(ascii: " "))
+      time.append(when, to: &line)
+      line.append(byte: UInt8(ascii: " "))
+      if stream.isListener {
+        process(&line)
+        line.append(" LISTEN ")
+        line.append(key.protocolName.uppercased())
+        line.append(" port:")
+        line.append(decimal: UInt64(key.local.port ?? 0))
+      } else {
+        line.append(key.protocolName.uppercased())
+        line.append(byte: UInt8(ascii: " "))
+        if stream.provider == .connUserland {
+          line.append("- ")
+        } else {
+          endpoint(key.local, &line)
+          line.append(" - ")
+          endpoint(key.remote, &line)
+          line.append(byte: UInt8(ascii: " "))
+        }
+        process(&line)
+        if stream.connectionFailed { line.append(" FAILED") }
+      }
+      line.finish(into: &bytes)
     }
-    first += process
-    if stream.connectionFailed { first += " FAILED" }
     let c = stream.counts
-    guard c.rxPackets > 0 || c.txPackets > 0 else { return [first] }
-    return [
-      first,
-      "   bytes (tx/rx):\(c.txBytes)/\(c.rxBytes)  packets:\(c.txPackets)/\(c.rxPackets)  medium:\(stream.interfaceClass.rawValue)",
-    ]
+    guard !stream.isListener, c.rxPackets > 0 || c.txPackets > 0 else { return }
+    out.line { bytes in
+      var line = ByteLine(taking: &bytes)
+      line.append("   bytes (tx/rx):")
+      line.append(decimal: c.txBytes)
+      line.append(byte: UInt8(ascii: "/"))
+      line.append(decimal: c.rxBytes)
+      line.append("  packets:")
+      line.append(decimal: c.txPackets)
+      line.append(byte: UInt8(ascii: "/"))
+      line.append(decimal: c.rxPackets)
+      line.append("  medium:")
+      line.append(stream.interfaceClass.rawValue)
+      line.finish(into: &bytes)
+    }
   }
 }
 

@@ -25,8 +25,14 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
 
   public var isLoopback: Bool { rawValue >> 24 == 127 }
 
-  public var description: String {
-    "\(rawValue >> 24).\(rawValue >> 16 & 0xff).\(rawValue >> 8 & 0xff).\(rawValue & 0xff)"
+  public var description: String { TextBytes.string { appendText(to: &$0) } }
+
+  /// ``description`` appended as bytes (output writers print millions of addresses).
+  public func appendText(to bytes: inout [UInt8]) {
+    for shift: UInt32 in [24, 16, 8, 0] {
+      TextBytes.appendDecimal(UInt64(rawValue >> shift & 0xff), to: &bytes)
+      if shift > 0 { bytes.append(UInt8(ascii: ".")) }
+    }
   }
 
   public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -91,18 +97,26 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
 
   /// RFC 5952 text: lower case, the longest run of two or more zero groups shortened to `::`,
   /// and IPv4-mapped addresses (`::ffff:a.b.c.d`) with a dotted quad.
-  public var description: String {
-    let groups = self.groups
+  public var description: String { TextBytes.string { appendText(to: &$0) } }
+
+  /// ``description`` appended as bytes.
+  public func appendText(to bytes: inout [UInt8]) {
     if high == 0, low >> 32 == 0xffff {
-      return "::ffff:" + IPv4Address(rawValue: UInt32(truncatingIfNeeded: low)).description
+      for byte in "::ffff:".utf8 { bytes.append(byte) }
+      IPv4Address(rawValue: UInt32(truncatingIfNeeded: low)).appendText(to: &bytes)
+      return
     }
+    func group(_ index: Int) -> UInt16 {
+      UInt16(truncatingIfNeeded: (index < 4 ? high : low) >> (48 - 16 * UInt64(index % 4)))
+    }
+    // The longest run of two or more zero groups (the first of equal runs) becomes "::".
     var bestStart = -1
     var bestLength = 1
     var index = 0
     while index < 8 {
-      if groups[index] == 0 {
+      if group(index) == 0 {
         var end = index
-        while end < 8, groups[end] == 0 { end += 1 }
+        while end < 8, group(end) == 0 { end += 1 }
         if end - index > bestLength {
           bestStart = index
           bestLength = end - index
@@ -112,11 +126,20 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
         index += 1
       }
     }
-    func join(_ part: ArraySlice<UInt16>) -> String {
-      part.map { String($0, radix: 16) }.joined(separator: ":")
+    func join(_ range: Range<Int>) {
+      for index in range {
+        if index > range.lowerBound { bytes.append(UInt8(ascii: ":")) }
+        TextBytes.appendHex(UInt64(group(index)), to: &bytes)
+      }
     }
-    if bestStart < 0 { return join(groups[...]) }
-    return join(groups[..<bestStart]) + "::" + join(groups[(bestStart + bestLength)...])
+    if bestStart < 0 {
+      join(0..<8)
+    } else {
+      join(0..<bestStart)
+      bytes.append(UInt8(ascii: ":"))
+      bytes.append(UInt8(ascii: ":"))
+      join((bestStart + bestLength)..<8)
+    }
   }
 
   public static func < (lhs: IPv6Address, rhs: IPv6Address) -> Bool {

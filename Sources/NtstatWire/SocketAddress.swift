@@ -85,21 +85,41 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// Address text without the port (`10.0.0.1`, `fe80::1`), `*` when unspecified.
-  public var addressText: String {
+  public var addressText: String { TextBytes.string { appendAddressText(to: &$0) } }
+
+  /// `10.0.0.1:443`, `[fe80::1]:443`, `*` or `raw:…`.
+  public var description: String { TextBytes.string { appendDescription(to: &$0) } }
+
+  /// ``addressText`` appended as bytes: `*`, the address, or `raw:` and hex.
+  public func appendAddressText(to bytes: inout [UInt8]) {
     switch self {
-    case .unspecified: return "*"
-    case .ipv4(let address, _): return address.description
-    case .ipv6(let address, _, _, _): return address.description
-    case .other(let bytes): return "raw:" + bytes.map { hex(UInt64($0), 2) }.joined()
+    case .unspecified: bytes.append(UInt8(ascii: "*"))
+    case .ipv4(let address, _): address.appendText(to: &bytes)
+    case .ipv6(let address, _, _, _): address.appendText(to: &bytes)
+    case .other(let raw):
+      for byte in "raw:".utf8 { bytes.append(byte) }
+      for byte in raw {
+        if byte < 16 { bytes.append(UInt8(ascii: "0")) }
+        TextBytes.appendHex(UInt64(byte), to: &bytes, uppercase: true)
+      }
     }
   }
 
-  /// `10.0.0.1:443`, `[fe80::1]:443`, `*` or `raw:…`.
-  public var description: String {
+  /// ``description`` appended as bytes: `a.b.c.d:port`, `[v6]:port`, or the address text.
+  public func appendDescription(to bytes: inout [UInt8]) {
     switch self {
-    case .ipv4(let address, let port): return "\(address):\(port)"
-    case .ipv6(let address, let port, _, _): return "[\(address)]:\(port)"
-    default: return addressText
+    case .ipv4(_, let port):
+      appendAddressText(to: &bytes)
+      bytes.append(UInt8(ascii: ":"))
+      TextBytes.appendDecimal(UInt64(port), to: &bytes)
+    case .ipv6(_, let port, _, _):
+      bytes.append(UInt8(ascii: "["))
+      appendAddressText(to: &bytes)
+      bytes.append(UInt8(ascii: "]"))
+      bytes.append(UInt8(ascii: ":"))
+      TextBytes.appendDecimal(UInt64(port), to: &bytes)
+    default:
+      appendAddressText(to: &bytes)
     }
   }
 }

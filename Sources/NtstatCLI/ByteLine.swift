@@ -1,0 +1,97 @@
+import NtstatWire
+
+/// One line of output built as bytes at the end of an output buffer, without the `String`s a
+/// line built by interpolation allocates: replays print hundreds of thousands of lines.
+struct ByteLine {
+  private(set) var bytes: [UInt8]
+
+  /// Starts at the end of `bytes`, taking the buffer over until ``finish(into:)`` (left empty
+  /// meanwhile, so that appending never copies it).
+  init(taking bytes: inout [UInt8]) {
+    self.bytes = bytes
+    bytes = []
+  }
+
+  /// Hands the buffer back with the line at its end.
+  mutating func finish(into bytes: inout [UInt8]) {
+    swap(&bytes, &self.bytes)
+  }
+
+  mutating func append(_ text: StaticString) {
+    text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+  }
+
+  mutating func append(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes.append(contentsOf: $0) }
+  }
+
+  mutating func append(byte: UInt8) { bytes.append(byte) }
+
+  mutating func append(decimal value: UInt64) { TextBytes.appendDecimal(value, to: &bytes) }
+
+  /// `value` in at least `digits` decimal digits, zero-padded.
+  mutating func append(decimal value: UInt64, digits: Int) {
+    var limit: UInt64 = 10
+    for _ in 1..<max(1, digits) {
+      if value < limit { bytes.append(UInt8(ascii: "0")) }
+      limit *= 10
+    }
+    TextBytes.appendDecimal(value, to: &bytes)
+  }
+
+  /// An address without its port (`SocketAddress.addressText`).
+  mutating func append(address: SocketAddress) { address.appendAddressText(to: &bytes) }
+
+  /// `SocketAddress.description`: `a.b.c.d:port`, `[v6]:port`, or the address text.
+  mutating func append(endpoint address: SocketAddress) { address.appendDescription(to: &bytes) }
+}
+
+/// One CSV row (RFC 4180): cells separated by commas, a cell holding a comma, a quote or a
+/// newline quoted with its quotes doubled; text copied whole unless it needs quoting.
+struct CSVRow {
+  var line: ByteLine
+  private var first = true
+
+  init(taking bytes: inout [UInt8]) { line = ByteLine(taking: &bytes) }
+
+  mutating func finish(into bytes: inout [UInt8]) { line.finish(into: &bytes) }
+
+  private mutating func separate() {
+    if first {
+      first = false
+    } else {
+      line.append(byte: UInt8(ascii: ","))
+    }
+  }
+
+  mutating func cell(_ value: UInt64) {
+    separate()
+    line.append(decimal: value)
+  }
+
+  mutating func cell(_ text: String) {
+    separate()
+    var text = text
+    let quote = UInt8(ascii: "\"")
+    let needsQuotes = text.withUTF8 { utf8 in
+      utf8.contains { $0 == UInt8(ascii: ",") || $0 == quote || $0 == UInt8(ascii: "\n") }
+    }
+    guard needsQuotes else {
+      line.append(text)
+      return
+    }
+    line.append(byte: quote)
+    for byte in text.utf8 {
+      if byte == quote { line.append(byte: quote) }
+      line.append(byte: byte)
+    }
+    line.append(byte: quote)
+  }
+
+  /// A cell built by `body`, for text that needs no quoting (times, endpoints).
+  mutating func cell(_ body: (inout ByteLine) -> Void) {
+    separate()
+    body(&line)
+  }
+}
