@@ -104,6 +104,21 @@ struct WiresharkDissectorTests {
     #expect(packets.allSatisfy { $0.family == "family: \(family.name) (interface description)" })
   }
 
+  @Test(
+    "tshark's two passes (-2) show what one pass does: its first pass has no tree to read the family from",
+    arguments: ["captures/xnu-7195.pcapng.zst", "captures/samples/xnu-12377.pcapng.zst"])
+  func twoPassesAgree(capture: String) throws {
+    let dissector = try Self.generate()
+    defer { try? FileManager.default.removeItem(atPath: dissector) }
+    let path = Repository.url(capture).path
+    let (packets, stderr) = try Self.tshark(dissector, path, options: ["-2"])
+    #expect(stderr.isEmpty, "tshark wrote: \(stderr)")
+    let family = try #require(CaptureContents(path: path).metadata?.family)
+    #expect(packets.allSatisfy { $0.family == "family: \(family.name) (interface description)" })
+    let differences = Self.differences(packets, try Self.decoded(path))
+    #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+  }
+
   /// Writes `frames` as a capture whose interface description is `description`.
   static func write(_ frames: [CapturedFrame], family: LayoutFamily, description: String, to path: String) throws {
     var metadata = CaptureMetadata()

@@ -1355,18 +1355,17 @@ end
 
 local function choose_family(pinfo, tvb, outbound)
   if ntstat.prefs.family ~= 0 then return FAMILY_ORDER[ntstat.prefs.family], "preference" end
-  local known = frame_family[pinfo.number]
-  if known then return known.name, known.how end
-  local name, how
+  -- The description is read afresh every time: tshark's first pass of two (-2) builds no tree,
+  -- so the field is missing there and the frame is decoded on a guess, which the second pass,
+  -- with the tree, then corrects.
   local description = interface_description()
   local named = description and tostring(description.value):match("%((xnu%-[%d%.]+)%)")
-  if named and FAMILIES[named] then
-    name, how = named, "interface description"
-  else
-    name, how = detected_family(tvb, outbound), "struct sizes"
-  end
-  if not pinfo.visited then frame_family[pinfo.number] = { name = name, how = how } end
-  return name, how
+  if named and FAMILIES[named] then return named, "interface description" end
+  local known = frame_family[pinfo.number]
+  if known then return known, "struct sizes" end
+  local name = detected_family(tvb, outbound)
+  if not pinfo.visited then frame_family[pinfo.number] = name end
+  return name, "struct sizes"
 end
 
 local function add_node(tree, tvb, n)
