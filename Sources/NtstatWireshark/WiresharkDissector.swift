@@ -86,6 +86,9 @@ public enum WiresharkDissector {
     return "    \(name) = { size = \(layout.size), holes = { \(holes) }, f = { \(slots.joined(separator: ", ")) } },\n"
   }
 
-  /// Lua keywords that a field name may be (`local`), written as `["local"]` keys.
-  static let luaReserved: Set<String> = ["local", "end", "function", "type", "repeat", "until", "and", "or", "not"]
+  /// Lua's keywords: a field named like one (`local`) is written as a `["local"]` key.
+  static let luaReserved: Set<String> = [
+    "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in", "local", "nil",
+    "not", "or", "repeat", "return", "then", "true", "until", "while",
+  ]
 }
