@@ -144,49 +144,54 @@ import Testing
 
   static let arguments = ["top", "--simulate", "--family", "xnu-11215", "--seed", "5", "--duration", "60s"]
 
-  @Test func drawsWithinASecondReordersOnSAndQuitsCleanly() throws {
+  /// How long any step may take before it counts as hung. Not a latency requirement: under
+  /// AddressSanitizer beside a second suite the first draw took over a second
+  /// (docs/reliability.md, "Under load"); the wait ends as soon as the screen shows the step.
+  static let patience: Duration = .seconds(30)
+
+  @Test func drawsReordersOnSAndQuitsCleanly() throws {
     let child = try Child(Self.arguments)
-    // The alternate screen and the header, within a second of starting.
+    // The alternate screen and the header.
     #expect(
-      child.read(within: .seconds(1)) {
+      child.read(within: Self.patience) {
         String(decoding: $0.raw, as: UTF8.self).contains("\u{1B}[?1049h") && $0.line(0).contains("ntstat top")
       },
-      "nothing drawn within 1 s")
-    #expect(child.read(within: .seconds(5)) { $0.line(0).contains("t+00:00:0") && $0.processes.count >= 3 })
+      "nothing drawn")
+    #expect(child.read(within: Self.patience) { $0.line(0).contains("t+00:00:0") && $0.processes.count >= 3 })
     #expect(child.screen.line(1).contains("sort rate ↓"))
     #expect(child.screen.line(23).hasPrefix("q quit"))
 
     child.type("s")
-    #expect(child.read(within: .seconds(1)) { $0.line(1).contains("sort total ↓") })
+    #expect(child.read(within: Self.patience) { $0.line(1).contains("sort total ↓") })
     // Wait for the next snapshot to be drawn in this order, then check it.
     #expect(
-      child.read(within: .seconds(3)) { screen in
+      child.read(within: Self.patience) { screen in
         let totals = screen.processes.map(\.total)
         return totals.count >= 3 && zip(totals, totals.dropFirst()).allSatisfy { $0 >= $1 }
       }, "rows not by total: \(child.screen.processes)")
 
     child.type("s")
-    #expect(child.read(within: .seconds(1)) { $0.line(1).contains("sort name ↓") })
+    #expect(child.read(within: Self.patience) { $0.line(1).contains("sort name ↓") })
     child.type("S")
     #expect(
-      child.read(within: .seconds(2)) { screen in
+      child.read(within: Self.patience) { screen in
         let names = screen.processes.map { $0.name.lowercased() }
         return screen.line(1).contains("sort name ↑") && names.count >= 3 && names == names.sorted()
       }, "rows not by name: \(child.screen.processes.map(\.name))")
 
     child.type("q")
-    #expect(child.exit(within: .seconds(3)) == 0)
+    #expect(child.exit(within: Self.patience) == 0)
     #expect(String(decoding: child.screen.raw, as: UTF8.self).hasSuffix("\u{1B}[?25h\u{1B}[?1049l"))
     #expect(child.terminalRestored)
   }
 
   @Test func sigtermRestoresTheTerminalToo() throws {
     let child = try Child(Self.arguments, environment: ["NO_COLOR": "1"])
-    #expect(child.read(within: .seconds(3)) { $0.line(0).contains("ntstat top") })
+    #expect(child.read(within: Self.patience) { $0.line(0).contains("ntstat top") })
     // NO_COLOR: no color sequences anywhere.
     #expect(!String(decoding: child.screen.raw, as: UTF8.self).contains("\u{1B}[1;36m"))
     kill(child.process.processIdentifier, SIGTERM)
-    #expect(child.exit(within: .seconds(3)) == 0)
+    #expect(child.exit(within: Self.patience) == 0)
     #expect(String(decoding: child.screen.raw, as: UTF8.self).contains("\u{1B}[?1049l"))
     #expect(child.terminalRestored)
   }
