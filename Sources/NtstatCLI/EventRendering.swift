@@ -58,6 +58,7 @@ enum TimeLabel {
   }
 }
 
+/// Writes events to standard output in one of the formats.
 struct EventPrinter {
   let format: EventFormat
   let time: TimeLabel
