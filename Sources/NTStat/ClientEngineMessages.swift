@@ -27,11 +27,17 @@ final class DescribedSource: @unchecked Sendable {
     decoder = nil
   }
 
-  init(bytes: UnsafeRawBufferPointer, providerID: ProviderID, provider: ProviderKind, decoder: MessageDecoder) {
+  /// `previous`: the box this one replaces for the same source, whose process name is kept
+  /// if the new descriptor carries the same one.
+  init(
+    bytes: UnsafeRawBufferPointer, providerID: ProviderID, provider: ProviderKind, decoder: MessageDecoder,
+    previous: DescribedSource?
+  ) {
     raw = Array(bytes)
     rawProvider = providerID
     self.provider = provider
     self.decoder = decoder
+    nameHint = previous?.latestName
   }
 
   /// Takes a newer descriptor of the same provider, in place. Only for a box nothing else
@@ -39,25 +45,51 @@ final class DescribedSource: @unchecked Sendable {
   func reuse(bytes: UnsafeRawBufferPointer, providerID: ProviderID) -> Bool {
     guard providerID == rawProvider, bytes.count == raw.count, decoder != nil else { return false }
     raw.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
+    nameHint = derived?.process.name ?? nameHint
     decoded = nil
     derived = nil
     return true
   }
 
+  /// The process name this box or the one before it last derived (nil if none did): a
+  /// stream's next descriptor almost always carries the same one, and making a name longer
+  /// than 15 bytes into a `String` allocates.
+  private var nameHint: String?
+  private var latestName: String? { Self.locks.withLock(for: self) { derived?.process.name ?? nameHint } }
+
   /// The stream fields derived from the descriptor, computed once per descriptor: a renderer
   /// reads half a dozen of them per event, and each read of ``descriptor`` is a lock and a copy.
   private var derived: DerivedFields?
 
-  var fields: DerivedFields {
+  var fields: DerivedFields { withFields { $0 } }
+
+  /// `body` with the derived fields, in place: an accessor that wants one of them copies only
+  /// that one (a copy of them all, with its strings retained and released, cost a text replay
+  /// a tenth of its time).
+  func withFields<Result>(_ body: (borrowing DerivedFields) -> Result) -> Result {
     Self.locks.withLock(for: self) {
-      if let derived { return derived }
-      let value = DerivedFields(decodedLocked(), provider: provider)
-      derived = value
-      return value
+      if derived == nil {
+        derived = deriveLocked()
+        nameHint = nil
+      }
+      return body(derived.unsafelyUnwrapped)
     }
   }
 
   var descriptor: Descriptor { Self.locks.withLock(for: self) { decodedLocked() } }
+
+  /// TCP and UDP descriptors (almost every event) are read in place for the handful of
+  /// fields derived from them; decoding the whole descriptor would build every string, UUID
+  /// and reserved byte of it.
+  private func deriveLocked() -> DerivedFields {
+    if decoded == nil, let decoder {
+      let fromView = decoder.withSocketDescriptorView(raw, provider: rawProvider) { view in
+        view.map { DerivedFields($0, provider: provider, nameHint: nameHint) }
+      }
+      if let fromView { return fromView }
+    }
+    return DerivedFields(decodedLocked(), provider: provider)
+  }
 
   private func decodedLocked() -> Descriptor {
     if let decoded { return decoded }
@@ -80,12 +112,13 @@ final class DescribedSource: @unchecked Sendable {
   }
 
   // Derived on first access: a client that ignores most fields of most updates pays for none.
-  var key: StreamKey { fields.key }
-  var process: StreamProcess { fields.process }
-  var tcpState: TCPState? { fields.tcpState }
-  var tcpWindows: TCPWindows? { fields.tcpWindows }
-  var interfaceProperties: InterfaceProperties? { fields.interfaceProperties }
-  var isListener: Bool { fields.isListener }
+  var key: StreamKey { withFields { $0.key } }
+  var process: StreamProcess { withFields { $0.process } }
+  var tcpState: TCPState? { withFields { $0.tcpState } }
+  var tcpWindows: TCPWindows? { withFields { $0.tcpWindows } }
+  var interfaceProperties: InterfaceProperties? { withFields { $0.interfaceProperties } }
+  var isListener: Bool { withFields { $0.isListener } }
+  var interfaceClass: InterfaceClass { withFields { $0.interfaceClass } }
 }
 
 /// What a stream's descriptor says, lifted out once (``DescribedSource/fields``).
@@ -122,6 +155,26 @@ struct DerivedFields: Sendable {
     default:
       break
     }
+  }
+
+  /// The same fields as from the decoded descriptor (`DerivedFieldsTests` holds the two to
+  /// each other on every corpus capture), read in place.
+  init(_ view: SocketDescriptorView, provider: ProviderKind, nameHint: String?) {
+    key = StreamKey(
+      protocolName: provider.protocolName, local: view.local, remote: view.remote, interfaceIndex: view.ifindex)
+    process = StreamProcess(
+      pid: view.pid, upid: view.upid, name: view.processName(reusing: nameHint), epid: view.epid, uuid: view.uuid,
+      euuid: view.euuid)
+    if view.isTCP {
+      tcpState = view.state
+      tcpWindows = TCPWindows(
+        txWindow: view.tcpField(.txWindow) ?? 0, txCongestionWindow: view.tcpField(.txCongestionWindow) ?? 0,
+        txUnacked: view.tcpField(.txUnacked) ?? 0, sendBufferSize: view.tcpField(.sendBufferSize) ?? 0,
+        sendBufferUsed: view.tcpField(.sendBufferUsed) ?? 0,
+        receiveBufferSize: view.tcpField(.receiveBufferSize) ?? 0,
+        receiveBufferUsed: view.tcpField(.receiveBufferUsed) ?? 0)
+    }
+    interfaceProperties = view.interfaceProperties
   }
 
   var isListener: Bool {
@@ -188,7 +241,8 @@ struct TrackedSource: Sendable {
     if !(isKnownUniquelyReferenced(&described) && described?.provider == provider
       && described?.reuse(bytes: bytes, providerID: providerID) == true)
     {
-      described = DescribedSource(bytes: bytes, providerID: providerID, provider: provider, decoder: decoder)
+      described = DescribedSource(
+        bytes: bytes, providerID: providerID, provider: provider, decoder: decoder, previous: described)
     }
     if let state { observe(state: state) }
   }

@@ -51,7 +51,7 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
 
   /// The interface class from the kernel's interface properties; before xnu-3247, only
   /// loopback is recognised (from the addresses).
-  public var interfaceClass: InterfaceClass { described.fields.interfaceClass }
+  public var interfaceClass: InterfaceClass { described.interfaceClass }
 }
 
 /// Detailed counters behind one reference, so that streams and records without them stay small.

@@ -101,17 +101,19 @@ struct EventPrinter {
         if case .notice(let notice) = event { printError(" ! \(time.text(notice.time)) \(notice)") }
         return
       }
+      // Each derived field is read once: every read is a lock on the stream's descriptor.
+      let (key, process) = (stream.key, stream.process)
       out.line { bytes in
         var row = CSVRow(taking: &bytes)
         let c = stream.counts
         row.cell(name)
         row.cell { time.append(name == "added" ? stream.firstSeen : stream.lastUpdated, to: &$0) }
         row.cell(stream.id.rawValue)
-        row.cell(stream.key.protocolName)
-        row.cell { $0.append(endpoint: stream.key.local) }
-        row.cell { $0.append(endpoint: stream.key.remote) }
-        row.cell(UInt64(stream.process.pid))
-        row.cell(stream.process.name)
+        row.cell(key.protocolName)
+        row.cell { $0.append(endpoint: key.local) }
+        row.cell { $0.append(endpoint: key.remote) }
+        row.cell(UInt64(process.pid))
+        row.cell(process.name)
         row.cell(stream.tcpState?.description ?? "")
         row.cell(stream.isListener ? "true" : "false")
         row.cell(stream.connectionFailed ? "true" : "false")
@@ -159,12 +161,13 @@ struct EventPrinter {
   static func appendClassic(_ name: String, _ stream: NetworkStream, time: TimeLabel, to out: StandardOutput) {
     let mark = UInt8(ascii: name == "added" ? "+" : name == "removed" ? "-" : "#")
     let when = name == "added" ? stream.firstSeen : stream.lastUpdated
-    let key = stream.key
+    // Each derived field is read once: every read is a lock on the stream's descriptor.
+    let (key, owner, isListener) = (stream.key, stream.process, stream.isListener)
     func process(_ line: inout ByteLine) {
       line.append("pid:")
-      line.append(decimal: UInt64(stream.process.pid))
+      line.append(decimal: UInt64(owner.pid))
       line.append(" (")
-      line.append(stream.process.name)
+      line.append(owner.name)
       line.append(byte: UInt8(ascii: ")"))
     }
     func endpoint(_ address: SocketAddress, _ line: inout ByteLine) {
@@ -179,12 +182,12 @@ struct EventPrinter {
     out.line { bytes in
       var line = ByteLine(taking: &bytes)
       line.append(byte: UInt8(ascii: " "))
-      if stream.isListener { line.append(byte: UInt8(ascii: "@")) }
+      if isListener { line.append(byte: UInt8(ascii: "@")) }
       line.append(byte: mark)
       line.append(byte: UInt8(ascii: " "))
       time.append(when, to: &line)
       line.append(byte: UInt8(ascii: " "))
-      if stream.isListener {
+      if isListener {
         process(&line)
         line.append(" LISTEN ")
         line.append(key.protocolName.uppercased())
@@ -207,7 +210,7 @@ struct EventPrinter {
       line.finish(into: &bytes)
     }
     let c = stream.counts
-    guard !stream.isListener, c.rxPackets > 0 || c.txPackets > 0 else { return }
+    guard !isListener, c.rxPackets > 0 || c.txPackets > 0 else { return }
     out.line { bytes in
       var line = ByteLine(taking: &bytes)
       line.append("   bytes (tx/rx):")

@@ -106,6 +106,11 @@ public struct SocketDescriptorView {
     }
   }
   @inlinable public var uuid: UUIDBytes? { slot(.uuid, .uuid).map { reader.uuid(checked: $0.offset) } }
+  @inlinable public var euuid: UUIDBytes? { slot(.euuid, .euuid).map { reader.uuid(checked: $0.offset) } }
+  /// A TCP descriptor's 32-bit field (the windows and buffers); nil for UDP.
+  @inlinable public func tcpField(_ field: TCPDescriptorField) -> UInt32? {
+    tcp?[field].map { reader.u32(checked: $0.offset) }
+  }
   /// The local port, without parsing the whole address.
   @inlinable public var localPort: UInt16? { slot(.local, .local).flatMap { port(at: $0.offset) } }
   @inlinable public var remotePort: UInt16? { slot(.remote, .remote).flatMap { port(at: $0.offset) } }
@@ -114,6 +119,21 @@ public struct SocketDescriptorView {
   /// The process name (allocates its bytes).
   public var processName: FixedCString {
     slot(.processName, .processName).map { reader.cString(checked: $0) } ?? FixedCString(bytes: [])
+  }
+  /// The process name as text, up to its first zero byte: `hint` itself when it has exactly
+  /// those bytes (a stream's name rarely changes between updates, and a name longer than 15
+  /// bytes costs an allocation to make), else a new string.
+  public func processName(reusing hint: String?) -> String {
+    guard let slot = slot(.processName, .processName) else { return "" }
+    let field = UnsafeRawBufferPointer(
+      rebasing: reader.buffer[(reader.start + slot.offset)..<(reader.start + slot.offset + slot.width)])
+    let text = UnsafeRawBufferPointer(rebasing: field[..<(field.firstIndex(of: 0) ?? field.endIndex)])
+    if var hint, hint.utf8.count == text.count,
+      hint.withUTF8({ $0.elementsEqual(text) })
+    {
+      return hint
+    }
+    return String(decoding: text, as: UTF8.self)
   }
   /// The first byte of the process name (0 if empty), without allocating.
   @inlinable public var processNameFirstByte: UInt8 {

@@ -42,6 +42,24 @@ public struct MessageDecoder: Sendable {
     }
   }
 
+  /// Calls `body` with a view of descriptor bytes taken by ``MessageView/descriptorBytes()``
+  /// when they hold a TCP or UDP descriptor of this family, whole; else with nil. This reads
+  /// the fields a monitor labels flows by without decoding the rest of the descriptor.
+  public func withSocketDescriptorView<Result>(
+    _ bytes: [UInt8], provider: ProviderID, _ body: (SocketDescriptorView?) -> Result
+  ) -> Result {
+    guard let kind = providerKind(provider)?.descriptorKind, kind == .tcp || kind == .udp,
+      let size = descriptorSize(kind), bytes.count >= size
+    else { return body(nil) }
+    let tcp = kind == .tcp ? layouts.tcpDescriptor : nil
+    let udp = kind == .udp ? layouts.udpDescriptor : nil
+    return bytes.withUnsafeBytes { buffer in
+      body(
+        SocketDescriptorView(
+          reader: StructReader(buffer: buffer, start: 0, end: buffer.count, messageType: nil), tcp: tcp, udp: udp))
+    }
+  }
+
   /// Decodes every message of a datagram.
   public func decode(_ datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Message] {
     var messages: [Message] = []

@@ -19,10 +19,23 @@ package enum Repository {
     }.sorted()
   }
 
-  /// A path in the temporary directory that no other test or run uses.
+  /// A path in the temporary directory that no other test or run uses. It lies in this test
+  /// process's own directory, which is removed when the process exits, so a suite run leaves
+  /// nothing behind in the shared temporary directory (one run used to leave hundreds of files).
   package static func temporaryPath(_ name: String) -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("ntstat-\(UUID().uuidString)-\(name)").path
+    processTemporaryDirectory.appendingPathComponent("\(UUID().uuidString)-\(name)").path
   }
+
+  /// The directory that ``temporaryPath(_:)`` hands out paths in: made on first use, removed
+  /// with everything in it at exit. A process that is killed leaves it, named by its pid.
+  private static let processTemporaryDirectory: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ntstat-tests-\(getpid())-\(UUID().uuidString.prefix(8))", isDirectory: true)
+    // A failure here surfaces as the first test's own "cannot create" error, which names the path.
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(at: Repository.processTemporaryDirectory) }
+    return url
+  }()
 
   /// A new, empty temporary directory.
   package static func temporaryDirectory() throws -> URL {

@@ -29,6 +29,13 @@ import Testing
           case .sourceDescription(let d):
             #expect(try view.sourceRef() == d.sourceRef)
             Self.compare(try view.socketDescriptorView(), d.descriptor)
+            // The same view over bytes kept for later; one byte short, none.
+            if let region = try view.descriptorRegion() {
+              let bytes = Array(region.bytes)
+              decoder.withSocketDescriptorView(bytes, provider: region.provider) { Self.compare($0, d.descriptor) }
+              #expect(
+                decoder.withSocketDescriptorView(Array(bytes.dropLast()), provider: region.provider) { $0 == nil })
+            }
             checkedDescriptors += 1
           case .sourceUpdate(let u), .sourceExtendedUpdate(let u):
             #expect(try view.sourceRef() == u.sourceRef)
@@ -74,6 +81,12 @@ import Testing
       #expect(v.state == t.state && v.ifindex == t.ifindex && v.uuid == t.uuid)
       #expect(v.local == t.local && v.remote == t.remote && v.localPort == t.local.port)
       #expect(v.processName == t.processName && v.interfaceProperties == t.interfaceProperties)
+      #expect(v.euuid == t.euuid)
+      #expect(v.tcpField(.txWindow) == t.txWindow && v.tcpField(.txCongestionWindow) == t.txCongestionWindow)
+      #expect(v.tcpField(.txUnacked) == t.txUnacked && v.tcpField(.sendBufferSize) == t.sendBufferSize)
+      #expect(v.tcpField(.sendBufferUsed) == t.sendBufferUsed && v.tcpField(.receiveBufferSize) == t.receiveBufferSize)
+      #expect(v.tcpField(.receiveBufferUsed) == t.receiveBufferUsed)
+      compareName(v, t.processName)
     case .udp(let u):
       guard let v = view else {
         Issue.record("no socket descriptor view")
@@ -81,8 +94,20 @@ import Testing
       }
       #expect(!v.isTCP && v.pid == u.pid && v.state == nil && v.remote == u.remote && v.local == u.local)
       #expect(v.processName == u.processName && v.remotePort == u.remote.port)
+      #expect(v.euuid == u.euuid && v.tcpField(.txWindow) == nil)
+      compareName(v, u.processName)
     default:
       #expect(view == nil)
+    }
+  }
+
+  /// The name read in place equals the decoded one whatever the hint: the hint is returned
+  /// only when it has the same bytes.
+  static func compareName(_ view: SocketDescriptorView, _ name: FixedCString) {
+    let text = name.string
+    let sameLength = text.isEmpty ? "x" : String(text.dropLast()) + (text.hasSuffix("x") ? "y" : "x")
+    for hint in [nil, text, text + "x", String(text.dropLast()), sameLength, "", "different"] {
+      #expect(view.processName(reusing: hint) == text, "hint \(hint ?? "nil")")
     }
   }
 
