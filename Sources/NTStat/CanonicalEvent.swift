@@ -77,7 +77,7 @@ public enum CanonicalEvent {
     b.add("epid", process.epid.map(UInt64.init))
     b.add("upid", process.upid)
     b.add("process", process.name)
-    b.add("uuid", process.uuid?.description)
+    b.add("uuid", process.uuid)
     b.add("state", derived.tcpState?.description)
     b.add("listener", derived.isListener)
     b.add("failed", stream.connectionFailed)

@@ -10,10 +10,13 @@ protocol CanonicalFieldSink {
   mutating func add(_ name: StaticString, _ value: Bool)
   /// An endpoint as its text (`SocketAddress.description`).
   mutating func add(_ name: StaticString, _ address: SocketAddress)
+  /// A UUID as its text (`UUIDBytes.description`); nil leaves the field out.
+  mutating func add(_ name: StaticString, _ uuid: UUIDBytes?)
 }
 
 extension CanonicalFieldSink {
   mutating func add(_ name: StaticString, _ address: SocketAddress) { add(name, address.description) }
+  mutating func add(_ name: StaticString, _ uuid: UUIDBytes?) { add(name, uuid?.description) }
 }
 
 extension FieldBuilder: CanonicalFieldSink {
@@ -81,6 +84,15 @@ struct JSONObjectWriter: CanonicalFieldSink {
     key(name)
     bytes.append(UInt8(ascii: "\""))
     address.appendDescription(to: &bytes)
+    bytes.append(UInt8(ascii: "\""))
+  }
+
+  /// Written as bytes: a UUID's text never needs escaping.
+  mutating func add(_ name: StaticString, _ uuid: UUIDBytes?) {
+    guard let uuid else { return }
+    key(name)
+    bytes.append(UInt8(ascii: "\""))
+    uuid.withText { bytes.append(contentsOf: $0) }
     bytes.append(UInt8(ascii: "\""))
   }
 

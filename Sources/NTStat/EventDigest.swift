@@ -41,7 +41,7 @@ public struct EventDigest: Hashable, Sendable {
   struct Builder {
     let ignored: Set<String>
     private var digest = EventDigest()
-    private var hasher = Hasher()
+    private var hasher = DigestHasher()
     /// Special fields already taken: a repeated key counts once, as a field lookup finds the first.
     private var taken: UInt16 = 0
     private var noticeKind: String?
@@ -72,31 +72,63 @@ public struct EventDigest: Hashable, Sendable {
       }
     }
 
-    mutating func add(name: UnsafeRawBufferPointer, _ value: FlatJSONValue) {
+    /// What a field is to the digest.
+    private enum Admission {
+      /// Left out of the comparison.
+      case ignored
+      /// Hashed only.
+      case hashed
+      /// Hashed and kept: the first occurrence of an identifying or notice field.
+      case kept(Special)
+    }
+
+    private mutating func admit(_ name: UnsafeRawBufferPointer) -> Admission {
       // Most comparisons ignore nothing: no name is made into a String then.
-      if !ignored.isEmpty, ignored.contains(String(decoding: name, as: UTF8.self)) { return }
+      if !ignored.isEmpty, ignored.contains(String(decoding: name, as: UTF8.self)) { return .ignored }
       if let special = Self.special(name), taken & (1 << special.rawValue) == 0 {
         taken |= 1 << special.rawValue
-        switch special {
-        case .id: digest.identity.id = value.description
-        case .protocolName: digest.identity.protocolName = value.description
-        case .local: digest.identity.local = value.description
-        case .remote: digest.identity.remote = value.description
-        case .pid: digest.identity.pid = value.description
-        case .process: digest.identity.process = value.description
-        case .event: digest.kind = value.description
-        case .kind: noticeKind = value.description
-        case .detail: noticeDetail = value.description
-        }
+        return .kept(special)
       }
+      return .hashed
+    }
+
+    private mutating func keep(_ special: Special, _ text: String) {
+      switch special {
+      case .id: digest.identity.id = text
+      case .protocolName: digest.identity.protocolName = text
+      case .local: digest.identity.local = text
+      case .remote: digest.identity.remote = text
+      case .pid: digest.identity.pid = text
+      case .process: digest.identity.process = text
+      case .event: digest.kind = text
+      case .kind: noticeKind = text
+      case .detail: noticeDetail = text
+      }
+    }
+
+    private mutating func hash(name: UnsafeRawBufferPointer) {
       hasher.combine(bytes: name)
       hasher.combine(0xFF as UInt8)
+    }
+
+    private mutating func hash(text: UnsafeRawBufferPointer) {
+      hasher.combine(6 as UInt8)
+      hasher.combine(bytes: text)
+      hasher.combine(0xFF as UInt8)
+    }
+
+    /// A parsed field.
+    mutating func add(name: UnsafeRawBufferPointer, _ value: FlatJSONValue) {
+      let admission = admit(name)
+      if case .ignored = admission { return }
+      if case .kept(let special) = admission { keep(special, value.description) }
+      hash(name: name)
       switch value {
       case .null: hasher.combine(0 as UInt8)
       case .bool(let b): hasher.combine(b ? 1 as UInt8 : 2)
       case .integer(let i):
         hasher.combine(3 as UInt8)
-        hasher.combine(i)
+        hasher.combine(UInt64(bitPattern: i))
       case .unsigned(let u):
         hasher.combine(4 as UInt8)
         hasher.combine(u)
@@ -104,10 +136,39 @@ public struct EventDigest: Hashable, Sendable {
         hasher.combine(5 as UInt8)
         hasher.combine(d.bitPattern)
       case .string(var s):
-        hasher.combine(6 as UInt8)
-        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        hasher.combine(0xFF as UInt8)
+        s.withUTF8 { hash(text: UnsafeRawBufferPointer($0)) }
       }
+    }
+
+    // A live event's values, digested as their parsed JSON would be without building them.
+
+    /// An unsigned integer: what `.integer` or `.unsigned` of its decimal text gives.
+    mutating func add(name: UnsafeRawBufferPointer, integer value: UInt64) {
+      let admission = admit(name)
+      if case .ignored = admission { return }
+      if case .kept(let special) = admission { keep(special, String(value)) }
+      hash(name: name)
+      hasher.combine(value <= UInt64(Int64.max) ? 3 as UInt8 : 4)
+      hasher.combine(value)
+    }
+
+    /// A string: what `.string` of it gives.
+    mutating func add(name: UnsafeRawBufferPointer, string value: String) {
+      let admission = admit(name)
+      if case .ignored = admission { return }
+      if case .kept(let special) = admission { keep(special, value) }
+      hash(name: name)
+      var value = value
+      value.withUTF8 { hash(text: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Text as bytes (valid UTF-8): what `.string` of it gives, made a `String` only if kept.
+    mutating func add(name: UnsafeRawBufferPointer, text: UnsafeRawBufferPointer) {
+      let admission = admit(name)
+      if case .ignored = admission { return }
+      if case .kept(let special) = admission { keep(special, String(decoding: text, as: UTF8.self)) }
+      hash(name: name)
+      hash(text: text)
     }
 
     mutating func finish() -> EventDigest {
@@ -124,16 +185,23 @@ struct DigestSink: CanonicalFieldSink {
 
   mutating func add(_ name: StaticString, _ value: UInt64?) {
     guard let value else { return }
-    add(name, FlatJSONValue(parsedFrom: value))
+    name.withUTF8Buffer { builder.add(name: UnsafeRawBufferPointer($0), integer: value) }
   }
   mutating func add(_ name: StaticString, _ value: String?) {
-    if let value { add(name, .string(value)) }
+    guard let value else { return }
+    name.withUTF8Buffer { builder.add(name: UnsafeRawBufferPointer($0), string: value) }
   }
-  mutating func add(_ name: StaticString, _ value: StaticString) { add(name, .string(value.description)) }
-  mutating func add(_ name: StaticString, _ value: Bool) { add(name, .bool(value)) }
-
-  private mutating func add(_ name: StaticString, _ value: FlatJSONValue) {
-    name.withUTF8Buffer { builder.add(name: UnsafeRawBufferPointer($0), value) }
+  mutating func add(_ name: StaticString, _ value: StaticString) {
+    name.withUTF8Buffer { name in
+      value.withUTF8Buffer { builder.add(name: UnsafeRawBufferPointer(name), text: UnsafeRawBufferPointer($0)) }
+    }
+  }
+  mutating func add(_ name: StaticString, _ value: Bool) {
+    name.withUTF8Buffer { builder.add(name: UnsafeRawBufferPointer($0), .bool(value)) }
+  }
+  mutating func add(_ name: StaticString, _ uuid: UUIDBytes?) {
+    guard let uuid else { return }
+    name.withUTF8Buffer { name in uuid.withText { builder.add(name: UnsafeRawBufferPointer(name), text: $0) } }
   }
 }
 

@@ -8,16 +8,18 @@ package enum TextBytes {
       bytes.append(UInt8(ascii: "0") + UInt8(value))
       return
     }
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 20 digits at most, in 24 bytes
-    var count = 0
+    // Written from the end of 24 bytes on the stack (20 digits at most), then appended in one
+    // copy: an append per digit checked the array's uniqueness and capacity each time.
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    var start = 24
     var rest = value
     withUnsafeMutableBytes(of: &digits) { buffer in
       while rest > 0 {
-        buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+        start -= 1
+        buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
         rest /= 10
-        count += 1
       }
-      for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
+      bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
     }
   }
 

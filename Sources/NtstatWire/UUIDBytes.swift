@@ -27,20 +27,33 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
   /// Upper-case `8-4-4-4-12` form, as `uuidgen` prints. Written straight into the string's
   /// storage: every event printed carries one, so it is on the output path.
   public var description: String {
-    String(unsafeUninitializedCapacity: 36) { buffer in
-      var position = 0
-      for index in 0..<32 {
-        if index == 8 || index == 12 || index == 16 || index == 20 {
-          buffer[position] = UInt8(ascii: "-")
-          position += 1
-        }
-        let word = index < 16 ? high : low
-        let nibble = UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(index % 16))) & 0xF
-        buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+    String(unsafeUninitializedCapacity: Self.textLength) { write(into: $0) }
+  }
+
+  /// The length of ``description``.
+  public static let textLength = 36
+
+  /// ``description``'s bytes, without a `String`: `body` gets them in a buffer on the stack.
+  public func withText<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.textLength) { buffer in
+      _ = write(into: buffer)
+      return body(UnsafeRawBufferPointer(buffer))
+    }
+  }
+
+  private func write(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    var position = 0
+    for index in 0..<32 {
+      if index == 8 || index == 12 || index == 16 || index == 20 {
+        buffer[position] = UInt8(ascii: "-")
         position += 1
       }
-      return position
+      let word = index < 16 ? high : low
+      let nibble = UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(index % 16))) & 0xF
+      buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+      position += 1
     }
+    return position
   }
 
   public static func < (lhs: UUIDBytes, rhs: UUIDBytes) -> Bool {
