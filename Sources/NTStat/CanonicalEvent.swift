@@ -28,9 +28,17 @@ public enum CanonicalEvent {
   /// as `fields(event, origin:).jsonText`, written straight into a reusable buffer (no field
   /// tree, no intermediate strings for numbers): replay to JSON Lines runs at this speed.
   public static func appendJSONLine(_ event: ClientEvent, origin: MonotonicTime, to bytes: inout [UInt8]) {
-    var writer = JSONObjectWriter(taking: &bytes)
+    var writer = JSONObjectWriter(taking: &bytes, emptied: [])
     emit(event, origin: origin, into: &writer)
     bytes = writer.finish()
+  }
+
+  /// The same line appended to an output buffer (`ntstat replay` writes this way).
+  package static func appendJSONLine(_ event: ClientEvent, origin: MonotonicTime, to buffer: inout TextBuffer) {
+    // The buffer is a pointer: taking it over leaves the caller's copy to be replaced at the end.
+    var writer = JSONObjectWriter(taking: &buffer, emptied: buffer)
+    emit(event, origin: origin, into: &writer)
+    buffer = writer.finish()
   }
 
   /// One event as ``CanonicalEventFile`` holds a parsed line: the same fields and values as

@@ -34,30 +34,29 @@ extension FieldBuilder: CanonicalFieldSink {
 
 /// Writes one flat JSON object as bytes, exactly as `FieldValue.jsonText` spells it: keys in
 /// the order given, no whitespace, strings escaped the same way.
-struct JSONObjectWriter: CanonicalFieldSink {
-  private var bytes: [UInt8]
+struct JSONObjectWriter<Bytes: TextSink>: CanonicalFieldSink {
+  private var bytes: Bytes
   private var first = true
 
   /// Starts an object at the end of `bytes`, taking the buffer over (left empty meanwhile, so
   /// that appending never copies it).
-  init(taking bytes: inout [UInt8]) {
+  init(taking bytes: inout Bytes, emptied empty: Bytes) {
     self.bytes = bytes
-    bytes = []
-    self.bytes.append(UInt8(ascii: "{"))
+    bytes = empty
+    self.bytes.appendByte(UInt8(ascii: "{"))
   }
 
   /// Closes the object and hands the bytes back.
-  mutating func finish() -> [UInt8] {
-    bytes.append(UInt8(ascii: "}"))
+  mutating func finish() -> Bytes {
+    bytes.appendByte(UInt8(ascii: "}"))
     return bytes
   }
 
   private mutating func key(_ name: StaticString) {
-    if first { first = false } else { bytes.append(UInt8(ascii: ",")) }
-    bytes.append(UInt8(ascii: "\""))
-    name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    bytes.append(UInt8(ascii: "\""))
-    bytes.append(UInt8(ascii: ":"))
+    TextBytes.append(first ? "\"" : ",\"", to: &bytes)
+    first = false
+    TextBytes.append(name, to: &bytes)
+    TextBytes.append("\":", to: &bytes)
   }
 
   mutating func add(_ name: StaticString, _ value: UInt64?) {
@@ -74,67 +73,66 @@ struct JSONObjectWriter: CanonicalFieldSink {
 
   mutating func add(_ name: StaticString, _ value: StaticString) {
     key(name)
-    bytes.append(UInt8(ascii: "\""))
-    value.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    bytes.append(UInt8(ascii: "\""))
+    bytes.appendByte(UInt8(ascii: "\""))
+    TextBytes.append(value, to: &bytes)
+    bytes.appendByte(UInt8(ascii: "\""))
   }
 
   /// Written as bytes: an address's text never needs escaping.
   mutating func add(_ name: StaticString, _ address: SocketAddress) {
     key(name)
-    bytes.append(UInt8(ascii: "\""))
+    bytes.appendByte(UInt8(ascii: "\""))
     address.appendDescription(to: &bytes)
-    bytes.append(UInt8(ascii: "\""))
+    bytes.appendByte(UInt8(ascii: "\""))
   }
 
   /// Written as bytes: a UUID's text never needs escaping.
   mutating func add(_ name: StaticString, _ uuid: UUIDBytes?) {
     guard let uuid else { return }
     key(name)
-    bytes.append(UInt8(ascii: "\""))
-    uuid.withText { bytes.append(contentsOf: $0) }
-    bytes.append(UInt8(ascii: "\""))
+    bytes.appendByte(UInt8(ascii: "\""))
+    uuid.appendText(to: &bytes)
+    bytes.appendByte(UInt8(ascii: "\""))
   }
 
   mutating func add(_ name: StaticString, _ value: Bool) {
     key(name)
-    let text: StaticString = value ? "true" : "false"
-    text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    TextBytes.append(value ? "true" : "false", to: &bytes)
   }
 
   /// A JSON string: `"`, `\\`, newline, return and tab escaped by name, other control
   /// characters as `\\u00XX`, everything else as its UTF-8 bytes.
-  static func appendString(_ value: String, to bytes: inout [UInt8]) {
-    bytes.append(UInt8(ascii: "\""))
+  static func appendString(_ value: String, to bytes: inout Bytes) {
+    bytes.appendByte(UInt8(ascii: "\""))
     var value = value
     value.withUTF8 { utf8 in
       // Most strings need no escaping: copied whole.
       guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-        bytes.append(contentsOf: utf8)
+        bytes.appendBytes(UnsafeRawBufferPointer(utf8))
         return
       }
       for byte in utf8 {
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-          bytes.append(UInt8(ascii: "\\"))
-          bytes.append(byte)
+          bytes.appendByte(UInt8(ascii: "\\"))
+          bytes.appendByte(byte)
         case UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
-          bytes.append(UInt8(ascii: "\\"))
-          bytes.append(
+          bytes.appendByte(UInt8(ascii: "\\"))
+          bytes.appendByte(
             byte == UInt8(ascii: "\n")
               ? UInt8(ascii: "n") : byte == UInt8(ascii: "\r") ? UInt8(ascii: "r") : UInt8(ascii: "t"))
         case 0..<0x20:
           let hex: StaticString = "0123456789abcdef"
           hex.withUTF8Buffer { digits in
-            for b in [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")] { bytes.append(b) }
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0xF)])
+            TextBytes.append("\\u00", to: &bytes)
+            bytes.appendByte(digits[Int(byte >> 4)])
+            bytes.appendByte(digits[Int(byte & 0xF)])
           }
-        default: bytes.append(byte)
+        default: bytes.appendByte(byte)
         }
       }
     }
-    bytes.append(UInt8(ascii: "\""))
+    bytes.appendByte(UInt8(ascii: "\""))
   }
 }
 

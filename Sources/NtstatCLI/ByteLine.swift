@@ -3,30 +3,27 @@ import NtstatWire
 /// One line of output built as bytes at the end of an output buffer, without the `String`s a
 /// line built by interpolation allocates: replays print hundreds of thousands of lines.
 struct ByteLine {
-  private(set) var bytes: [UInt8]
+  private(set) var bytes: TextBuffer
 
-  /// Starts at the end of `bytes`, taking the buffer over until ``finish(into:)`` (left empty
-  /// meanwhile, so that appending never copies it).
-  init(taking bytes: inout [UInt8]) {
+  /// Starts at the end of `bytes`, taking the buffer over until ``finish(into:)`` (the buffer
+  /// is a pointer to memory the output owns: the caller's copy must not be written meanwhile).
+  init(taking bytes: inout TextBuffer) {
     self.bytes = bytes
-    bytes = []
   }
 
   /// Hands the buffer back with the line at its end.
-  mutating func finish(into bytes: inout [UInt8]) {
-    swap(&bytes, &self.bytes)
+  mutating func finish(into bytes: inout TextBuffer) {
+    bytes = self.bytes
   }
 
-  mutating func append(_ text: StaticString) {
-    text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-  }
+  mutating func append(_ text: StaticString) { TextBytes.append(text, to: &bytes) }
 
   mutating func append(_ text: String) {
     var text = text
-    text.withUTF8 { bytes.append(contentsOf: $0) }
+    text.withUTF8 { bytes.appendBytes(UnsafeRawBufferPointer($0)) }
   }
 
-  mutating func append(byte: UInt8) { bytes.append(byte) }
+  mutating func append(byte: UInt8) { bytes.appendByte(byte) }
 
   mutating func append(decimal value: UInt64) { TextBytes.appendDecimal(value, to: &bytes) }
 
@@ -34,7 +31,7 @@ struct ByteLine {
   mutating func append(decimal value: UInt64, digits: Int) {
     var limit: UInt64 = 10
     for _ in 1..<max(1, digits) {
-      if value < limit { bytes.append(UInt8(ascii: "0")) }
+      if value < limit { bytes.appendByte(UInt8(ascii: "0")) }
       limit *= 10
     }
     TextBytes.appendDecimal(value, to: &bytes)
@@ -53,9 +50,9 @@ struct CSVRow {
   var line: ByteLine
   private var first = true
 
-  init(taking bytes: inout [UInt8]) { line = ByteLine(taking: &bytes) }
+  init(taking bytes: inout TextBuffer) { line = ByteLine(taking: &bytes) }
 
-  mutating func finish(into bytes: inout [UInt8]) { line.finish(into: &bytes) }
+  mutating func finish(into bytes: inout TextBuffer) { line.finish(into: &bytes) }
 
   private mutating func separate() {
     if first {

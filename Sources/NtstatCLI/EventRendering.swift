@@ -21,11 +21,12 @@ enum TimeLabel {
   case elapsed(origin: MonotonicTime)
 
   func text(_ time: MonotonicTime) -> String {
-    var bytes: [UInt8] = []
+    var bytes = TextBuffer(capacity: 16)
+    defer { bytes.deallocate() }
     var line = ByteLine(taking: &bytes)
     append(time, to: &line)
     line.finish(into: &bytes)
-    return String(decoding: bytes, as: UTF8.self)
+    return String(decoding: bytes.bytes, as: UTF8.self)
   }
 
   /// `HH:MM:SS.mmm` of `time` on this label's clock.
@@ -235,43 +236,43 @@ struct EventPrinter {
 ///   or the clock (its transport's wait handler calls ``flush()``). A run at top speed never
 ///   waits, so it keeps the large buffer.
 final class StandardOutput {
-  private var buffer: [UInt8] = []
+  private var buffer = TextBuffer(capacity: 1 << 17)
   let flushesEveryLine: Bool
 
   init(flushesEveryLine: Bool = isatty(STDOUT_FILENO) == 1) {
     self.flushesEveryLine = flushesEveryLine
-    buffer.reserveCapacity(1 << 17)
   }
 
+  deinit { buffer.deallocate() }
+
   func line(_ text: String) {
-    buffer.append(contentsOf: text.utf8)
+    var text = text
+    text.withUTF8 { buffer.appendBytes(UnsafeRawBufferPointer($0)) }
     endLine()
   }
 
-  /// A line written as bytes by `body` (the JSON Lines fast path), then its newline.
-  func line(_ body: (inout [UInt8]) -> Void) {
+  /// A line written as bytes by `body`, then its newline.
+  func line(_ body: (inout TextBuffer) -> Void) {
     body(&buffer)
     endLine()
   }
 
   private func endLine() {
-    buffer.append(UInt8(ascii: "\n"))
+    buffer.appendByte(UInt8(ascii: "\n"))
     if flushesEveryLine || buffer.count >= 1 << 16 { flush() }
   }
 
   func flush() {
-    guard !buffer.isEmpty else { return }
-    buffer.withUnsafeBytes { bytes in
-      var offset = 0
-      while offset < bytes.count {
-        let written = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-        if written < 0 {
-          if errno == EINTR { continue }
-          return  // a closed pipe: nothing more can be said there
-        }
-        offset += written
+    let bytes = buffer.bytes
+    var offset = 0
+    while offset < bytes.count {
+      let written = write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+      if written < 0 {
+        if errno == EINTR { continue }
+        break  // a closed pipe: nothing more can be said there
       }
+      offset += written
     }
-    buffer.removeAll(keepingCapacity: true)
+    buffer.removeAll()
   }
 }

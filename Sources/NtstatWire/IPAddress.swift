@@ -28,10 +28,11 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
   public var description: String { TextBytes.string { appendText(to: &$0) } }
 
   /// ``description`` appended as bytes (output writers print millions of addresses).
-  public func appendText(to bytes: inout [UInt8]) {
-    for shift: UInt32 in [24, 16, 8, 0] {
+  @inlinable public func appendText(to bytes: inout some TextSink) {
+    TextBytes.appendDecimal(UInt64(rawValue >> 24), to: &bytes)
+    for shift: UInt32 in [16, 8, 0] {
+      bytes.appendByte(UInt8(ascii: "."))
       TextBytes.appendDecimal(UInt64(rawValue >> shift & 0xff), to: &bytes)
-      if shift > 0 { bytes.append(UInt8(ascii: ".")) }
     }
   }
 
@@ -100,9 +101,9 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
   public var description: String { TextBytes.string { appendText(to: &$0) } }
 
   /// ``description`` appended as bytes.
-  public func appendText(to bytes: inout [UInt8]) {
+  @inlinable public func appendText(to bytes: inout some TextSink) {
     if high == 0, low >> 32 == 0xffff {
-      for byte in "::ffff:".utf8 { bytes.append(byte) }
+      TextBytes.append("::ffff:", to: &bytes)
       IPv4Address(rawValue: UInt32(truncatingIfNeeded: low)).appendText(to: &bytes)
       return
     }
@@ -128,7 +129,7 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
     }
     func join(_ range: Range<Int>) {
       for index in range {
-        if index > range.lowerBound { bytes.append(UInt8(ascii: ":")) }
+        if index > range.lowerBound { bytes.appendByte(UInt8(ascii: ":")) }
         TextBytes.appendHex(UInt64(group(index)), to: &bytes)
       }
     }
@@ -136,8 +137,7 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
       join(0..<8)
     } else {
       join(0..<bestStart)
-      bytes.append(UInt8(ascii: ":"))
-      bytes.append(UInt8(ascii: ":"))
+      TextBytes.append("::", to: &bytes)
       join((bestStart + bestLength)..<8)
     }
   }

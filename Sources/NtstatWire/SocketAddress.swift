@@ -91,32 +91,31 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
   public var description: String { TextBytes.string { appendDescription(to: &$0) } }
 
   /// ``addressText`` appended as bytes: `*`, the address, or `raw:` and hex.
-  public func appendAddressText(to bytes: inout [UInt8]) {
+  @inlinable public func appendAddressText(to bytes: inout some TextSink) {
     switch self {
-    case .unspecified: bytes.append(UInt8(ascii: "*"))
+    case .unspecified: bytes.appendByte(UInt8(ascii: "*"))
     case .ipv4(let address, _): address.appendText(to: &bytes)
     case .ipv6(let address, _, _, _): address.appendText(to: &bytes)
     case .other(let raw):
-      for byte in "raw:".utf8 { bytes.append(byte) }
+      TextBytes.append("raw:", to: &bytes)
       for byte in raw {
-        if byte < 16 { bytes.append(UInt8(ascii: "0")) }
+        if byte < 16 { bytes.appendByte(UInt8(ascii: "0")) }
         TextBytes.appendHex(UInt64(byte), to: &bytes, uppercase: true)
       }
     }
   }
 
   /// ``description`` appended as bytes: `a.b.c.d:port`, `[v6]:port`, or the address text.
-  public func appendDescription(to bytes: inout [UInt8]) {
+  @inlinable public func appendDescription(to bytes: inout some TextSink) {
     switch self {
     case .ipv4(_, let port):
       appendAddressText(to: &bytes)
-      bytes.append(UInt8(ascii: ":"))
+      bytes.appendByte(UInt8(ascii: ":"))
       TextBytes.appendDecimal(UInt64(port), to: &bytes)
     case .ipv6(_, let port, _, _):
-      bytes.append(UInt8(ascii: "["))
+      bytes.appendByte(UInt8(ascii: "["))
       appendAddressText(to: &bytes)
-      bytes.append(UInt8(ascii: "]"))
-      bytes.append(UInt8(ascii: ":"))
+      TextBytes.append("]:", to: &bytes)
       TextBytes.appendDecimal(UInt64(port), to: &bytes)
     default:
       appendAddressText(to: &bytes)

@@ -1,11 +1,67 @@
+/// Where text is appended as UTF-8 bytes: a byte array, or the output writers' ``TextBuffer``.
+/// The formatters (numbers, addresses, UUIDs) are generic over it, so one formatter serves both.
+public protocol TextSink {
+  mutating func appendByte(_ byte: UInt8)
+  mutating func appendBytes(_ bytes: UnsafeRawBufferPointer)
+}
+
+extension Array: TextSink where Element == UInt8 {
+  @inlinable public mutating func appendByte(_ byte: UInt8) { append(byte) }
+  @inlinable public mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes) }
+}
+
+/// Bytes appended through a pointer into memory the buffer manages: no copy-on-write check per
+/// append (an array checks its uniqueness and capacity on each, which was a fifth of a JSON
+/// Lines replay). A copy shares the memory: only one copy may be written at a time and the
+/// owner frees it once (``deallocate()``).
+package struct TextBuffer: TextSink {
+  @usableFromInline var base: UnsafeMutablePointer<UInt8>
+  @usableFromInline var capacity: Int
+  @usableFromInline var used = 0
+
+  package init(capacity: Int) {
+    self.capacity = max(capacity, 16)
+    base = .allocate(capacity: self.capacity)
+  }
+
+  package var count: Int { used }
+  package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: used) }
+
+  @inlinable @inline(__always) package mutating func appendByte(_ byte: UInt8) {
+    if used == capacity { grow(toHold: 1) }
+    base[used] = byte
+    used += 1
+  }
+
+  @inlinable @inline(__always) package mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) {
+    if capacity - used < bytes.count { grow(toHold: bytes.count) }
+    if let source = bytes.baseAddress {
+      (base + used).initialize(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+    }
+    used += bytes.count
+  }
+
+  @usableFromInline mutating func grow(toHold extra: Int) {
+    let larger = max(capacity * 2, used + extra)
+    let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+    moved.moveInitialize(from: base, count: used)
+    base.deallocate()
+    (base, capacity) = (moved, larger)
+  }
+
+  package mutating func removeAll() { used = 0 }
+
+  package func deallocate() { base.deallocate() }
+}
+
 /// Numbers and text appended as UTF-8 bytes, without the `String`s that interpolation allocates:
 /// the output writers (JSON Lines, CSV, text) print millions of numbers and addresses, and the
 /// `description`s of addresses are these bytes made into a `String` once.
-package enum TextBytes {
+@usableFromInline package enum TextBytes {
   /// Decimal digits.
-  package static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
+  @inlinable package static func appendDecimal(_ value: UInt64, to bytes: inout some TextSink) {
     guard value >= 10 else {
-      bytes.append(UInt8(ascii: "0") + UInt8(value))
+      bytes.appendByte(UInt8(ascii: "0") + UInt8(value))
       return
     }
     // Written from the end of 24 bytes on the stack (20 digits at most), then appended in one
@@ -19,22 +75,27 @@ package enum TextBytes {
         buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
         rest /= 10
       }
-      bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
+      bytes.appendBytes(UnsafeRawBufferPointer(rebasing: buffer[start...]))
     }
   }
 
   /// Hexadecimal digits without leading zeros (`0` for zero).
-  package static func appendHex(_ value: UInt64, to bytes: inout [UInt8], uppercase: Bool = false) {
+  @inlinable package static func appendHex(_ value: UInt64, to bytes: inout some TextSink, uppercase: Bool = false) {
     let digits: StaticString = "0123456789abcdef0123456789ABCDEF"
     let base = uppercase ? 16 : 0
     var shift = 60
     while shift > 0, value >> UInt64(shift) == 0 { shift -= 4 }
     digits.withUTF8Buffer { table in
       while shift >= 0 {
-        bytes.append(table[base + Int(value >> UInt64(shift) & 0xF)])
+        bytes.appendByte(table[base + Int(value >> UInt64(shift) & 0xF)])
         shift -= 4
       }
     }
+  }
+
+  /// Static text.
+  @inlinable package static func append(_ text: StaticString, to bytes: inout some TextSink) {
+    text.withUTF8Buffer { bytes.appendBytes(UnsafeRawBufferPointer($0)) }
   }
 
   /// The text `body` appends, as a `String`.

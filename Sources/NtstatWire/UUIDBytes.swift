@@ -41,6 +41,9 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
     }
   }
 
+  /// ``description`` appended as bytes.
+  public func appendText(to bytes: inout some TextSink) { withText { bytes.appendBytes($0) } }
+
   private func write(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
     var position = 0
     for index in 0..<32 {

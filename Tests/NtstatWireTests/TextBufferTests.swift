@@ -1,0 +1,58 @@
+import Testing
+
+@testable import NtstatWire
+
+/// The output writers format into a ``TextBuffer``; `description`s format into byte arrays.
+/// Both go through the same generic formatters and must give the same bytes, across the
+/// buffer's growth.
+@Suite struct TextBufferTests {
+  static let values: [UInt64] = {
+    var random = SystemRandomNumberGenerator()
+    return [0, 9, 10, 99, 100, UInt64(Int64.max), .max] + (0..<200).map { _ in random.next() }
+  }()
+  static let addresses: [SocketAddress] = [
+    .unspecified, .ipv4(IPv4Address(rawValue: 0x7F00_0001), port: 80),
+    .ipv6(IPv6Address(high: 0x2001_0DB8_0000_0000, low: 1), port: 443),
+    .ipv6(IPv6Address(high: 0, low: 0xFFFF_C0A8_0001), port: 8080), .other([0x01, 0xAB, 0xFF]),
+  ]
+
+  static func write<Sink: TextSink>(to sink: inout Sink) {
+    for value in values {
+      TextBytes.appendDecimal(value, to: &sink)
+      sink.appendByte(UInt8(ascii: " "))
+      TextBytes.appendHex(value, to: &sink, uppercase: value % 2 == 0)
+      sink.appendByte(UInt8(ascii: "\n"))
+    }
+    for address in addresses {
+      address.appendDescription(to: &sink)
+      address.appendAddressText(to: &sink)
+    }
+    UUIDBytes(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210).appendText(to: &sink)
+  }
+
+  @Test func numbersAddressesAndUUIDsAreTheSameBytesInEitherSink() {
+    var array: [UInt8] = []
+    Self.write(to: &array)
+    var buffer = TextBuffer(capacity: 1)  // grows on the first append, and again and again
+    defer { buffer.deallocate() }
+    Self.write(to: &buffer)
+    #expect(array == Array(buffer.bytes))
+    let text = String(decoding: buffer.bytes, as: UTF8.self)
+    #expect(text.hasPrefix("0 0\n9 9\n10 A\n99 63\n100 64\n9223372036854775807 7fffffffffffffff\n"))
+    #expect(
+      text.hasSuffix(
+        "\n**127.0.0.1:80127.0.0.1[2001:db8::1]:4432001:db8::1[::ffff:192.168.0.1]:8080::ffff:192.168.0.1"
+          + "raw:01ABFFraw:01ABFF01234567-89AB-CDEF-FEDC-BA9876543210"))
+  }
+
+  @Test func largeAppendsGrowTheBufferOnce() {
+    var buffer = TextBuffer(capacity: 16)
+    defer { buffer.deallocate() }
+    let block = [UInt8](repeating: 0x61, count: 1000)
+    block.withUnsafeBytes { buffer.appendBytes($0) }
+    buffer.appendByte(0x62)
+    #expect(buffer.count == 1001 && Array(buffer.bytes) == block + [0x62])
+    buffer.removeAll()
+    #expect(buffer.count == 0)
+  }
+}
