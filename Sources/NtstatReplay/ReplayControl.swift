@@ -34,6 +34,14 @@ public final class ReplayControl: @unchecked Sendable {  // every field is read 
     }
   }
 
+  /// The wall time the pacing has called for so far: each stretch of capture time paced,
+  /// divided by the speed it was paced at (pauses count nothing). A replay takes this long on
+  /// a machine that keeps up; one that cannot keep up takes longer, never less.
+  public var pacedDuration: Duration { lock.withLock { .nanoseconds(Int64(clamping: pacedNanoseconds)) } }
+  private var pacedNanoseconds: UInt64 = 0
+
+  func addPaced(nanoseconds: UInt64) { lock.withLock { pacedNanoseconds &+= nanoseconds } }
+
   var state: (paused: Bool, speed: ReplaySpeed, generation: UInt64) {
     lock.withLock { (pausedValue, speedValue, generationValue) }
   }

@@ -63,7 +63,10 @@ struct WallClockPacer {
         stop?.isSet == true || control.generation != state.generation
       }
       if stop?.isSet == true { return false }
-      if control.generation == state.generation { return true }
+      if control.generation == state.generation {
+        control.addPaced(nanoseconds: UInt64(Double(now.since(max(previous, paceFrom))) / factor))
+        return true
+      }
     }
   }
 }
