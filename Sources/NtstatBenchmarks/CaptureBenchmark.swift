@@ -76,7 +76,7 @@ enum CaptureBenchmark {
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
     process.standardInput = FileHandle(forReadingAtPath: input)
-    if output != "/dev/null" { FileManager.default.createFile(atPath: output, contents: nil) }
+    if output != "/dev/null" { _ = FileManager.default.createFile(atPath: output, contents: nil) }
     process.standardOutput = FileHandle(forWritingAtPath: output)
     let start = ContinuousClock.now
     try process.run()
@@ -112,7 +112,7 @@ enum CaptureBenchmark {
     metadata.family = .xnu11215
     metadata.simulated = true
     let writeTime = try! time {
-      FileManager.default.createFile(atPath: capture, contents: nil)
+      _ = FileManager.default.createFile(atPath: capture, contents: nil)
       let handle = FileHandle(forWritingAtPath: capture)!
       let writer = try CaptureWriter(metadata: metadata, compression: .defaultZstd) { handle.write(Data($0)) }
       _ = try writer.addInterface(description: nil, now: 0)

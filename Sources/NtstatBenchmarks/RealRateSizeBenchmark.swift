@@ -23,7 +23,9 @@ enum RealRateSizeBenchmark {
       let pcapng = directory + "/\(family).pcapng"
       let bare = directory + "/\(family).bare"
       try write(frames, to: pcapng, compression: .none)
-      FileManager.default.createFile(atPath: bare, contents: Data(frames.flatMap(\.bytes)))
+      guard FileManager.default.createFile(atPath: bare, contents: Data(frames.flatMap(\.bytes))) else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: bare])
+      }
       let oneStream = try zstdSize(pcapng, level: 3)
       let bareSize = try zstdSize(bare, level: 3)
       var flushed: [Int32: Int] = [:]
@@ -82,7 +84,9 @@ enum RealRateSizeBenchmark {
   }
 
   static func write(_ frames: [CapturedFrame], to path: String, compression: CaptureCompression) throws {
-    FileManager.default.createFile(atPath: path, contents: nil)
+    guard FileManager.default.createFile(atPath: path, contents: nil) else {
+      throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+    }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     defer { try? handle.close() }
     let writer = try CaptureWriter(metadata: CaptureMetadata(), compression: compression) { handle.write(Data($0)) }

@@ -9,7 +9,8 @@ import NtstatWire
 enum ReplayBenchmark {
   /// Writes `count` benchmark frames, `spacing` ns apart, straight to a capture file.
   static func writeCapture(_ path: String, frames count: Int, spacing: UInt64) throws {
-    FileManager.default.createFile(atPath: path, contents: nil)
+    // An empty file to open for writing; the open below fails with the reason if it cannot be made.
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     defer { try? handle.close() }
     var metadata = CaptureMetadata()

@@ -1,5 +1,4 @@
 import Foundation
-import NtstatCapture
 
 /// Reads a capture file on a thread of its own, a few batches (zstd frames) ahead of the
 /// replay, so that decompression and parsing overlap with the client's work.

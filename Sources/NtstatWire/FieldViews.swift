@@ -201,7 +201,7 @@ extension MessageView {
 extension MessageView {
   /// Where a description's or update's descriptor starts and where its provider id is, after
   /// checking the message holds the header up to the descriptor; nil for other messages.
-  @inlinable @usableFromInline
+  @inlinable
   func descriptorPlacement() throws(WireError) -> (data: Int, provider: Int)? {
     let h = hot
     let placement: (Int, Int)

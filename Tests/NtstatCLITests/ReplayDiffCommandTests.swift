@@ -13,7 +13,7 @@ import Testing
   /// fill a pipe nobody drains while the test waits.
   @Test func loopRepeatsTheSamePassUntilInterrupted() throws {
     let output = URL(fileURLWithPath: Repository.temporaryPath("loop.jsonl"))
-    FileManager.default.createFile(atPath: output.path, contents: nil)
+    try #require(FileManager.default.createFile(atPath: output.path, contents: nil))
     defer { try? FileManager.default.removeItem(at: output) }
     let process = Process()
     process.executableURL = NtstatProcess.binary

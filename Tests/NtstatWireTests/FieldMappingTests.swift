@@ -215,13 +215,21 @@ import Testing
     for (mediumName, _) in Self.media {
       let at = mediaBase + (try #require(b.offset("media_stats", mediumName)))
       for (name, _) in Self.traffic {
-        let value = b.fill("traffic_stats", name, base: at)
-        written[mediumName + "." + name] = try #require(value, "traffic_stats.\(name)")
+        // Checked before it is stored: `#require` on an assignment into the dictionary let a nil
+        // through, which removed the key instead of failing.
+        guard let value = b.fill("traffic_stats", name, base: at) else {
+          Issue.record("traffic_stats.\(name) cannot be filled")
+          continue
+        }
+        written[mediumName + "." + name] = value
       }
     }
     for (name, _) in Self.detailed {
-      let value = b.fill("nstat_detailed_counts", name, base: counts)
-      written[name] = try #require(value, "nstat_detailed_counts.\(name)")
+      guard let value = b.fill("nstat_detailed_counts", name, base: counts) else {
+        Issue.record("nstat_detailed_counts.\(name) cannot be filled")
+        continue
+      }
+      written[name] = value
     }
     let message = try #require(try MessageDecoder(family: family).decode(b.bytes).first)
     guard case .sourceDetails(let details) = message.body else {
