@@ -83,8 +83,11 @@ final class DescribedSource: @unchecked Sendable {
   /// and reserved byte of it.
   private func deriveLocked() -> DerivedFields {
     if decoded == nil, let decoder {
-      let fromView = decoder.withSocketDescriptorView(raw, provider: rawProvider) { view in
-        view.map { DerivedFields($0, provider: provider, nameHint: nameHint) }
+      let provider = self.provider
+      let fromView = raw.withUnsafeBytes { bytes in
+        decoder.socketDescriptorView(bytes, provider: rawProvider).map {
+          DerivedFields($0, provider: provider, nameHint: nameHint)
+        }
       }
       if let fromView { return fromView }
     }

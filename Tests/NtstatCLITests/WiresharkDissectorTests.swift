@@ -388,7 +388,9 @@ struct PDMLPacket {
       if let end = packet.range(of: "</pdml>") { packet.removeSubrange(end.lowerBound...) }
       let parser = XMLParser(data: Data(packet.utf8))
       parser.delegate = collector
-      parser.parse()
+      if !parser.parse(), collector.errors.isEmpty {
+        collector.errors.append("a packet did not parse: \(parser.parserError.map { "\($0)" } ?? "no error given")")
+      }
     }
     return (collector.packets, collector.errors)
   }

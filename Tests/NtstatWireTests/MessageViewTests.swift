@@ -32,9 +32,13 @@ import Testing
             // The same view over bytes kept for later; one byte short, none.
             if let region = try view.descriptorRegion() {
               let bytes = Array(region.bytes)
-              decoder.withSocketDescriptorView(bytes, provider: region.provider) { Self.compare($0, d.descriptor) }
+              bytes.withUnsafeBytes {
+                Self.compare(decoder.socketDescriptorView($0, provider: region.provider), d.descriptor)
+              }
               #expect(
-                decoder.withSocketDescriptorView(Array(bytes.dropLast()), provider: region.provider) { $0 == nil })
+                Array(bytes.dropLast()).withUnsafeBytes {
+                  decoder.socketDescriptorView($0, provider: region.provider) == nil
+                })
             }
             checkedDescriptors += 1
           case .sourceUpdate(let u), .sourceExtendedUpdate(let u):
