@@ -18,10 +18,7 @@ struct ByteLine {
 
   mutating func append(_ text: StaticString) { TextBytes.append(text, to: &bytes) }
 
-  mutating func append(_ text: String) {
-    var text = text
-    text.withUTF8 { bytes.appendBytes(UnsafeRawBufferPointer($0)) }
-  }
+  mutating func append(_ text: String) { TextBytes.append(text, to: &bytes) }
 
   mutating func append(byte: UInt8) { bytes.appendByte(byte) }
 

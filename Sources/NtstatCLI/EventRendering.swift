@@ -246,8 +246,7 @@ final class StandardOutput {
   deinit { buffer.deallocate() }
 
   func line(_ text: String) {
-    var text = text
-    text.withUTF8 { buffer.appendBytes(UnsafeRawBufferPointer($0)) }
+    TextBytes.append(text, to: &buffer)
     endLine()
   }
 

@@ -98,6 +98,12 @@ package struct TextBuffer: TextSink {
     text.withUTF8Buffer { bytes.appendBytes(UnsafeRawBufferPointer($0)) }
   }
 
+  /// A string's UTF-8 bytes, copied whole.
+  @inlinable package static func append(_ text: String, to bytes: inout some TextSink) {
+    var text = text
+    text.withUTF8 { bytes.appendBytes(UnsafeRawBufferPointer($0)) }
+  }
+
   /// The text `body` appends, as a `String`.
   package static func string(_ body: (inout [UInt8]) -> Void) -> String {
     var bytes: [UInt8] = []
