@@ -28,15 +28,15 @@ public enum CanonicalEvent {
   /// as `fields(event, origin:).jsonText`, written straight into a reusable buffer (no field
   /// tree, no intermediate strings for numbers): replay to JSON Lines runs at this speed.
   public static func appendJSONLine(_ event: ClientEvent, origin: MonotonicTime, to bytes: inout [UInt8]) {
-    var writer = JSONObjectWriter(taking: &bytes, emptied: [])
-    emit(event, origin: origin, into: &writer)
-    bytes = writer.finish()
+    var buffer = TextBuffer(capacity: 1024)
+    defer { buffer.deallocate() }
+    appendJSONLine(event, origin: origin, to: &buffer)
+    bytes.append(contentsOf: buffer.bytes)
   }
 
   /// The same line appended to an output buffer (`ntstat replay` writes this way).
   package static func appendJSONLine(_ event: ClientEvent, origin: MonotonicTime, to buffer: inout TextBuffer) {
-    // The buffer is a pointer: taking it over leaves the caller's copy to be replaced at the end.
-    var writer = JSONObjectWriter(taking: &buffer, emptied: buffer)
+    var writer = JSONObjectWriter(appendingTo: buffer)
     emit(event, origin: origin, into: &writer)
     buffer = writer.finish()
   }

@@ -34,15 +34,20 @@ extension FieldBuilder: CanonicalFieldSink {
 
 /// Writes one flat JSON object as bytes, exactly as `FieldValue.jsonText` spells it: keys in
 /// the order given, no whitespace, strings escaped the same way.
-struct JSONObjectWriter<Bytes: TextSink>: CanonicalFieldSink {
+///
+/// It writes into a ``TextBuffer`` only: generic over ``TextSink``, its specialisations called
+/// the buffer through protocol witnesses, each write a call, not inlined.
+struct JSONObjectWriter: CanonicalFieldSink {
+  typealias Bytes = TextBuffer
   private var bytes: Bytes
   private var first = true
+  /// The bytes of the key ``key(_:valueBytes:)`` wrote, until ``commit(_:)`` counts them.
+  private var pending = 0
 
-  /// Starts an object at the end of `bytes`, taking the buffer over (left empty meanwhile, so
-  /// that appending never copies it).
-  init(taking bytes: inout Bytes, emptied empty: Bytes) {
+  /// Starts an object at the end of `bytes`. The buffer is handed back by ``finish()``: its
+  /// memory may move as it grows, so the caller's copy is stale until then.
+  init(appendingTo bytes: Bytes) {
     self.bytes = bytes
-    bytes = empty
     self.bytes.appendByte(UInt8(ascii: "{"))
   }
 
@@ -52,36 +57,80 @@ struct JSONObjectWriter<Bytes: TextSink>: CanonicalFieldSink {
     return bytes
   }
 
-  private mutating func key(_ name: StaticString) {
-    TextBytes.append(first ? "\"" : ",\"", to: &bytes)
+  /// Writes `"name":`, after a comma unless it is the first, with room for `valueBytes` more
+  /// after it, and returns where the value goes; ``commit(_:)`` counts what was written there.
+  /// A field is one capacity check and no calls (an append per piece was most of the time).
+  @inline(__always)
+  private mutating func key(_ name: StaticString, valueBytes: Int) -> UnsafeMutablePointer<UInt8> {
+    let start = bytes.reserve(name.utf8CodeUnitCount + 4 + valueBytes)
+    var out = start
+    if !first {
+      out[0] = UInt8(ascii: ",")
+      out += 1
+    }
     first = false
-    TextBytes.append(name, to: &bytes)
-    TextBytes.append("\":", to: &bytes)
+    out[0] = UInt8(ascii: "\"")
+    TextBytes.copy(name.utf8Start, count: name.utf8CodeUnitCount, to: out + 1)
+    out += 1 + name.utf8CodeUnitCount
+    out[0] = UInt8(ascii: "\"")
+    out[1] = UInt8(ascii: ":")
+    pending = out + 2 - start
+    return out + 2
+  }
+
+  /// Ends the field ``key(_:valueBytes:)`` began, its value `valueCount` bytes long.
+  @inline(__always)
+  private mutating func commit(_ valueCount: Int) {
+    bytes.commit(pending + valueCount)
+  }
+
+  /// `"text"`, copied whole: for text that needs no escaping.
+  @inline(__always)
+  private static func writeQuoted(_ text: UnsafeBufferPointer<UInt8>, at out: UnsafeMutablePointer<UInt8>) -> Int {
+    out[0] = UInt8(ascii: "\"")
+    if let start = text.baseAddress {
+      if text.count <= 32 {
+        TextBytes.copy(start, count: text.count, to: out + 1)
+      } else {
+        (out + 1).update(from: start, count: text.count)
+      }
+    }
+    out[text.count + 1] = UInt8(ascii: "\"")
+    return text.count + 2
   }
 
   mutating func add(_ name: StaticString, _ value: UInt64?) {
     guard let value else { return }
-    key(name)
-    TextBytes.appendDecimal(value, to: &bytes)
+    let out = key(name, valueBytes: 20)
+    commit(TextBytes.writeDecimal(value, at: out))
   }
 
   mutating func add(_ name: StaticString, _ value: String?) {
-    guard let value else { return }
-    key(name)
-    Self.appendString(value, to: &bytes)
+    guard var value else { return }
+    let whole: Bool = value.withUTF8 { utf8 in
+      // Most strings need no escaping: copied whole with their key.
+      guard !utf8.contains(where: jsonNeedsEscape) else { return false }
+      let out = key(name, valueBytes: utf8.count + 2)
+      commit(Self.writeQuoted(utf8, at: out))
+      return true
+    }
+    if !whole {
+      _ = key(name, valueBytes: 0)
+      commit(0)
+      Self.appendString(value, to: &bytes)
+    }
   }
 
   mutating func add(_ name: StaticString, _ value: StaticString) {
-    key(name)
-    bytes.appendByte(UInt8(ascii: "\""))
-    TextBytes.append(value, to: &bytes)
-    bytes.appendByte(UInt8(ascii: "\""))
+    let text = UnsafeBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount)
+    let out = key(name, valueBytes: text.count + 2)
+    commit(Self.writeQuoted(text, at: out))
   }
 
   /// Written as bytes: an address's text never needs escaping.
   mutating func add(_ name: StaticString, _ address: SocketAddress) {
-    key(name)
-    bytes.appendByte(UInt8(ascii: "\""))
+    key(name, valueBytes: 1)[0] = UInt8(ascii: "\"")
+    commit(1)
     address.appendDescription(to: &bytes)
     bytes.appendByte(UInt8(ascii: "\""))
   }
@@ -89,15 +138,17 @@ struct JSONObjectWriter<Bytes: TextSink>: CanonicalFieldSink {
   /// Written as bytes: a UUID's text never needs escaping.
   mutating func add(_ name: StaticString, _ uuid: UUIDBytes?) {
     guard let uuid else { return }
-    key(name)
-    bytes.appendByte(UInt8(ascii: "\""))
-    uuid.appendText(to: &bytes)
-    bytes.appendByte(UInt8(ascii: "\""))
+    let out = key(name, valueBytes: UUIDBytes.textLength + 2)
+    out[0] = UInt8(ascii: "\"")
+    let length = uuid.writeText(at: out + 1)
+    out[length + 1] = UInt8(ascii: "\"")
+    commit(length + 2)
   }
 
   mutating func add(_ name: StaticString, _ value: Bool) {
-    key(name)
-    TextBytes.append(value ? "true" : "false", to: &bytes)
+    let text: StaticString = value ? "true" : "false"
+    TextBytes.copy(text.utf8Start, count: text.utf8CodeUnitCount, to: key(name, valueBytes: text.utf8CodeUnitCount))
+    commit(text.utf8CodeUnitCount)
   }
 
   /// A JSON string: `"`, `\\`, newline, return and tab escaped by name, other control
@@ -107,7 +158,7 @@ struct JSONObjectWriter<Bytes: TextSink>: CanonicalFieldSink {
     var value = value
     value.withUTF8 { utf8 in
       // Most strings need no escaping: copied whole.
-      guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+      guard utf8.contains(where: jsonNeedsEscape) else {
         bytes.appendBytes(UnsafeRawBufferPointer(utf8))
         return
       }
@@ -153,4 +204,9 @@ struct FlatFieldsSink: CanonicalFieldSink {
     fields.append((name.description, .string(value.description)))
   }
   mutating func add(_ name: StaticString, _ value: Bool) { fields.append((name.description, .bool(value))) }
+}
+
+/// Whether a JSON string holding `byte` must escape it (``JSONObjectWriter/appendString(_:to:)``).
+private func jsonNeedsEscape(_ byte: UInt8) -> Bool {
+  byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
 }

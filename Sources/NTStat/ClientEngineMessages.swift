@@ -125,12 +125,12 @@ final class DescribedSource: @unchecked Sendable {
 }
 
 /// What a stream's descriptor says, lifted out once (``DescribedSource/fields``).
-struct DerivedFields: Sendable {
-  var key: StreamKey
-  var process: StreamProcess
-  var tcpState: TCPState?
-  var tcpWindows: TCPWindows?
-  var interfaceProperties: InterfaceProperties?
+package struct DerivedFields: Sendable {
+  package var key: StreamKey
+  package var process: StreamProcess
+  package var tcpState: TCPState?
+  package var tcpWindows: TCPWindows?
+  package var interfaceProperties: InterfaceProperties?
 
   init(_ descriptor: Descriptor, provider: ProviderKind) {
     key = StreamKey(protocolName: provider.protocolName, local: .unspecified, remote: .unspecified, interfaceIndex: 0)
@@ -180,13 +180,13 @@ struct DerivedFields: Sendable {
     interfaceProperties = view.interfaceProperties
   }
 
-  var isListener: Bool {
+  package var isListener: Bool {
     tcpState == .listen || (interfaceProperties?.contains(.sourceIsListener) ?? false)
   }
 
   /// The interface class from the kernel's interface properties; before xnu-3247, only
   /// loopback is recognised (from the addresses).
-  var interfaceClass: InterfaceClass {
+  package var interfaceClass: InterfaceClass {
     if let properties = interfaceProperties {
       if properties.contains(.loopback) { return .loopback }
       if properties.contains(.wifi) { return .wifi }

@@ -35,6 +35,10 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   /// The last descriptor the kernel sent, for fields not lifted out above.
   public var descriptor: Descriptor { described.descriptor }
 
+  /// Every field above that comes from the descriptor, read at once: each accessor is a lock
+  /// on the stream's descriptor, and a renderer wants most of them for every event.
+  package var derivedFields: DerivedFields { described.fields }
+
   public static func == (lhs: NetworkStream, rhs: NetworkStream) -> Bool {
     lhs.id == rhs.id && lhs.provider == rhs.provider && lhs.counts == rhs.counts
       && lhs.detailedCounts == rhs.detailedCounts

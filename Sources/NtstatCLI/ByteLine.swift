@@ -20,6 +20,15 @@ struct ByteLine {
 
   mutating func append(_ text: String) { TextBytes.append(text, to: &bytes) }
 
+  /// ASCII `text` in upper case.
+  mutating func append(uppercased text: StaticString) {
+    text.withUTF8Buffer { utf8 in
+      for byte in utf8 {
+        bytes.appendByte(byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 0x20 : byte)
+      }
+    }
+  }
+
   mutating func append(byte: UInt8) { bytes.appendByte(byte) }
 
   mutating func append(decimal value: UInt64) { TextBytes.appendDecimal(value, to: &bytes) }

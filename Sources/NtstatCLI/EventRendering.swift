@@ -102,8 +102,9 @@ struct EventPrinter {
         if case .notice(let notice) = event { printError(" ! \(time.text(notice.time)) \(notice)") }
         return
       }
-      // Each derived field is read once: every read is a lock on the stream's descriptor.
-      let (key, process) = (stream.key, stream.process)
+      // The derived fields are read at once: every accessor is a lock on the stream's descriptor.
+      let derived = stream.derivedFields
+      let (key, process) = (derived.key, derived.process)
       out.line { bytes in
         var row = CSVRow(taking: &bytes)
         let c = stream.counts
@@ -115,14 +116,14 @@ struct EventPrinter {
         row.cell { $0.append(endpoint: key.remote) }
         row.cell(UInt64(process.pid))
         row.cell(process.name)
-        row.cell(stream.tcpState?.description ?? "")
-        row.cell(stream.isListener ? "true" : "false")
+        row.cell(derived.tcpState?.description ?? "")
+        row.cell(derived.isListener ? "true" : "false")
         row.cell(stream.connectionFailed ? "true" : "false")
         row.cell(c.txBytes)
         row.cell(c.rxBytes)
         row.cell(c.txPackets)
         row.cell(c.rxPackets)
-        row.cell(stream.interfaceClass.rawValue)
+        row.cell(derived.interfaceClass.rawValue)
         row.cell(stream.removal?.rawValue ?? "")
         if detailColumns {
           for medium in Self.detailMedia {
@@ -162,8 +163,10 @@ struct EventPrinter {
   static func appendClassic(_ name: String, _ stream: NetworkStream, time: TimeLabel, to out: StandardOutput) {
     let mark = UInt8(ascii: name == "added" ? "+" : name == "removed" ? "-" : "#")
     let when = name == "added" ? stream.firstSeen : stream.lastUpdated
-    // Each derived field is read once: every read is a lock on the stream's descriptor.
-    let (key, owner, isListener) = (stream.key, stream.process, stream.isListener)
+    // The derived fields are read at once: every accessor is a lock on the stream's descriptor.
+    let derived = stream.derivedFields
+    let (key, owner, isListener) = (derived.key, derived.process, derived.isListener)
+    let protocolName = stream.provider.protocolNameText
     func process(_ line: inout ByteLine) {
       line.append("pid:")
       line.append(decimal: UInt64(owner.pid))
@@ -191,11 +194,11 @@ struct EventPrinter {
       if isListener {
         process(&line)
         line.append(" LISTEN ")
-        line.append(key.protocolName.uppercased())
+        line.append(uppercased: protocolName)
         line.append(" port:")
         line.append(decimal: UInt64(key.local.port ?? 0))
       } else {
-        line.append(key.protocolName.uppercased())
+        line.append(uppercased: protocolName)
         line.append(byte: UInt8(ascii: " "))
         if stream.provider == .connUserland {
           line.append("- ")
@@ -223,7 +226,7 @@ struct EventPrinter {
       line.append(byte: UInt8(ascii: "/"))
       line.append(decimal: c.rxPackets)
       line.append("  medium:")
-      line.append(stream.interfaceClass.rawValue)
+      line.append(derived.interfaceClass.rawValue)
       line.finish(into: &bytes)
     }
   }

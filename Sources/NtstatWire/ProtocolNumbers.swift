@@ -149,7 +149,10 @@ public enum ProviderKind: String, CaseIterable, Hashable, Sendable, CustomString
   }
 
   /// Transport protocol name for display (`tcp`, `udp`, `quic`, …).
-  public var protocolName: String {
+  public var protocolName: String { protocolNameText.description }
+
+  /// ``protocolName`` as static text: output writers copy its bytes without a `String`.
+  public var protocolNameText: StaticString {
     switch self {
     case .tcpKernel, .tcpUserland: return "tcp"
     case .udpKernel, .udpUserland, .udpSubflow: return "udp"

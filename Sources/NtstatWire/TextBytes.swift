@@ -3,42 +3,87 @@
 public protocol TextSink {
   mutating func appendByte(_ byte: UInt8)
   mutating func appendBytes(_ bytes: UnsafeRawBufferPointer)
+  /// Appends what `write` writes at the pointer it is given, with room for `maxCount` bytes;
+  /// `write` returns how many it wrote. One capacity check for a run of small pieces (a JSON
+  /// key and its punctuation, a number's digits), where an append each was a call and a check
+  /// each.
+  mutating func append(atMost maxCount: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int)
 }
 
 extension Array: TextSink where Element == UInt8 {
   @inlinable public mutating func appendByte(_ byte: UInt8) { append(byte) }
   @inlinable public mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes) }
+  @inlinable public mutating func append(atMost maxCount: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+    let start = count
+    append(contentsOf: repeatElement(0, count: maxCount))
+    let written = withUnsafeMutableBufferPointer { write($0.baseAddress! + start) }
+    precondition(written <= maxCount, "wrote past the room asked for")
+    removeLast(maxCount - written)
+  }
 }
 
 /// Bytes appended through a pointer into memory the buffer manages: no copy-on-write check per
 /// append (an array checks its uniqueness and capacity on each, which was a fifth of a JSON
 /// Lines replay). A copy shares the memory: only one copy may be written at a time and the
 /// owner frees it once (``deallocate()``).
-package struct TextBuffer: TextSink {
+///
+/// Public rather than `package`, like ``TextBytes``: the Swift 6.3 compiler does not inline
+/// `@inlinable package` members into other modules of the package, so every append from the
+/// output writers was a call (a sixth of a JSON Lines replay, `perf`).
+public struct TextBuffer: TextSink {
   @usableFromInline var base: UnsafeMutablePointer<UInt8>
   @usableFromInline var capacity: Int
   @usableFromInline var used = 0
 
-  package init(capacity: Int) {
+  /// An empty buffer with room for `capacity` bytes before it first grows.
+  public init(capacity: Int) {
     self.capacity = max(capacity, 16)
     base = .allocate(capacity: self.capacity)
   }
 
-  package var count: Int { used }
-  package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: used) }
+  /// How many bytes the buffer holds.
+  public var count: Int { used }
+  /// The bytes written so far; valid until the buffer next grows or is freed.
+  public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: used) }
 
-  @inlinable @inline(__always) package mutating func appendByte(_ byte: UInt8) {
+  /// Appends one byte.
+  @inlinable @inline(__always) public mutating func appendByte(_ byte: UInt8) {
     if used == capacity { grow(toHold: 1) }
     base[used] = byte
     used += 1
   }
 
-  @inlinable @inline(__always) package mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) {
+  /// Appends a copy of `bytes`.
+  @inlinable @inline(__always) public mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) {
     if capacity - used < bytes.count { grow(toHold: bytes.count) }
     if let source = bytes.baseAddress {
       (base + used).initialize(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
     }
     used += bytes.count
+  }
+
+  /// Appends what `write` writes, with room for `maxCount` bytes (``TextSink``).
+  @inlinable @inline(__always) public mutating func append(
+    atMost maxCount: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int
+  ) {
+    if capacity - used < maxCount { grow(toHold: maxCount) }
+    let written = write(base + used)
+    assert(written <= maxCount, "wrote past the room asked for")
+    used += written
+  }
+
+  /// Room for `maxCount` more bytes, to be written at the pointer returned and then counted
+  /// with ``commit(_:)``: ``append(atMost:_:)`` without a closure, for writers that fill
+  /// several pieces at once.
+  @inlinable @inline(__always) public mutating func reserve(_ maxCount: Int) -> UnsafeMutablePointer<UInt8> {
+    if capacity - used < maxCount { grow(toHold: maxCount) }
+    return base + used
+  }
+
+  /// Counts `written` bytes written at the pointer ``reserve(_:)`` returned.
+  @inlinable @inline(__always) public mutating func commit(_ written: Int) {
+    assert(used + written <= capacity, "wrote past the room reserved")
+    used += written
   }
 
   @usableFromInline mutating func grow(toHold extra: Int) {
@@ -49,38 +94,56 @@ package struct TextBuffer: TextSink {
     (base, capacity) = (moved, larger)
   }
 
-  package mutating func removeAll() { used = 0 }
+  /// Empties the buffer, keeping its memory.
+  public mutating func removeAll() { used = 0 }
 
-  package func deallocate() { base.deallocate() }
+  /// Frees the buffer's memory; no copy of it may be used after.
+  public func deallocate() { base.deallocate() }
 }
 
 /// Numbers and text appended as UTF-8 bytes, without the `String`s that interpolation allocates:
 /// the output writers (JSON Lines, CSV, text) print millions of numbers and addresses, and the
 /// `description`s of addresses are these bytes made into a `String` once.
-@usableFromInline package enum TextBytes {
+public enum TextBytes {
   /// Decimal digits.
-  @inlinable package static func appendDecimal(_ value: UInt64, to bytes: inout some TextSink) {
-    guard value >= 10 else {
-      bytes.appendByte(UInt8(ascii: "0") + UInt8(value))
-      return
+  @inlinable public static func appendDecimal(_ value: UInt64, to bytes: inout some TextSink) {
+    bytes.append(atMost: 20) { writeDecimal(value, at: $0) }
+  }
+
+  /// Writes `value`'s decimal digits (20 at most) at `out` and returns how many: the length is
+  /// found first by comparison, so the digits go straight to their places.
+  @inlinable @inline(__always) public static func writeDecimal(
+    _ value: UInt64, at out: UnsafeMutablePointer<UInt8>
+  )
+    -> Int
+  {
+    var count = 1
+    var threshold: UInt64 = 10
+    while value >= threshold {
+      count += 1
+      if count == 20 { break }  // 10^19 is the largest power of ten a UInt64 holds.
+      threshold &*= 10
     }
-    // Written from the end of 24 bytes on the stack (20 digits at most), then appended in one
-    // copy: an append per digit checked the array's uniqueness and capacity each time.
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    var start = 24
     var rest = value
-    withUnsafeMutableBytes(of: &digits) { buffer in
-      while rest > 0 {
-        start -= 1
-        buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
-        rest /= 10
-      }
-      bytes.appendBytes(UnsafeRawBufferPointer(rebasing: buffer[start...]))
-    }
+    var index = count
+    repeat {
+      index -= 1
+      out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+      rest /= 10
+    } while index > 0
+    return count
+  }
+
+  /// Copies `count` bytes, byte by byte: for the short pieces of an output line a loop is
+  /// cheaper than a call to `memmove`.
+  @inlinable @inline(__always) public static func copy(
+    _ source: UnsafePointer<UInt8>, count: Int, to out: UnsafeMutablePointer<UInt8>
+  ) {
+    for index in 0..<count { out[index] = source[index] }
   }
 
   /// Hexadecimal digits without leading zeros (`0` for zero).
-  @inlinable package static func appendHex(_ value: UInt64, to bytes: inout some TextSink, uppercase: Bool = false) {
+  @inlinable public static func appendHex(_ value: UInt64, to bytes: inout some TextSink, uppercase: Bool = false) {
     let digits: StaticString = "0123456789abcdef0123456789ABCDEF"
     let base = uppercase ? 16 : 0
     var shift = 60
@@ -94,18 +157,18 @@ package struct TextBuffer: TextSink {
   }
 
   /// Static text.
-  @inlinable package static func append(_ text: StaticString, to bytes: inout some TextSink) {
+  @inlinable public static func append(_ text: StaticString, to bytes: inout some TextSink) {
     text.withUTF8Buffer { bytes.appendBytes(UnsafeRawBufferPointer($0)) }
   }
 
   /// A string's UTF-8 bytes, copied whole.
-  @inlinable package static func append(_ text: String, to bytes: inout some TextSink) {
+  @inlinable public static func append(_ text: String, to bytes: inout some TextSink) {
     var text = text
     text.withUTF8 { bytes.appendBytes(UnsafeRawBufferPointer($0)) }
   }
 
   /// The text `body` appends, as a `String`.
-  package static func string(_ body: (inout [UInt8]) -> Void) -> String {
+  public static func string(_ body: (inout [UInt8]) -> Void) -> String {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(48)
     body(&bytes)

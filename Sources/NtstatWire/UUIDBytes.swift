@@ -31,7 +31,7 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
   }
 
   /// The length of ``description``.
-  public static let textLength = 36
+  @inlinable public static var textLength: Int { 36 }
 
   /// ``description``'s bytes, without a `String`: `body` gets them in a buffer on the stack.
   public func withText<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
@@ -42,9 +42,16 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
   }
 
   /// ``description`` appended as bytes.
-  public func appendText(to bytes: inout some TextSink) { withText { bytes.appendBytes($0) } }
+  @inlinable public func appendText(to bytes: inout some TextSink) {
+    bytes.append(atMost: Self.textLength) { writeText(at: $0) }
+  }
 
   private func write(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    writeText(at: buffer.baseAddress!)
+  }
+
+  /// Writes ``description``'s ``textLength`` bytes at `buffer` and returns their count.
+  @inlinable public func writeText(at buffer: UnsafeMutablePointer<UInt8>) -> Int {
     var position = 0
     for index in 0..<32 {
       if index == 8 || index == 12 || index == 16 || index == 20 {
