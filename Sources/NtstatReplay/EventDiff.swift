@@ -104,10 +104,12 @@ public enum EventDiffInput {
   /// From a client (a capture replayed); times since `origin`.
   case live(ClientEvent, origin: MonotonicTime)
 
-  func digest(ignoring ignored: Set<String>) -> EventDigest {
+  /// The event's digest, its stream's identity written to `keyText`.
+  func digest(ignoring ignored: Set<String>, keyText: StreamKeyText) -> EventDigest.Parts {
     switch self {
-    case .parsed(let event): return EventDigest(fields: event.fields, ignoring: ignored)
-    case .live(let event, let origin): return CanonicalEvent.digest(event, origin: origin, ignoring: ignored)
+    case .parsed(let event): return EventDigest.parts(fields: event.fields, ignoring: ignored, keyText: keyText)
+    case .live(let event, let origin):
+      return CanonicalEvent.digest(event, origin: origin, ignoring: ignored, keyText: keyText)
     }
   }
 
@@ -282,14 +284,15 @@ struct StreamDigest {
     var list: [Stream] = []
     var notices: [String] = []
     var count = 0
+    let keyText = StreamKeyText()
     try side.read(&summary.header) { event in
       count += 1
-      let digest = event.digest(ignoring: options.ignoredFields)
-      guard let (position, identity) = identities.identify(digest) else {
+      let digest = event.digest(ignoring: options.ignoredFields, keyText: keyText)
+      guard let (position, new) = identities.identify(digest, keyText) else {
         notices.append(digest.notice)
         return
       }
-      if position == list.count { list.append(Stream(identity: identity)) }
+      if let new { list.append(Stream(identity: new)) }
       list[position].kinds.append(digest.kind)
       list[position].hashes.append(digest.hash)
     }
@@ -343,10 +346,12 @@ struct StreamDigest {
     var seen: [Int: Int] = [:]
     var kept: [StreamIdentity: [Int: CanonicalEventFile.Event]] = [:]
     var header: [String: FlatJSONValue] = [:]
+    let keyText = StreamKeyText()
     try side.read(&header) { event in
-      guard let (position, identity) = identities.identify(event.digest(ignoring: options.ignoredFields)),
-        let indices = sets[identity]
-      else { return }
+      let digest = event.digest(ignoring: options.ignoredFields, keyText: keyText)
+      guard let (position, _) = identities.identify(digest, keyText) else { return }
+      let identity = identities[position]
+      guard let indices = sets[identity] else { return }
       let index = seen[position, default: 0]
       seen[position] = index + 1
       if indices.contains(index) { kept[identity, default: [:]][index] = event.fields }
@@ -362,49 +367,68 @@ struct StreamDigest {
 struct StreamIdentities {
   /// Per identity key: the stream it is in now (a new occurrence starts at each `added`) and
   /// how many streams it has had.
-  private var streams: [Key: (position: Int, identity: StreamIdentity, occurrences: Int)] = [:]
-  private var count = 0
+  private var streams: [Key: (position: Int, occurrences: Int)] = [:]
+  /// Every stream's identity, by position.
+  private var identities: [StreamIdentity] = []
+  /// The key of the event being identified, reused from event to event.
+  private var keyBytes: [UInt8] = []
 
-  /// An identity key (the process blanked: it names a stream, as its first event gave it, but
-  /// does not tell two apart), hashed once with ``DigestHasher`` rather than at every
-  /// dictionary probe with `Hasher`.
+  /// An identity key: the text of id, protocol, addresses and pid, each ended by 0xFF (a byte
+  /// UTF-8 never holds), hashed once with ``DigestHasher`` rather than at every dictionary probe
+  /// with `Hasher`. The process is left out: it names a stream, as its first event gave it, but
+  /// does not tell two apart. A lookup borrows the event's bytes; only a stored key owns a copy,
+  /// so an event of a known stream makes neither strings nor arrays.
   private struct Key: Hashable {
-    var identity: EventDigest.StreamKey
+    enum Bytes {
+      case owned([UInt8])
+      case borrowed(UnsafeRawBufferPointer)
+    }
+    var bytes: Bytes
     var hash: Int
 
-    init(_ identity: EventDigest.StreamKey) {
-      self.identity = identity
-      self.identity.process = ""
-      var hasher = DigestHasher()
-      func combine(_ text: String) {
-        var text = text
-        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+      switch bytes {
+      case .owned(let array): return array.withUnsafeBytes(body)
+      case .borrowed(let pointer): return body(pointer)
       }
-      combine(identity.id)
-      combine(identity.protocolName)
-      combine(identity.local)
-      combine(identity.remote)
-      combine(identity.pid)
-      hash = hasher.finalize()
     }
 
-    static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.identity == b.identity }
+    static func == (a: Key, b: Key) -> Bool {
+      a.hash == b.hash && a.withBytes { x in b.withBytes { y in x.elementsEqual(y) } }
+    }
     func hash(into hasher: inout Hasher) { hasher.combine(hash) }
   }
 
-  /// The event's stream, numbered in order of appearance from 0; nil for a notice.
-  mutating func identify(_ event: EventDigest) -> (Int, StreamIdentity)? {
+  private static let keyFields: [StreamKeyText.Field] = [.id, .protocolName, .local, .remote, .pid]
+
+  /// The stream at `position`.
+  subscript(position: Int) -> StreamIdentity { identities[position] }
+
+  /// The event's stream, numbered in order of appearance from 0, and its identity if the event
+  /// begins it (a stream's identity is copied out once, not per event); nil for a notice.
+  mutating func identify(
+    _ event: EventDigest.Parts, _ keyText: StreamKeyText
+  ) -> (position: Int, new: StreamIdentity?)? {
     guard event.kind != "notice" else { return nil }
-    let key = Key(event.identity)
-    let known = streams[key]
-    if event.kind != "added", let known { return (known.position, known.identity) }
-    let occurrence = known?.occurrences ?? 0
-    let base = key.identity
-    let identity = StreamIdentity(
-      id: base.id, protocolName: base.protocolName, local: base.local, remote: base.remote, pid: base.pid,
-      process: event.identity.process, occurrence: occurrence)
-    streams[key] = (count, identity, occurrence + 1)
-    count += 1
-    return (count - 1, identity)
+    keyBytes.removeAll(keepingCapacity: true)
+    for field in Self.keyFields {
+      keyBytes.append(contentsOf: keyText.bytes(field))
+      keyBytes.append(0xFF)
+    }
+    return keyBytes.withUnsafeBytes { bytes in
+      var hasher = DigestHasher()
+      hasher.combine(bytes: bytes)
+      let hash = hasher.finalize()
+      let known = streams[Key(bytes: .borrowed(bytes), hash: hash)]
+      if event.kind != "added", let known { return (known.position, nil) }
+      let occurrence = known?.occurrences ?? 0
+      let identity = StreamIdentity(
+        id: keyText.string(.id), protocolName: keyText.string(.protocolName), local: keyText.string(.local),
+        remote: keyText.string(.remote), pid: keyText.string(.pid), process: keyText.string(.process),
+        occurrence: occurrence)
+      streams[Key(bytes: .owned(Array(bytes)), hash: hash)] = (identities.count, occurrence + 1)
+      identities.append(identity)
+      return (identities.count - 1, identity)
+    }
   }
 }
