@@ -45,6 +45,28 @@ import Testing
           + "raw:01ABFFraw:01ABFF01234567-89AB-CDEF-FEDC-BA9876543210"))
   }
 
+  /// The digit count is found by comparison before the digits are written: every length from
+  /// 1 to 20, at both edges, must read back as `String(value)` does.
+  @Test func decimalsOfEveryLengthMatchTheStandardLibrary() {
+    var edges: [UInt64] = [0, .max]
+    var power: UInt64 = 1
+    for _ in 1...19 {
+      power *= 10
+      edges += [power - 1, power, power + 1]
+    }
+    var array: [UInt8] = []
+    var buffer = TextBuffer(capacity: 1)
+    defer { buffer.deallocate() }
+    for value in edges + Self.values {
+      array.removeAll()
+      buffer.removeAll()
+      TextBytes.appendDecimal(value, to: &array)
+      TextBytes.appendDecimal(value, to: &buffer)
+      #expect(String(decoding: array, as: UTF8.self) == String(value))
+      #expect(Array(buffer.bytes) == array)
+    }
+  }
+
   @Test func largeAppendsGrowTheBufferOnce() {
     var buffer = TextBuffer(capacity: 16)
     defer { buffer.deallocate() }
