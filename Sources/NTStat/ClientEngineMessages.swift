@@ -9,6 +9,12 @@ final class DescribedSource: @unchecked Sendable {
   // Either decoded at once, or kept as bytes and decoded on first use: most updates are never
   // looked at field by field (a poll's worth of counters), so their descriptors stay bytes.
   private var decoded: Descriptor?
+  /// Whether `decoded` and `derived` are set, kept apart from them: testing or storing one of
+  /// those optionals copies all of it (400 and 209 bytes), and ``reuse(bytes:providerID:)``,
+  /// which runs for almost every update, would do both for each (`callgrind`: five `memcpy`s
+  /// an update).
+  private var hasDecoded: Bool
+  private var hasDerived = false
   private var raw: [UInt8]
   private let rawProvider: ProviderID
   private let decoder: MessageDecoder?
@@ -21,6 +27,7 @@ final class DescribedSource: @unchecked Sendable {
 
   init(_ descriptor: Descriptor, provider: ProviderKind) {
     decoded = descriptor
+    hasDecoded = true
     self.provider = provider
     raw = []
     rawProvider = ProviderID(rawValue: 0)
@@ -34,6 +41,7 @@ final class DescribedSource: @unchecked Sendable {
     previous: DescribedSource?
   ) {
     raw = Array(bytes)
+    hasDecoded = false
     rawProvider = providerID
     self.provider = provider
     self.decoder = decoder
@@ -45,9 +53,16 @@ final class DescribedSource: @unchecked Sendable {
   func reuse(bytes: UnsafeRawBufferPointer, providerID: ProviderID) -> Bool {
     guard providerID == rawProvider, bytes.count == raw.count, decoder != nil else { return false }
     raw.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
-    nameHint = derived?.process.name ?? nameHint
-    decoded = nil
-    derived = nil
+    // Most updates (a replay without output, a poll's counters) are never decoded or derived.
+    if hasDecoded {
+      decoded = nil
+      hasDecoded = false
+    }
+    if hasDerived {
+      nameHint = derived?.process.name
+      derived = nil
+      hasDerived = false
+    }
     return true
   }
 
@@ -55,7 +70,9 @@ final class DescribedSource: @unchecked Sendable {
   /// stream's next descriptor almost always carries the same one, and making a name longer
   /// than 15 bytes into a `String` allocates.
   private var nameHint: String?
-  private var latestName: String? { Self.locks.withLock(for: self) { derived?.process.name ?? nameHint } }
+  private var latestName: String? {
+    Self.locks.withLock(for: self) { hasDerived ? derived?.process.name : nameHint }
+  }
 
   /// The stream fields derived from the descriptor, computed once per descriptor: a renderer
   /// reads half a dozen of them per event, and each read of ``descriptor`` is a lock and a copy.
@@ -68,8 +85,9 @@ final class DescribedSource: @unchecked Sendable {
   /// a tenth of its time).
   func withFields<Result>(_ body: (borrowing DerivedFields) -> Result) -> Result {
     Self.locks.withLock(for: self) {
-      if derived == nil {
+      if !hasDerived {
         derived = deriveLocked()
+        hasDerived = true
         nameHint = nil
       }
       return body(derived.unsafelyUnwrapped)
@@ -95,11 +113,12 @@ final class DescribedSource: @unchecked Sendable {
   }
 
   private func decodedLocked() -> Descriptor {
-    if let decoded { return decoded }
+    if hasDecoded, let decoded { return decoded }
     // The view checked the size for this provider, so decoding cannot fail; an empty
     // descriptor of the right kind is the fallback all the same.
     let value = (try? decoder?.decodeDescriptor(raw, provider: rawProvider)) ?? Self.empty(provider)
     decoded = value
+    hasDecoded = true
     return value
   }
 
