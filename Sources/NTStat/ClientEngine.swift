@@ -357,46 +357,6 @@ public struct ClientEngine: Sendable {
   }
 }
 
-/// A small FIFO with amortised O(1) pops.
-package struct FIFO<Element: Sendable>: Sendable {
-  package init() {}
-
-  private var items: [Element] = []
-  private var head = 0
-
-  package var isEmpty: Bool { head == items.count }
-  package var count: Int { items.count - head }
-  package var first: Element? { head < items.count ? items[head] : nil }
-
-  package mutating func push(_ element: Element) { items.append(element) }
-
-  /// Puts an element back at the head.
-  package mutating func pushFront(_ element: Element) {
-    if head > 0 {
-      head -= 1
-      items[head] = element
-    } else {
-      items.insert(element, at: 0)
-    }
-  }
-
-  package mutating func pop() -> Element? {
-    guard head < items.count else { return nil }
-    let element = items[head]
-    head += 1
-    if head == items.count {
-      // Drained: let go of the elements at once (an event holds its stream's descriptor box,
-      // which the engine can reuse only when nothing else does).
-      items.removeAll(keepingCapacity: true)
-      head = 0
-    } else if head >= 256, head * 2 >= items.count {
-      items.removeFirst(head)
-      head = 0
-    }
-    return element
-  }
-}
-
 enum PollKind: Hashable, Sendable {
   /// GET_UPDATE ALL (or GET_DETAILS ALL in details mode).
   case updates
