@@ -6,6 +6,13 @@ import NtstatWire
 /// arrives. Unknown block types and options are skipped. Frames of interfaces that are not
 /// ntstat's link type are counted in ``foreignFrames`` and not returned.
 public struct PcapngDecoder: Sendable {
+  /// A frame's bytes as an array: `Array` of the raw buffer, not of a slice of it, which went
+  /// through the generic slice copy (`callgrind`: 13 M fewer instructions for 200,000 frames;
+  /// `[UInt8](unsafeUninitializedCapacity:)` was 75 M more, looking up array metadata each time).
+  static func copy(_ bytes: Slice<UnsafeRawBufferPointer>) -> [UInt8] {
+    Array(UnsafeRawBufferPointer(rebasing: bytes))
+  }
+
   /// Bytes of the stream fully parsed (the offset of the next block).
   public private(set) var consumed: UInt64 = 0
   /// Enhanced/simple packet blocks skipped because their interface is not an ntstat one.
@@ -224,7 +231,7 @@ public struct PcapngDecoder: Sendable {
         .frame(
           CapturedFrame(
             timestamp: nanoseconds(ticks, interface.timestampsPerSecond), direction: direction,
-            interfaceID: interfaceID, bytes: Array(p[28..<dataEnd]), dropsBefore: drops)))
+            interfaceID: interfaceID, bytes: Self.copy(p[28..<dataEnd]), dropsBefore: drops)))
     case PcapngFormat.interfaceStatisticsType:
       guard body.count >= 12 else { throw corrupt(8, "interface statistics too short") }
       let interfaceID = r.u32(8)

@@ -26,32 +26,32 @@ public struct Counts: Hashable, Sendable {
   public var varRTT: UInt32 = 0
 
   /// Cellular bytes received (xnu-2422+).
-  public var cellRxBytes: UInt64? {
+  @inlinable public var cellRxBytes: UInt64? {
     get { mediumValue(0) }
     set { setMedium(0, newValue) }
   }
   /// Cellular bytes sent (xnu-2422+).
-  public var cellTxBytes: UInt64? {
+  @inlinable public var cellTxBytes: UInt64? {
     get { mediumValue(1) }
     set { setMedium(1, newValue) }
   }
   /// Wi-Fi bytes received (xnu-2422+).
-  public var wifiRxBytes: UInt64? {
+  @inlinable public var wifiRxBytes: UInt64? {
     get { mediumValue(2) }
     set { setMedium(2, newValue) }
   }
   /// Wi-Fi bytes sent (xnu-2422+).
-  public var wifiTxBytes: UInt64? {
+  @inlinable public var wifiTxBytes: UInt64? {
     get { mediumValue(3) }
     set { setMedium(3, newValue) }
   }
   /// Wired bytes received (xnu-2782+).
-  public var wiredRxBytes: UInt64? {
+  @inlinable public var wiredRxBytes: UInt64? {
     get { mediumValue(4) }
     set { setMedium(4, newValue) }
   }
   /// Wired bytes sent (xnu-2782+).
-  public var wiredTxBytes: UInt64? {
+  @inlinable public var wiredTxBytes: UInt64? {
     get { mediumValue(5) }
     set { setMedium(5, newValue) }
   }

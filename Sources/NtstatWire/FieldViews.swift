@@ -51,12 +51,19 @@ public struct CountsView {
     c.rxBytes = rxBytes
     c.txPackets = txPackets
     c.txBytes = txBytes
-    c.cellRxBytes = cellRxBytes
-    c.cellTxBytes = cellTxBytes
-    c.wifiRxBytes = wifiRxBytes
-    c.wifiTxBytes = wifiTxBytes
-    c.wiredRxBytes = wiredRxBytes
-    c.wiredTxBytes = wiredTxBytes
+    // The per-medium counters straight into their storage: through the optional setters, each
+    // was a call (`callgrind`: a fifth of the engine's work on an update).
+    var present: UInt8 = 0
+    func medium(_ field: CountsField, _ bit: UInt8) -> UInt64 {
+      guard let slot = layout[field] else { return 0 }
+      present |= 1 << bit
+      return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: slot.offset, as: UInt64.self))
+    }
+    c.medium = (
+      medium(.cellRxBytes, 0), medium(.cellTxBytes, 1), medium(.wifiRxBytes, 2), medium(.wifiTxBytes, 3),
+      medium(.wiredRxBytes, 4), medium(.wiredTxBytes, 5)
+    )
+    c.mediumPresent = present
     c.rxDuplicateBytes = rxDuplicateBytes
     c.rxOutOfOrderBytes = rxOutOfOrderBytes
     c.txRetransmit = txRetransmit
