@@ -28,20 +28,30 @@ package struct DigestHasher {
   package mutating func combine(_ value: UInt8) { combine(UInt64(value) | 0x100) }
 
   /// The bytes and their count: `ab` then `c` differs from `a` then `bc`.
+  ///
+  /// The last one to eight bytes are read as at most two loads that may overlap what came
+  /// before (as wyhash reads them), not byte by byte: most inputs are field names of ten or so
+  /// bytes, and a byte loop for their tails was most of the cost (`callgrind`: 78 instructions a
+  /// name). With the count folded in last, the words read still determine the bytes.
   package mutating func combine(bytes: UnsafeRawBufferPointer) {
-    var offset = 0
-    while offset + 8 <= bytes.count {
-      combine(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-      offset += 8
-    }
-    var tail = UInt64(bytes.count) << 56
-    var shift: UInt64 = 0
-    while offset < bytes.count {
-      tail |= UInt64(bytes[offset]) << shift
-      shift += 8
-      offset += 1
+    let count = bytes.count
+    var tail: UInt64 = 0
+    if count >= 8 {
+      var offset = 0
+      while offset + 8 < count {
+        combine(bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        offset += 8
+      }
+      tail = bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+    } else if count >= 4 {
+      let low = bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
+      let high = bytes.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+      tail = UInt64(low) | UInt64(high) << 32
+    } else if count > 0 {
+      tail = UInt64(bytes[0]) | UInt64(bytes[count / 2]) << 8 | UInt64(bytes[count - 1]) << 16
     }
     combine(tail)
+    combine(UInt64(count))
   }
 
   package func finalize() -> Int {
