@@ -84,20 +84,25 @@ public struct EventDigest: Hashable, Sendable {
       case id, protocolName, local, remote, pid, process, event, kind, detail
     }
 
+    /// Which special field `name` is, if any: told apart by length and first byte, then
+    /// compared once (most names, the counters, fail the first test).
     static func special(_ name: UnsafeRawBufferPointer) -> Special? {
-      func named(_ text: StaticString) -> Bool {
-        text.utf8CodeUnitCount == name.count && text.withUTF8Buffer { $0.elementsEqual(name) }
+      guard name.count >= 2, name.count <= 8 else { return nil }
+      @inline(__always) func named(_ text: StaticString) -> Bool {
+        let bytes = text.utf8Start
+        for index in 1..<name.count where bytes[index] != name[index] { return false }
+        return true
       }
-      guard let first = name.first else { return nil }
-      switch first {
-      case UInt8(ascii: "i"): return named("id") ? .id : nil
-      case UInt8(ascii: "p"):
-        return named("pid") ? .pid : named("protocol") ? .protocolName : named("process") ? .process : nil
-      case UInt8(ascii: "l"): return named("local") ? .local : nil
-      case UInt8(ascii: "r"): return named("remote") ? .remote : nil
-      case UInt8(ascii: "e"): return named("event") ? .event : nil
-      case UInt8(ascii: "k"): return named("kind") ? .kind : nil
-      case UInt8(ascii: "d"): return named("detail") ? .detail : nil
+      switch name.count << 8 | Int(name[0]) {
+      case 2 << 8 | Int(UInt8(ascii: "i")): return named("id") ? .id : nil
+      case 3 << 8 | Int(UInt8(ascii: "p")): return named("pid") ? .pid : nil
+      case 8 << 8 | Int(UInt8(ascii: "p")): return named("protocol") ? .protocolName : nil
+      case 7 << 8 | Int(UInt8(ascii: "p")): return named("process") ? .process : nil
+      case 5 << 8 | Int(UInt8(ascii: "l")): return named("local") ? .local : nil
+      case 6 << 8 | Int(UInt8(ascii: "r")): return named("remote") ? .remote : nil
+      case 5 << 8 | Int(UInt8(ascii: "e")): return named("event") ? .event : nil
+      case 4 << 8 | Int(UInt8(ascii: "k")): return named("kind") ? .kind : nil
+      case 6 << 8 | Int(UInt8(ascii: "d")): return named("detail") ? .detail : nil
       default: return nil
       }
     }

@@ -50,18 +50,22 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
     writeText(at: buffer.baseAddress!)
   }
 
-  /// Writes ``description``'s ``textLength`` bytes at `buffer` and returns their count.
+  /// Writes ``description``'s ``textLength`` bytes at `buffer` and returns their count: a byte
+  /// (two digits) at a time, a dash before bytes 4, 6, 8 and 10.
   @inlinable public func writeText(at buffer: UnsafeMutablePointer<UInt8>) -> Int {
+    let digits: StaticString = "0123456789ABCDEF"
+    let table = digits.utf8Start
     var position = 0
-    for index in 0..<32 {
-      if index == 8 || index == 12 || index == 16 || index == 20 {
+    for index in 0..<16 {
+      if index == 4 || index == 6 || index == 8 || index == 10 {
         buffer[position] = UInt8(ascii: "-")
         position += 1
       }
-      let word = index < 16 ? high : low
-      let nibble = UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(index % 16))) & 0xF
-      buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
-      position += 1
+      let word = index < 8 ? high : low
+      let byte = UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64(index % 8)))
+      buffer[position] = table[Int(byte >> 4)]
+      buffer[position + 1] = table[Int(byte & 0xF)]
+      position += 2
     }
     return position
   }
