@@ -394,7 +394,7 @@ struct StreamIdentities {
     }
 
     static func == (a: Key, b: Key) -> Bool {
-      a.hash == b.hash && a.withBytes { x in b.withBytes { y in x.elementsEqual(y) } }
+      a.hash == b.hash && a.withBytes { x in b.withBytes { y in TextBytes.equal(x, y) } }
     }
     func hash(into hasher: inout Hasher) { hasher.combine(hash) }
   }

@@ -136,7 +136,7 @@ public struct SocketDescriptorView {
       rebasing: reader.buffer[(reader.start + slot.offset)..<(reader.start + slot.offset + slot.width)])
     let text = UnsafeRawBufferPointer(rebasing: field[..<(field.firstIndex(of: 0) ?? field.endIndex)])
     if var hint, hint.utf8.count == text.count,
-      hint.withUTF8({ $0.elementsEqual(text) })
+      hint.withUTF8({ TextBytes.equal(UnsafeRawBufferPointer($0), text) })
     {
       return hint
     }

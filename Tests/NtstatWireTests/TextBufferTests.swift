@@ -67,6 +67,26 @@ import Testing
     }
   }
 
+  /// Compared eight bytes at a time, then the tail: a difference anywhere, in a word or in the
+  /// tail, and a difference in length must all show.
+  @Test func byteBuffersAreEqualOnlyWithTheSameBytes() {
+    let text = Array("0123456789abcdefghij".utf8)
+    for length in 0...text.count {
+      let a = Array(text[..<length])
+      a.withUnsafeBytes { x in
+        a.withUnsafeBytes { y in #expect(TextBytes.equal(x, y)) }
+        for index in 0..<length {
+          var changed = a
+          changed[index] ^= 0x20
+          changed.withUnsafeBytes { y in #expect(!TextBytes.equal(x, y), "\(length) bytes, byte \(index)") }
+        }
+        Array(text[..<min(length + 1, text.count)]).withUnsafeBytes { y in
+          #expect(TextBytes.equal(x, y) == (length == text.count))
+        }
+      }
+    }
+  }
+
   @Test func largeAppendsGrowTheBufferOnce() {
     var buffer = TextBuffer(capacity: 16)
     defer { buffer.deallocate() }
