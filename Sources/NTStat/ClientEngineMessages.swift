@@ -102,7 +102,7 @@ final class DescribedSource: @unchecked Sendable {
   /// fields derived from them; decoding the whole descriptor would build every string, UUID
   /// and reserved byte of it.
   private func deriveLocked() -> DerivedFields {
-    if decoded == nil, let decoder {
+    if !hasDecoded, let decoder {
       let provider = self.provider
       let fromView = raw.withUnsafeBytes { bytes in
         decoder.socketDescriptorView(bytes, provider: rawProvider).map {
