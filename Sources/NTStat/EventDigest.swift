@@ -219,6 +219,14 @@ public struct EventDigest: Hashable, Sendable {
       hash(text: text)
     }
 
+    /// An address: what `.string` of its text (``SocketAddress/description``) gives, written
+    /// into the key text's spare buffer rather than made a `String`.
+    mutating func add(name: UnsafeRawBufferPointer, address: SocketAddress) {
+      keyText.spare.removeAll()
+      address.appendDescription(to: &keyText.spare)
+      add(name: name, text: keyText.spare.bytes)
+    }
+
     mutating func finish() -> Parts {
       parts.hash = hasher.finalize()
       if parts.kind == "notice" { parts.notice = "\(noticeKind ?? "?"): \(noticeDetail ?? "")" }
@@ -230,8 +238,6 @@ public struct EventDigest: Hashable, Sendable {
 /// Feeds a live event's fields to a digest, as ``FlatFieldsSink`` would build them.
 struct DigestSink: CanonicalFieldSink {
   var builder: EventDigest.Builder
-  /// Where an address is written to be hashed (the key text's spare buffer, reused).
-  var addressText: TextBuffer
 
   mutating func add(_ name: StaticString, _ value: UInt64?) {
     guard let value else { return }
@@ -255,10 +261,7 @@ struct DigestSink: CanonicalFieldSink {
   }
   /// Written as bytes, as ``SocketAddress/description`` spells it, without the string.
   mutating func add(_ name: StaticString, _ address: SocketAddress) {
-    addressText.removeAll()
-    address.appendDescription(to: &addressText)
-    let text = addressText.bytes
-    name.withUTF8Buffer { builder.add(name: UnsafeRawBufferPointer($0), text: text) }
+    name.withUTF8Buffer { builder.add(name: UnsafeRawBufferPointer($0), address: address) }
   }
 }
 
@@ -274,9 +277,8 @@ extension CanonicalEvent {
   package static func digest(
     _ event: ClientEvent, origin: MonotonicTime, ignoring ignored: Set<String>, keyText: StreamKeyText
   ) -> EventDigest.Parts {
-    var sink = DigestSink(builder: EventDigest.Builder(ignoring: ignored, keyText: keyText), addressText: keyText.spare)
+    var sink = DigestSink(builder: EventDigest.Builder(ignoring: ignored, keyText: keyText))
     emit(event, origin: origin, into: &sink)
-    keyText.spare = sink.addressText
     return sink.builder.finish()
   }
 }

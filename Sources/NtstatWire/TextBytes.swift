@@ -66,10 +66,7 @@ public struct TextBuffer: TextSink {
   @inlinable @inline(__always) public mutating func append(
     atMost maxCount: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int
   ) {
-    if capacity - used < maxCount { grow(toHold: maxCount) }
-    let written = write(base + used)
-    assert(written <= maxCount, "wrote past the room asked for")
-    used += written
+    commit(write(reserve(maxCount)))
   }
 
   /// Room for `maxCount` more bytes, to be written at the pointer returned and then counted

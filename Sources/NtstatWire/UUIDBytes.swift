@@ -27,7 +27,7 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
   /// Upper-case `8-4-4-4-12` form, as `uuidgen` prints. Written straight into the string's
   /// storage: every event printed carries one, so it is on the output path.
   public var description: String {
-    String(unsafeUninitializedCapacity: Self.textLength) { write(into: $0) }
+    String(unsafeUninitializedCapacity: Self.textLength) { writeText(at: $0.baseAddress!) }
   }
 
   /// The length of ``description``.
@@ -36,7 +36,7 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
   /// ``description``'s bytes, without a `String`: `body` gets them in a buffer on the stack.
   public func withText<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.textLength) { buffer in
-      _ = write(into: buffer)
+      _ = writeText(at: buffer.baseAddress!)
       return body(UnsafeRawBufferPointer(buffer))
     }
   }
@@ -44,10 +44,6 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
   /// ``description`` appended as bytes.
   @inlinable public func appendText(to bytes: inout some TextSink) {
     bytes.append(atMost: Self.textLength) { writeText(at: $0) }
-  }
-
-  private func write(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
-    writeText(at: buffer.baseAddress!)
   }
 
   /// Writes ``description``'s ``textLength`` bytes at `buffer` and returns their count: a byte
