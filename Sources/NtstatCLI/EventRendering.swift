@@ -171,7 +171,7 @@ struct EventPrinter {
       line.append("pid:")
       line.append(decimal: UInt64(owner.pid))
       line.append(" (")
-      line.append(owner.name)
+      line.append(string: owner.name)
       line.append(byte: UInt8(ascii: ")"))
     }
     func endpoint(_ address: SocketAddress, _ line: inout ByteLine) {
@@ -226,7 +226,7 @@ struct EventPrinter {
       line.append(byte: UInt8(ascii: "/"))
       line.append(decimal: c.rxPackets)
       line.append("  medium:")
-      line.append(derived.interfaceClass.rawValue)
+      line.append(string: derived.interfaceClass.rawValue)
       line.finish(into: &bytes)
     }
   }

@@ -149,7 +149,19 @@ public enum ProviderKind: String, CaseIterable, Hashable, Sendable, CustomString
   }
 
   /// Transport protocol name for display (`tcp`, `udp`, `quic`, …).
-  public var protocolName: String { protocolNameText.description }
+  public var protocolName: String {
+    // Literals, not `protocolNameText.description`: that builds a new `String` on every call,
+    // once per descriptor a replay derives. `TextBufferTests` holds the two to each other.
+    switch self {
+    case .tcpKernel, .tcpUserland: return "tcp"
+    case .udpKernel, .udpUserland, .udpSubflow: return "udp"
+    case .quicUserland: return "quic"
+    case .connUserland: return "conn"
+    case .route: return "route"
+    case .ifnet: return "ifnet"
+    case .sysinfo: return "sysinfo"
+    }
+  }
 
   /// ``protocolName`` as static text: output writers copy its bytes without a `String`.
   public var protocolNameText: StaticString {

@@ -98,3 +98,13 @@ import Testing
     #expect(buffer.count == 0)
   }
 }
+
+extension TextBufferTests {
+  /// A provider's protocol name exists as a `String` and as static text (for writers that copy
+  /// bytes); the two are written apart and must agree.
+  @Test func protocolNameIsTheSameAsTextAndAsString() {
+    for provider in ProviderKind.allCases {
+      #expect(provider.protocolName == provider.protocolNameText.description, "\(provider)")
+    }
+  }
+}
