@@ -319,6 +319,17 @@ package final class StreamKeyText {
     bounds[field.rawValue] = start..<text.count
   }
 
+  /// `fields`' text, each ended by 0xFF (a byte UTF-8 never holds), as one run of bytes for
+  /// `body`: a stream's key, assembled in memory reused from event to event.
+  package func withKey<Result>(_ fields: [Field], _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    spare.removeAll()
+    for field in fields {
+      spare.appendBytes(bytes(field))
+      spare.appendByte(0xFF)
+    }
+    return body(spare.bytes)
+  }
+
   /// A field's text, valid until the next ``reset()`` or ``set(_:_:)``.
   package func bytes(_ field: Field) -> UnsafeRawBufferPointer {
     UnsafeRawBufferPointer(rebasing: text.bytes[bounds[field.rawValue]])

@@ -370,8 +370,6 @@ struct StreamIdentities {
   private var streams: [Key: (position: Int, occurrences: Int)] = [:]
   /// Every stream's identity, by position.
   private var identities: [StreamIdentity] = []
-  /// The key of the event being identified, reused from event to event.
-  private var keyBytes: [UInt8] = []
 
   /// An identity key: the text of id, protocol, addresses and pid, each ended by 0xFF (a byte
   /// UTF-8 never holds), hashed once with ``DigestHasher`` rather than at every dictionary probe
@@ -410,12 +408,7 @@ struct StreamIdentities {
     _ event: EventDigest.Parts, _ keyText: StreamKeyText
   ) -> (position: Int, new: StreamIdentity?)? {
     guard event.kind != "notice" else { return nil }
-    keyBytes.removeAll(keepingCapacity: true)
-    for field in Self.keyFields {
-      keyBytes.append(contentsOf: keyText.bytes(field))
-      keyBytes.append(0xFF)
-    }
-    return keyBytes.withUnsafeBytes { bytes in
+    return keyText.withKey(Self.keyFields) { bytes in
       var hasher = DigestHasher()
       hasher.combine(bytes: bytes)
       let hash = hasher.finalize()
