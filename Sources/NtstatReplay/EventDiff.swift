@@ -298,6 +298,7 @@ struct StreamDigest {
     }
     summary.eventCount = count
     self.list = list
+    index.reserveCapacity(list.count)  // grown step by step, it rehashed every identity's strings
     for (position, stream) in list.enumerated() { index[stream.identity] = position }
     self.notices = notices
   }

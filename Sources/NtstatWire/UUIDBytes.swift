@@ -34,7 +34,9 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
   @inlinable public static var textLength: Int { 36 }
 
   /// ``description``'s bytes, without a `String`: `body` gets them in a buffer on the stack.
-  public func withText<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+  // Inlinable so that it is specialised where it is used: generic across modules, each call
+  // instantiated `Result` metadata at run time (`callgrind`: 1.2 % of a `diff`).
+  @inlinable public func withText<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.textLength) { buffer in
       _ = writeText(at: buffer.baseAddress!)
       return body(UnsafeRawBufferPointer(buffer))
