@@ -149,30 +149,23 @@ public enum ProviderKind: String, CaseIterable, Hashable, Sendable, CustomString
   }
 
   /// Transport protocol name for display (`tcp`, `udp`, `quic`, …).
-  public var protocolName: String {
-    // Literals, not `protocolNameText.description`: that builds a new `String` on every call,
-    // once per descriptor a replay derives. `TextBufferTests` holds the two to each other.
-    switch self {
-    case .tcpKernel, .tcpUserland: return "tcp"
-    case .udpKernel, .udpUserland, .udpSubflow: return "udp"
-    case .quicUserland: return "quic"
-    case .connUserland: return "conn"
-    case .route: return "route"
-    case .ifnet: return "ifnet"
-    case .sysinfo: return "sysinfo"
-    }
-  }
+  public var protocolName: String { protocolNames.string }
 
   /// ``protocolName`` as static text: output writers copy its bytes without a `String`.
-  public var protocolNameText: StaticString {
+  public var protocolNameText: StaticString { protocolNames.text }
+
+  /// Both spellings from one table, each a literal: a `String` made from the static text would
+  /// be built anew at every call, once per descriptor a replay derives. `TextBufferTests` holds
+  /// the two to each other.
+  private var protocolNames: (text: StaticString, string: String) {
     switch self {
-    case .tcpKernel, .tcpUserland: return "tcp"
-    case .udpKernel, .udpUserland, .udpSubflow: return "udp"
-    case .quicUserland: return "quic"
-    case .connUserland: return "conn"
-    case .route: return "route"
-    case .ifnet: return "ifnet"
-    case .sysinfo: return "sysinfo"
+    case .tcpKernel, .tcpUserland: return ("tcp", "tcp")
+    case .udpKernel, .udpUserland, .udpSubflow: return ("udp", "udp")
+    case .quicUserland: return ("quic", "quic")
+    case .connUserland: return ("conn", "conn")
+    case .route: return ("route", "route")
+    case .ifnet: return ("ifnet", "ifnet")
+    case .sysinfo: return ("sysinfo", "sysinfo")
     }
   }
 
