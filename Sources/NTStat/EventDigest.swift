@@ -297,7 +297,8 @@ package final class StreamKeyText {
   @exclusivity(unchecked) private var text = TextBuffer(capacity: 256)
   /// Each field's start and end in `text` (empty when absent or ignored).
   @exclusivity(unchecked) private var bounds = [Range<Int>](repeating: 0..<0, count: Field.allCases.count)
-  /// Scratch space for a writer (an address's text before it is hashed).
+  /// Scratch space, reused: an address's text before it is hashed, and a stream's key (``withKey(_:_:)``)
+  /// once the event is digested. The two never overlap.
   @exclusivity(unchecked) var spare = TextBuffer(capacity: 64)
 
   package init() {}
