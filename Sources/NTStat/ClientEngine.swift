@@ -145,12 +145,17 @@ public struct ClientEngine: Sendable {
 
   /// One datagram from the kernel.
   public mutating func handleDatagram(_ datagram: [UInt8], at time: MonotonicTime) {
+    handleDatagram(DatagramBytes(datagram), at: time)
+  }
+
+  /// One datagram from the kernel, read where it lies (a range of a capture reader's memory).
+  public mutating func handleDatagram(_ datagram: DatagramBytes, at time: MonotonicTime) {
     now = max(now, time)
     statistics.datagramsReceived += 1
     // Every datagram early on and while the family is tentative, one in 64 after that.
     let sampled = statistics.datagramsReceived <= 256 || statistics.datagramsReceived % 64 == 0
     if layoutMismatch == nil, !familySettled || sampled {
-      verifier.check(datagram)
+      verifier.check(datagram.array)
       verifyLayout()
       // Nothing decoded with a family the kernel does not speak may reach a listener.
       if layoutMismatch != nil { return }

@@ -43,7 +43,7 @@ extension ClientTransport {
 
 /// What a transport's ``ClientTransport/receive(until:)`` returns.
 public enum TransportInput: Sendable {
-  case datagram([UInt8], at: MonotonicTime)
+  case datagram(DatagramBytes, at: MonotonicTime)
   /// The deadline passed first.
   case timeout(at: MonotonicTime)
   /// Datagrams were lost on the way (socket or recorder overflow).

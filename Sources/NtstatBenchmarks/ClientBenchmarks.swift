@@ -84,7 +84,7 @@ enum EngineBenchmark {
     func send(_ datagram: [UInt8]) throws { try base.send(datagram) }
     func receive(until deadline: MonotonicTime?) throws -> TransportInput {
       let input = try base.receive(until: deadline)
-      if case .datagram(let bytes, let time) = input { inbound.append((bytes, time)) }
+      if case .datagram(let bytes, let time) = input { inbound.append((bytes.array, time)) }
       return input
     }
     func close() { base.close() }

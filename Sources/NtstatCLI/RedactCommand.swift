@@ -57,13 +57,13 @@ struct RedactCommand: ParsableCommand {
       return redactor?.pseudonym(description, prefix: "if-") ?? ""
     }
     rewrite.frame = { frame in
-      guard var current = redactor, let bytes = current.redact(frame.bytes, direction: frame.direction) else {
+      guard var current = redactor, let bytes = current.redact(frame.bytes.array, direction: frame.direction) else {
         redactor?.countDrop()
         return nil
       }
       redactor = current
       var copy = frame
-      copy.bytes = bytes
+      copy.bytes = DatagramBytes(bytes)
       return copy
     }
     let copied = try copyRecords(from: reader, to: out, rewrite: rewrite) { _, _ in .keep }

@@ -8,18 +8,28 @@ public struct CapturedFrame: Hashable, Sendable {
   public var direction: Direction
   /// The pcapng interface (one per ntstat connection) within its section.
   public var interfaceID: UInt32
-  /// The datagram exactly as read from or written to the socket.
-  public var bytes: [UInt8]
+  /// The datagram exactly as read from or written to the socket. A frame read from a capture
+  /// holds a range of the reader's memory, not an array of its own (``DatagramBytes``).
+  public var bytes: DatagramBytes
   /// Datagrams lost just before this one (kernel ENOBUFS, failed sends, recorder overflow).
   public var dropsBefore: UInt64
 
-  public init(timestamp: UInt64, direction: Direction, interfaceID: UInt32 = 0, bytes: [UInt8], dropsBefore: UInt64 = 0)
-  {
+  public init(
+    timestamp: UInt64, direction: Direction, interfaceID: UInt32 = 0, bytes: DatagramBytes, dropsBefore: UInt64 = 0
+  ) {
     self.timestamp = timestamp
     self.direction = direction
     self.interfaceID = interfaceID
     self.bytes = bytes
     self.dropsBefore = dropsBefore
+  }
+
+  /// A frame of the datagram in `bytes`.
+  public init(timestamp: UInt64, direction: Direction, interfaceID: UInt32 = 0, bytes: [UInt8], dropsBefore: UInt64 = 0)
+  {
+    self.init(
+      timestamp: timestamp, direction: direction, interfaceID: interfaceID, bytes: DatagramBytes(bytes),
+      dropsBefore: dropsBefore)
   }
 }
 

@@ -138,13 +138,18 @@ public final class CaptureStreamReader {
   private func feed(_ chunk: UnsafeRawBufferPointer, _ decompressor: ZstdDecompressor) {
     var remaining = chunk
     while !remaining.isEmpty, error == nil {
-      do {
-        let progress = try decompressor.decompress(remaining) { output in
-          guard frameDecodeError == nil else { return }
+      do throws(CaptureError) {
+        // zstd writes straight into the decoder's slab, where the blocks are parsed in place.
+        let progress = try decompressor.decompress(remaining, space: { decoder.writableSpace() }) { count in
+          guard frameDecodeError == nil else {
+            decoder.didWriteUnparsed(count)
+            return
+          }
           do throws(CaptureError) {
-            try decoder.push(output, into: &frameRecords)
+            try decoder.didWrite(count, into: &frameRecords)
           } catch {
             frameDecodeError = error
+            decoder.didWriteUnparsed(0)
           }
         }
         compressedBytes += UInt64(progress.consumed)
@@ -160,16 +165,14 @@ public final class CaptureStreamReader {
           }
           frameStart = compressedBytes
         }
-      } catch let failure as CaptureError {
+      } catch {
         // The frame being decoded is not trustworthy: drop what it produced.
         frameRecords.removeAll()
-        var failure = failure
+        var failure = error
         failure.file = file
         failure.compressedOffset = frameStart
         failure.uncompressedOffset = failure.uncompressedOffset ?? decoder.consumed
-        error = failure
-      } catch {
-        fail(.corrupt, at: frameStart, "\(error)")
+        self.error = failure
       }
     }
   }

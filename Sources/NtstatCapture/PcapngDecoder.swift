@@ -2,22 +2,37 @@ import NtstatWire
 
 /// Parses a pcapng byte stream incrementally into ``CaptureRecord``s; does no I/O.
 ///
-/// Memory is bounded by one block: bytes of an incomplete block wait in a buffer until the rest
-/// arrives. Unknown block types and options are skipped. Frames of interfaces that are not
+/// The stream is written into slabs of memory (``ByteSlab``) and parsed where it lies: a frame's
+/// bytes are a range of a slab (``DatagramBytes``), not an array of their own. A slab is reused
+/// once no frame of it is alive, so a long replay allocates, copies and frees nothing per frame
+/// and touches the same pages over and over. Memory is what the frames alive hold, in whole
+/// slabs, plus one slab being written; an incomplete block waits at the end of the slab until the
+/// rest arrives. Unknown block types and options are skipped. Frames of interfaces that are not
 /// ntstat's link type are counted in ``foreignFrames`` and not returned.
-public struct PcapngDecoder: Sendable {
-  /// A frame's bytes as an array: `Array` of the raw buffer, not of a slice of it, which went
-  /// through the generic slice copy (`callgrind`: 13 M fewer instructions for 200,000 frames;
-  /// `[UInt8](unsafeUninitializedCapacity:)` was 75 M more, looking up array metadata each time).
-  static func copy(_ bytes: Slice<UnsafeRawBufferPointer>) -> [UInt8] {
-    Array(UnsafeRawBufferPointer(rebasing: bytes))
-  }
+///
+/// Not copyable: two copies would write into the same slab, over each other's frames.
+public struct PcapngDecoder: ~Copyable, Sendable {
+  /// A slab's size: the largest block, so that an incomplete block always fits in a new one.
+  static let slabCapacity = PcapngFormat.maximumBlockLength
+  /// Less room than this left in a slab, the next bytes go to a new one (zstd writes in pieces
+  /// of up to 128 KiB, and many tiny writes at a slab's end would cost more than the move).
+  static let minimumSpace = 64 << 10
+  /// Slabs kept for reuse: what a replay holds at once (a zstd frame of up to 32 MiB being
+  /// decoded, three waiting, one being replayed) with room to spare. Past it, slabs are freed.
+  static let pooledSlabs = 256
 
   /// Bytes of the stream fully parsed (the offset of the next block).
   public private(set) var consumed: UInt64 = 0
   /// Enhanced/simple packet blocks skipped because their interface is not an ntstat one.
   public private(set) var foreignFrames: UInt64 = 0
-  private var pending: [UInt8] = []
+  /// The slab being written: bytes before `parsed` are parsed blocks, `parsed..<filled` an
+  /// incomplete block, and from `filled` on the slab is free. Bytes before `filled` are never
+  /// written again while this slab is current: frames handed out point into them.
+  private var slab: ByteSlab?
+  private var parsed = 0
+  private var filled = 0
+  /// Every slab allocated (up to ``pooledSlabs``), the current one among them.
+  private var pool: [ByteSlab] = []
   private var bigEndian = false
   private var inSection = false
   private var interfaces: [CaptureInterface] = []
@@ -26,12 +41,12 @@ public struct PcapngDecoder: Sendable {
 
   /// Continues at another block boundary of the same section (after a seek).
   mutating func restart(at offset: UInt64) {
-    pending = []
+    parsed = filled
     consumed = offset
   }
 
   /// True when bytes of an incomplete block are waiting.
-  public var hasPartialBlock: Bool { !pending.isEmpty }
+  public var hasPartialBlock: Bool { filled > parsed }
 
   /// Feeds the next bytes of the stream and appends every record completed by them.
   public mutating func push(
@@ -39,61 +54,64 @@ public struct PcapngDecoder: Sendable {
   ) throws(CaptureError) {
     var input = input
     while !input.isEmpty {
-      if pending.isEmpty {
-        // Parse whole blocks straight from the input; keep only a tail.
-        var offset = 0
-        while true {
-          let available = input.count - offset
-          guard let length = try blockLength(UnsafeRawBufferPointer(rebasing: input[offset...])) else { break }
-          guard length <= available else { break }
-          try parseBlock(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + length)]), into: &records)
-          offset += length
-          consumed += UInt64(length)
-        }
-        pending.append(contentsOf: input[offset...])
-        return
-      }
-      // Complete the pending block.
-      let need: Int
-      if let length = try pendingBlockLength() {
-        need = length - pending.count
-      } else {
-        need = 12 - pending.count
-      }
-      let take = min(max(need, 0), input.count)
-      pending.append(contentsOf: input[..<take])
-      input = UnsafeRawBufferPointer(rebasing: input[take...])
-      if let length = try pendingBlockLength(), pending.count >= length {
-        let block = pending
-        pending = []
-        var parsed: [CaptureRecord] = []
-        let outcome: Result<PcapngDecoder, CaptureError> = block.withUnsafeBytes { bytes in
-          var copy = self
-          do throws(CaptureError) {
-            try copy.parseBlock(bytes, into: &parsed)
-          } catch {
-            return .failure(error)
-          }
-          return .success(copy)
-        }
-        self = try outcome.get()
-        records += parsed
-        consumed += UInt64(length)
-      } else if take == 0 {
-        break
-      }
+      let space = writableSpace()
+      let count = min(space.count, input.count)
+      space.baseAddress!.copyMemory(from: input.baseAddress!, byteCount: count)
+      input = UnsafeRawBufferPointer(rebasing: input[count...])
+      try didWrite(count, into: &records)
     }
+  }
+
+  /// Where the next bytes of the stream are to be written (at least one byte, usually
+  /// ``minimumSpace`` or more); then call ``didWrite(_:into:)`` or ``didWriteUnparsed(_:)``.
+  mutating func writableSpace() -> UnsafeMutableRawBufferPointer {
+    if let slab, slab.capacity - filled >= Self.minimumSpace || (parsed == 0 && filled < slab.capacity) {
+      return UnsafeMutableRawBufferPointer(start: slab.base + filled, count: slab.capacity - filled)
+    }
+    // A new slab, the incomplete block moved to its start (with room after it whatever its size,
+    // so that no write is ever offered nothing).
+    let next = freeSlab(capacity: max(Self.slabCapacity, filled - parsed + Self.minimumSpace))
+    if let slab, filled > parsed {
+      next.base.copyMemory(from: slab.base + parsed, byteCount: filled - parsed)
+    }
+    filled -= parsed
+    parsed = 0
+    slab = next
+    return UnsafeMutableRawBufferPointer(start: next.base + filled, count: next.capacity - filled)
+  }
+
+  /// `count` bytes were written at ``writableSpace()``: parses every block they complete.
+  mutating func didWrite(_ count: Int, into records: inout [CaptureRecord]) throws(CaptureError) {
+    filled += count
+    guard let slab else { return }
+    while true {
+      let available = filled - parsed
+      let block = UnsafeRawBufferPointer(start: slab.base + parsed, count: available)
+      guard let length = try blockLength(block), length <= available else { return }
+      try parseBlock(slab, at: parsed, length: length, into: &records)
+      parsed += length
+      consumed += UInt64(length)
+    }
+  }
+
+  /// `count` bytes were written at ``writableSpace()`` and are to be dropped unparsed (what
+  /// follows a damaged block in the same zstd frame).
+  mutating func didWriteUnparsed(_ count: Int) {
+    filled += count
+    parsed = filled
+  }
+
+  /// A slab of at least `capacity` bytes that no frame refers to any more, or a new one.
+  private mutating func freeSlab(capacity: Int) -> ByteSlab {
+    for index in pool.indices where pool[index].capacity >= capacity && ByteSlab.isUnused(&pool[index]) {
+      return pool[index]
+    }
+    let fresh = ByteSlab(capacity: capacity)
+    if pool.count < Self.pooledSlabs { pool.append(fresh) }
+    return fresh
   }
 
   /// The total length of the block starting at `p`, or nil if fewer than 12 bytes are there.
-  /// ``blockLength(_:)`` of the block being completed from `pending`.
-  private func pendingBlockLength() throws(CaptureError) -> Int? {
-    let outcome: Result<Int?, CaptureError> = pending.withUnsafeBytes { bytes in
-      do throws(CaptureError) { return .success(try blockLength(bytes)) } catch { return .failure(error) }
-    }
-    return try outcome.get()
-  }
-
   private func blockLength(_ p: UnsafeRawBufferPointer) throws(CaptureError) -> Int? {
     guard p.count >= 12 else { return nil }
     let type = UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))
@@ -128,16 +146,17 @@ public struct PcapngDecoder: Sendable {
     CaptureError(.corrupt, uncompressedOffset: consumed + UInt64(at), reason: reason)
   }
 
+  /// Parses the block of `length` bytes at `offset` of `slab`.
   private mutating func parseBlock(
-    _ p: UnsafeRawBufferPointer, into records: inout [CaptureRecord]
+    _ slab: ByteSlab, at offset: Int, length: Int, into records: inout [CaptureRecord]
   ) throws(CaptureError) {
+    let p = UnsafeRawBufferPointer(start: slab.base + offset, count: length)
     var r = Reader(bytes: p, bigEndian: bigEndian)
     let type = r.u32(0)
     if type == PcapngFormat.sectionHeaderType {
       bigEndian = p.loadUnaligned(fromByteOffset: 8, as: UInt32.self) == PcapngFormat.byteOrderMagic.bigEndian
       r.bigEndian = bigEndian
     }
-    let length = Int(r.u32(4))
     guard r.u32(length - 4) == UInt32(length) else {
       throw corrupt(length - 4, "trailing block length does not match the leading one (\(length))")
     }
@@ -231,7 +250,8 @@ public struct PcapngDecoder: Sendable {
         .frame(
           CapturedFrame(
             timestamp: nanoseconds(ticks, interface.timestampsPerSecond), direction: direction,
-            interfaceID: interfaceID, bytes: Self.copy(p[28..<dataEnd]), dropsBefore: drops)))
+            interfaceID: interfaceID, bytes: DatagramBytes(slab: slab, start: offset + 28, count: captured),
+            dropsBefore: drops)))
     case PcapngFormat.interfaceStatisticsType:
       guard body.count >= 12 else { throw corrupt(8, "interface statistics too short") }
       let interfaceID = r.u32(8)

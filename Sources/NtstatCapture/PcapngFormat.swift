@@ -119,7 +119,7 @@ public struct PcapngEncoder: Sendable {
     u32(UInt32(truncatingIfNeeded: frame.timestamp))
     u32(UInt32(truncatingIfNeeded: frame.bytes.count))
     u32(UInt32(truncatingIfNeeded: frame.bytes.count))
-    out.append(contentsOf: frame.bytes)
+    frame.bytes.withUnsafeBytes { out.append(contentsOf: $0) }
     for _ in frame.bytes.count..<padded { out.append(0) }
     u32(UInt32(PcapngFormat.epbFlags) | 4 << 16)  // code, length 4 (little-endian u16 pair)
     u32(frame.direction == .fromKernel ? 1 : 2)
@@ -139,7 +139,7 @@ public struct PcapngEncoder: Sendable {
     body.u32(UInt32(truncatingIfNeeded: frame.timestamp))
     body.u32(UInt32(truncatingIfNeeded: frame.bytes.count))
     body.u32(UInt32(truncatingIfNeeded: frame.bytes.count))
-    body.append(frame.bytes)
+    body.append(frame.bytes.array)
     body.pad()
     var options = Options()
     options.u32(PcapngFormat.epbFlags, frame.direction == .fromKernel ? 1 : 2)

@@ -71,7 +71,6 @@ struct ZstdProgress {
 /// frame's blocks only once its checksum has been verified.
 final class ZstdDecompressor {
   private let context: OpaquePointer
-  private var output = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
   /// True between a frame's first byte and its end.
   private(set) var inFrame = false
 
@@ -84,35 +83,34 @@ final class ZstdDecompressor {
 
   deinit { ZSTD_freeDCtx(context) }
 
-  /// Decompresses from `input` until it is used up or a frame ends (whichever is first), passing
-  /// the output to `sink`. Errors (corrupt data, checksum mismatch) throw with zstd's message.
+  /// Decompresses from `input` until it is used up or a frame ends (whichever is first),
+  /// writing where `space` says and telling `wrote` how much it wrote there each time. Errors
+  /// (corrupt data, checksum mismatch) throw with zstd's message.
   func decompress(
-    _ input: UnsafeRawBufferPointer, into sink: (UnsafeRawBufferPointer) throws -> Void
-  ) throws -> ZstdProgress {
+    _ input: UnsafeRawBufferPointer, space: () -> UnsafeMutableRawBufferPointer, wrote: (Int) -> Void
+  ) throws(CaptureError) -> ZstdProgress {
     var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
     if inBuffer.size > 0 { inFrame = true }
     while true {
       let before = inBuffer.pos
-      let (result, produced, full) = try output.withUnsafeMutableBytes { out -> (Int, Int, Bool) in
-        var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
-        let result = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
-        if ZSTD_isError(result) != 0 {
-          ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
-          inFrame = false
-          throw CaptureError(.corrupt, reason: "zstd: " + String(cString: ZSTD_getErrorName(result)))
-        }
-        if outBuffer.pos > 0 { try sink(UnsafeRawBufferPointer(rebasing: out[0..<outBuffer.pos])) }
-        return (result, outBuffer.pos, outBuffer.pos == outBuffer.size)
+      let out = space()
+      var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+      let result = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+      if ZSTD_isError(result) != 0 {
+        ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
+        inFrame = false
+        throw CaptureError(.corrupt, reason: "zstd: " + String(cString: ZSTD_getErrorName(result)))
       }
+      if outBuffer.pos > 0 { wrote(outBuffer.pos) }
       if result == 0 {
         // The frame is decoded and fully flushed (and its checksum, if any, verified).
         inFrame = false
         return ZstdProgress(consumed: inBuffer.pos, frameEnded: true)
       }
       // Stop when the input is used up and zstd has nothing more to flush; go on while the
-      // output buffer came back full (more may be waiting) or input remains.
-      if inBuffer.pos == inBuffer.size && !full { break }
-      if inBuffer.pos == before && produced == 0 {
+      // output space came back full (more may be waiting) or input remains.
+      if inBuffer.pos == inBuffer.size && outBuffer.pos < outBuffer.size { break }
+      if inBuffer.pos == before && outBuffer.pos == 0 {
         inFrame = false
         throw CaptureError(.corrupt, reason: "zstd made no progress on the input")
       }

@@ -106,7 +106,7 @@ public final class RecordingTransport: ClientTransport {
     switch input {
     case .datagram(let bytes, let time):
       framesReceived += 1
-      try record(bytes, .fromKernel, at: time)
+      try record(bytes.array, .fromKernel, at: time)
     case .dropped(let count, _):
       transportDrops += count
       pendingDrops += count

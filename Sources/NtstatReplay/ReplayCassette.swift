@@ -35,7 +35,8 @@ struct ReplayCassette {
   }
 
   /// A recorded request read from the capture (frame `index`, counted from 1).
-  func recorded(_ index: UInt64, _ bytes: [UInt8], at time: MonotonicTime) -> RecordedRequests.Request {
+  func recorded(_ index: UInt64, _ datagram: DatagramBytes, at time: MonotonicTime) -> RecordedRequests.Request {
+    let bytes = datagram.array
     let message = try? decoder.decode(bytes, direction: .toKernel).first
     let context = MessageHeader.readContext(in: bytes)
     let key = message.map { RequestKey($0, family: family) } ?? RequestKey(undecodable: bytes)
@@ -96,7 +97,7 @@ struct ReplayCassette {
   }
 
   /// True when a message of `bytes` carries the context of a recorded request still unmatched.
-  func answersUnsentRequest(_ bytes: [UInt8]) -> Bool {
+  func answersUnsentRequest(_ bytes: DatagramBytes) -> Bool {
     guard !expected.isEmpty, let ranges = try? decoder.messageRanges(in: bytes) else { return false }
     for range in ranges where range.count >= 8 {
       let context = MessageHeader.readContext(in: bytes, at: range.lowerBound)
@@ -106,15 +107,21 @@ struct ReplayCassette {
   }
 
   /// Recorded contexts → the client's, in every message of the datagram.
-  func remapContexts(_ datagram: [UInt8]) -> [UInt8] {
+  func remapContexts(_ datagram: DatagramBytes) -> DatagramBytes {
     guard changedContexts > 0, let ranges = try? decoder.messageRanges(in: datagram) else { return datagram }
-    var bytes = datagram
+    // Copied only when a context changes: most datagrams carry none the client remapped.
+    var copy: [UInt8] = []
+    var changed = false
     for range in ranges where range.count >= 8 {
-      let context = MessageHeader.readContext(in: bytes, at: range.lowerBound)
+      let context = MessageHeader.readContext(in: datagram, at: range.lowerBound)
       guard context != 0, let mapped = contextMap[context], mapped != context else { continue }
-      MessageHeader.writeContext(mapped, in: &bytes, at: range.lowerBound)
+      if !changed {
+        copy = datagram.array
+        changed = true
+      }
+      MessageHeader.writeContext(mapped, in: &copy, at: range.lowerBound)
     }
-    return bytes
+    return changed ? DatagramBytes(copy) : datagram
   }
 
   private mutating func append(_ divergence: ReplayDivergence) {

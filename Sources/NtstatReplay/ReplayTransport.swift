@@ -250,7 +250,7 @@ private struct ReplayOpening {
       framesRead += 1
       if let first = frames.first, frame.interfaceID != first.frame.interfaceID { continue }
       frames.append((framesRead, frame))
-      if frame.direction == .fromKernel, kernelSample.count < 512 { kernelSample.append(frame.bytes) }
+      if frame.direction == .fromKernel, kernelSample.count < 512 { kernelSample.append(frame.bytes.array) }
     }
     metadata = source.metadata ?? CaptureMetadata()
     interfaceID = frames.first?.frame.interfaceID ?? 0

@@ -86,7 +86,7 @@ public final class SimulatorTransport: ClientTransport {
       if let datagram = kernel.receive() {
         try SystemCalls.send(kernelSocket, datagram)
         guard let bytes = try SystemCalls.receive(clientSocket, into: &buffer, wait: true) else { continue }
-        return .datagram(bytes, at: now)
+        return .datagram(DatagramBytes(bytes), at: now)
       }
       if now >= end { return .end(at: now) }
       var target = end

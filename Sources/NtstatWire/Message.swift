@@ -20,10 +20,17 @@ public struct MessageHeader: Hashable, Sendable {
 
   /// The `context` (the first 8 bytes, little-endian) of the message at `offset`; what is there
   /// when fewer than 8 bytes remain, read as far as it goes.
+  public static func readContext(in bytes: DatagramBytes, at offset: Int = 0) -> UInt64 {
+    bytes.withUnsafeBytes { buffer in
+      var context: UInt64 = 0
+      for i in 0..<max(0, min(8, buffer.count - offset)) { context |= UInt64(buffer[offset + i]) << (8 * UInt64(i)) }
+      return context
+    }
+  }
+
+  /// ``readContext(in:at:)`` of an array.
   public static func readContext(in bytes: [UInt8], at offset: Int = 0) -> UInt64 {
-    var context: UInt64 = 0
-    for i in 0..<max(0, min(8, bytes.count - offset)) { context |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
-    return context
+    readContext(in: DatagramBytes(bytes), at: offset)
   }
 
   /// Overwrites the `context` of the message at `offset` (which must have its 8 bytes).

@@ -58,8 +58,13 @@ public struct MessageDecoder: Sendable {
 
   /// Decodes every message of a datagram.
   public func decode(_ datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Message] {
+    try decode(DatagramBytes(datagram), direction: direction)
+  }
+
+  /// ``decode(_:direction:)`` of a datagram wherever it is stored.
+  public func decode(_ datagram: DatagramBytes, direction: Direction = .fromKernel) throws(WireError) -> [Message] {
     var messages: [Message] = []
-    try withBytes(datagram) { (buffer) throws(WireError) in
+    try datagram.withUnsafeBytes { (buffer) throws(WireError) in
       try forEachMessage(in: buffer, direction: direction) { messages.append($0) }
     }
     return messages
@@ -104,8 +109,15 @@ public struct MessageDecoder: Sendable {
   /// The byte ranges of the messages in a datagram (splitting packed kernel datagrams).
   public func messageRanges(in datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Range<Int>]
   {
+    try messageRanges(in: DatagramBytes(datagram), direction: direction)
+  }
+
+  /// ``messageRanges(in:direction:)`` of a datagram wherever it is stored.
+  public func messageRanges(
+    in datagram: DatagramBytes, direction: Direction = .fromKernel
+  ) throws(WireError) -> [Range<Int>] {
     var ranges: [Range<Int>] = []
-    try withBytes(datagram) { (buffer) throws(WireError) in
+    try datagram.withUnsafeBytes { (buffer) throws(WireError) in
       var offset = 0
       repeat {
         let end = try messageEnd(in: buffer, at: offset, direction: direction)
@@ -429,8 +441,5 @@ public struct MessageDecoder: Sendable {
 
 /// `Array.withUnsafeBytes` for a body with typed throws.
 func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(WireError) -> R) throws(WireError) -> R {
-  let result: Result<R, WireError> = array.withUnsafeBytes { buffer in
-    do throws(WireError) { return .success(try body(buffer)) } catch { return .failure(error) }
-  }
-  return try result.get()
+  try DatagramBytes(array).withUnsafeBytes(body)
 }

@@ -123,7 +123,7 @@ import Testing
           {
             update.counts.rxBytes += 1
             messages[index].body = .sourceUpdate(update)
-            frame.bytes = try encoder.encodeDatagram(messages, settingLength: true)
+            frame.bytes = DatagramBytes(try encoder.encodeDatagram(messages, settingLength: true))
             changedRef = update.sourceRef
           }
         }

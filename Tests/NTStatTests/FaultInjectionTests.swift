@@ -55,7 +55,7 @@ import Testing
             .error(ErrorReply(errno: errno, reserved: family >= .xnu4570 ? 0 : nil, failedRequest: failed))),
           settingLength: true)
         injected["request refused", default: 0] += 1
-        stash.append(.datagram(reply, at: now))
+        stash.append(.datagram(DatagramBytes(reply), at: now))
         return
       }
       try base.send(datagram)
@@ -85,7 +85,7 @@ import Testing
           return next
         case 10..<13:
           injected["truncated", default: 0] += 1
-          bytes = Array(bytes.prefix(Int(random.next() % UInt64(max(bytes.count, 1)))))
+          bytes = DatagramBytes(Array(bytes.prefix(Int(random.next() % UInt64(max(bytes.count, 1))))))
         case 13..<16:
           injected["corrupted", default: 0] += 1
           if !bytes.isEmpty { bytes[Int(random.next() % UInt64(bytes.count))] ^= UInt8(1 + random.next() % 255) }

@@ -143,7 +143,7 @@ struct WiresharkDissectorTests {
       frames.append(CapturedFrame(timestamp: UInt64(frames.count) * 1_000_000, direction: direction, bytes: bytes))
     }
     for sample in samples {
-      let bytes = sample.bytes
+      let bytes = sample.bytes.array
       for cut in Set([bytes.count - 1, bytes.count / 2, 17, 16, 15, 9, 3]) where cut > 0 && cut < bytes.count {
         add(Array(bytes.prefix(cut)), sample.direction)
       }
