@@ -83,6 +83,32 @@ import Testing
     }
   }
 
+  /// Frames are ranges of slabs the reading thread reuses once nothing holds them; frames let
+  /// go here while it reads on, and the few kept to the end, must keep their bytes.
+  @Test func framesHeldHereKeepTheirBytesWhileTheReadingThreadReusesSlabs() throws {
+    let path = Repository.temporaryPath("readahead-slabs.pcapng.zst")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let count = 30_000
+    try Data(PatternedCapture.file(frames: count)).write(to: URL(fileURLWithPath: path))
+    let readAhead = CaptureReadAhead(reader: try CaptureFileReader(path: path), depth: 2)
+    var held: [(index: Int, frame: CapturedFrame)] = []
+    var batch: [CaptureRecord] = []
+    var index = 0
+    while try readAhead.nextRecords(&batch) {
+      for record in batch {
+        guard case .frame(let frame) = record else { continue }
+        if index % 4_000 == 0 { held.append((index, frame)) }
+        #expect(frame.bytes.count == PatternedCapture.payload(index).count)
+        index += 1
+      }
+    }
+    #expect(index == count)
+    for (index, frame) in held {
+      let intact = frame.bytes.array == PatternedCapture.payload(index)
+      #expect(intact, "frame \(index) changed after it was read")
+    }
+  }
+
   @Test func damageComesAfterEveryRecordBeforeIt() throws {
     let source = CapturesCorpusTests.root.appendingPathComponent("xnu-11215.pcapng.zst")
     let bytes = try Data(contentsOf: source)

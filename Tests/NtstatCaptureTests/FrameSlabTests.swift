@@ -1,5 +1,6 @@
 import Foundation
 import NtstatCapture
+import NtstatTestSupport
 import Testing
 
 @testable import NtstatWire
@@ -7,27 +8,6 @@ import Testing
 /// Frames read from a capture are ranges of slabs the reader reuses: a frame still alive must keep
 /// its bytes however far the reader goes on, and slabs no frame holds must be reused.
 @Suite struct FrameSlabTests {
-  /// The payload of frame `index`: its index in the first bytes, then a pattern of it.
-  static func payload(_ index: Int) -> [UInt8] {
-    let length = 200 + index % 700
-    return (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
-  }
-
-  /// A capture of `count` frames of up to 900 bytes, in zstd frames of 64 KiB.
-  static func capture(frames count: Int) throws -> [UInt8] {
-    var file: [UInt8] = []
-    let writer = try CaptureWriter(
-      metadata: SampleCaptures.metadata(), compression: .zstd(level: 1), frameBytes: 64 << 10
-    ) { file += $0 }
-    _ = try writer.addInterface(description: nil, now: 0)
-    for index in 0..<count {
-      try writer.write(
-        CapturedFrame(timestamp: UInt64(index), direction: .fromKernel, bytes: payload(index)), now: UInt64(index))
-    }
-    try writer.close(now: UInt64(count), wallClock: 0)
-    return file
-  }
-
   static func slab(of frame: CapturedFrame) -> ObjectIdentifier? {
     guard case .slab(let slab, _, _) = frame.bytes.storage else { return nil }
     return ObjectIdentifier(slab)
@@ -36,7 +16,7 @@ import Testing
   @Test func heldFramesKeepTheirBytesWhileTheReaderReusesSlabs() throws {
     // About 16 MiB of frames: the reader goes through its slabs several times over.
     let count = 30_000
-    let file = try Self.capture(frames: count)
+    let file = try PatternedCapture.file(frames: count)
     let reader = CaptureStreamReader(file: "slabs")
     var held: [(index: Int, frame: CapturedFrame)] = []
     var slabs = Set<ObjectIdentifier>()
@@ -51,7 +31,7 @@ import Testing
         slabs.insert(slab)
         // Every 4,000th frame is kept to the end; the rest are let go at once.
         if index % 4_000 == 0 { held.append((index, frame)) }
-        #expect(frame.bytes.count == Self.payload(index).count)
+        #expect(frame.bytes.count == PatternedCapture.payload(index).count)
         index += 1
       }
     }
@@ -66,7 +46,7 @@ import Testing
     #expect(reader.error == nil)
     #expect(index == count)
     for (index, frame) in held {
-      let intact = frame.bytes.array == Self.payload(index)
+      let intact = frame.bytes.array == PatternedCapture.payload(index)
       #expect(intact, "frame \(index) changed after it was read")
     }
     // Without reuse, 16 MiB of frames would take 16 slabs of 1 MiB or more. With it: the slabs
