@@ -145,17 +145,21 @@ public struct ClientEngine: Sendable {
 
   /// One datagram from the kernel.
   public mutating func handleDatagram(_ datagram: [UInt8], at time: MonotonicTime) {
-    handleDatagram(DatagramBytes(datagram), at: time)
+    datagram.withUnsafeBytes { handleDatagram(bytes: $0, at: time) }
   }
 
   /// One datagram from the kernel, read where it lies (a range of a capture reader's memory).
   public mutating func handleDatagram(_ datagram: DatagramBytes, at time: MonotonicTime) {
+    datagram.withUnsafeBytes { handleDatagram(bytes: $0, at: time) }
+  }
+
+  private mutating func handleDatagram(bytes datagram: UnsafeRawBufferPointer, at time: MonotonicTime) {
     now = max(now, time)
     statistics.datagramsReceived += 1
     // Every datagram early on and while the family is tentative, one in 64 after that.
     let sampled = statistics.datagramsReceived <= 256 || statistics.datagramsReceived % 64 == 0
     if layoutMismatch == nil, !familySettled || sampled {
-      verifier.check(datagram.array)
+      verifier.check(Array(datagram))
       verifyLayout()
       // Nothing decoded with a family the kernel does not speak may reach a listener.
       if layoutMismatch != nil { return }
@@ -163,12 +167,10 @@ public struct ClientEngine: Sendable {
     // Each message is handled as it is read, so those before a malformed one in a packed
     // datagram still count. Updates, nearly all of the traffic, are read in place.
     do {
-      try datagram.withUnsafeBytes { buffer in
-        try decoder.forEachView(in: buffer, direction: .fromKernel) { view in
-          statistics.messagesReceived += 1
-          if try handleUpdateInPlace(view) { return }
-          handle(try view.decode())
-        }
+      try decoder.forEachView(in: datagram, direction: .fromKernel) { view in
+        statistics.messagesReceived += 1
+        if try handleUpdateInPlace(view) { return }
+        handle(try view.decode())
       }
     } catch {
       statistics.malformedDatagrams += 1

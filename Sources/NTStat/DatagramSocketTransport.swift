@@ -44,7 +44,7 @@ public final class DatagramSocketTransport: ClientTransport {
       // handler (a busy kernel would otherwise cost a flush per datagram).
       if let datagram = try SystemCalls.receive(descriptor, into: &buffer, wait: false) {
         if datagram.isEmpty { return .end(at: now) }
-        return .datagram(DatagramBytes(datagram), at: now)
+        return .datagram(datagram, at: now)
       }
       let current = now
       if let deadline, current >= deadline { return .timeout(at: current) }

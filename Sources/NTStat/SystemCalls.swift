@@ -100,14 +100,16 @@ package enum SystemCalls {
     }
   }
 
-  /// One datagram, or nil if none is waiting (`MSG_DONTWAIT`).
-  package static func receive(_ fd: Int32, into buffer: inout [UInt8], wait: Bool) throws(TransportError) -> [UInt8]? {
+  /// One datagram (copied out of `buffer`; empty at the end of the stream), or nil if none is
+  /// waiting (`MSG_DONTWAIT`).
+  package static func receive(
+    _ fd: Int32, into buffer: inout [UInt8], wait: Bool
+  ) throws(TransportError) -> DatagramBytes? {
     while true {
       let count = buffer.withUnsafeMutableBytes {
         Glue.recv(fd, $0.baseAddress, $0.count, wait ? 0 : Int32(MSG_DONTWAIT))
       }
-      if count > 0 { return Array(buffer[0..<count]) }
-      if count == 0 { return [] }
+      if count >= 0 { return buffer.withUnsafeBytes { DatagramBytes(copying: .init(rebasing: $0[..<count])) } }
       if errno == EINTR { continue }
       if errno == EAGAIN || errno == EWOULDBLOCK { return nil }
       throw TransportError(operation: "recv", errno: errno)

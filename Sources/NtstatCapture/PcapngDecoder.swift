@@ -11,7 +11,7 @@ import NtstatWire
 /// ntstat's link type are counted in ``foreignFrames`` and not returned.
 ///
 /// Not copyable: two copies would write into the same slab, over each other's frames.
-public struct PcapngDecoder: ~Copyable, Sendable {
+public struct PcapngDecoder: ~Copyable {
   /// A slab's size: the largest block, so that an incomplete block always fits in a new one.
   static let slabCapacity = PcapngFormat.maximumBlockLength
   /// Less room than this left in a slab, the next bytes go to a new one (zstd writes in pieces
@@ -65,8 +65,8 @@ public struct PcapngDecoder: ~Copyable, Sendable {
   /// Where the next bytes of the stream are to be written (at least one byte, usually
   /// ``minimumSpace`` or more); then call ``didWrite(_:into:)`` or ``didWriteUnparsed(_:)``.
   mutating func writableSpace() -> UnsafeMutableRawBufferPointer {
-    if let slab, slab.capacity - filled >= Self.minimumSpace || (parsed == 0 && filled < slab.capacity) {
-      return UnsafeMutableRawBufferPointer(start: slab.base + filled, count: slab.capacity - filled)
+    if let slab, slab.size - filled >= Self.minimumSpace || (parsed == 0 && filled < slab.size) {
+      return UnsafeMutableRawBufferPointer(start: slab.base + filled, count: slab.size - filled)
     }
     // A new slab, the incomplete block moved to its start (with room after it whatever its size,
     // so that no write is ever offered nothing).
@@ -77,7 +77,7 @@ public struct PcapngDecoder: ~Copyable, Sendable {
     filled -= parsed
     parsed = 0
     slab = next
-    return UnsafeMutableRawBufferPointer(start: next.base + filled, count: next.capacity - filled)
+    return UnsafeMutableRawBufferPointer(start: next.base + filled, count: next.size - filled)
   }
 
   /// `count` bytes were written at ``writableSpace()``: parses every block they complete.
@@ -103,10 +103,10 @@ public struct PcapngDecoder: ~Copyable, Sendable {
 
   /// A slab of at least `capacity` bytes that no frame refers to any more, or a new one.
   private mutating func freeSlab(capacity: Int) -> ByteSlab {
-    for index in pool.indices where pool[index].capacity >= capacity && ByteSlab.isUnused(&pool[index]) {
+    for index in pool.indices where pool[index].size >= capacity && ByteSlab.isUnused(&pool[index]) {
       return pool[index]
     }
-    let fresh = ByteSlab(capacity: capacity)
+    let fresh = ByteSlab.make(size: capacity)
     if pool.count < Self.pooledSlabs { pool.append(fresh) }
     return fresh
   }

@@ -50,12 +50,12 @@ struct ReplayCore {
   private let hasRecordedRequests: Bool
   private var origin: UInt64?
   /// Kernel frames read ahead and not yet given.
-  private var lookahead = FIFO<(index: UInt64, frame: CapturedFrame)>()
+  private var lookahead = FIFO<NumberedFrame>()
   /// The frame pushed in answer to a `.needsFrame` of ``next(deadline:)``.
-  private var pulled: (index: UInt64, frame: CapturedFrame)?
+  private var pulled: NumberedFrame?
   /// A request waiting for frames further on, where its recorded twin may be.
   private var pendingRequest: (key: RequestKey, context: UInt64, limit: MonotonicTime)?
-  private var pendingDrop: (index: UInt64, frame: CapturedFrame)?
+  private var pendingDrop: NumberedFrame?
   /// A frame held back once for a timer of the same instant is given next time.
   private var lastHeld: UInt64?
   private var lastFrameTime = MonotonicTime.zero
@@ -95,7 +95,7 @@ struct ReplayCore {
       readAhead(framesRead, frame)
     } else {
       horizon = time(of: frame)
-      pulled = (framesRead, frame)
+      pulled = NumberedFrame(index: framesRead, frame: frame)
     }
   }
 
@@ -111,7 +111,7 @@ struct ReplayCore {
     let t = time(of: frame)
     horizon = t
     guard frame.direction == .toKernel else {
-      lookahead.push((index, frame))
+      lookahead.push(NumberedFrame(index: index, frame: frame))
       return
     }
     let recorded = cassette.recorded(index, frame.bytes, at: t)
@@ -158,17 +158,17 @@ struct ReplayCore {
   // MARK: Output
 
   private enum Pull {
-    case frame(index: UInt64, frame: CapturedFrame)
+    case frame(NumberedFrame)
     case needsFrame
     case damaged(CaptureError)
     case exhausted
   }
 
   private mutating func pullFrame() -> Pull {
-    if let next = lookahead.pop() { return .frame(index: next.index, frame: next.frame) }
+    if let next = lookahead.pop() { return .frame(next) }
     if let next = pulled {
       pulled = nil
-      return .frame(index: next.index, frame: next.frame)
+      return .frame(next)
     }
     if let error = damage {
       damage = nil
@@ -187,7 +187,7 @@ struct ReplayCore {
       let index: UInt64
       let frame: CapturedFrame
       switch pullFrame() {
-      case .frame(let i, let f): (index, frame) = (i, f)
+      case .frame(let numbered): (index, frame) = (numbered.index, numbered.frame)
       case .needsFrame: return .needsFrame
       case .damaged(let error): return .damaged(error)
       case .exhausted:
@@ -219,7 +219,7 @@ struct ReplayCore {
         !(deadline == t && lastHeld == index)
       {
         if deadline == t { lastHeld = index }
-        lookahead.pushFront((index, frame))
+        lookahead.pushFront(NumberedFrame(index: index, frame: frame))
         advance(to: deadline)
         return .input(.timeout(at: now))
       }
@@ -229,14 +229,14 @@ struct ReplayCore {
       // than the client's own start-up offset.
       if let deadline, deadline.since(t) <= matchWindow, lastHeld != index, cassette.answersUnsentRequest(frame.bytes) {
         lastHeld = index
-        lookahead.pushFront((index, frame))
+        lookahead.pushFront(NumberedFrame(index: index, frame: frame))
         advance(to: deadline)
         return .input(.timeout(at: now))
       }
       advance(to: t)
       cassette.reportUnmatched(before: t, end: end)
       if frame.dropsBefore > 0 {
-        pendingDrop = (index, frame)
+        pendingDrop = NumberedFrame(index: index, frame: frame)
         return .input(.dropped(count: frame.dropsBefore, at: now))
       }
       return .input(deliver(index, frame))
@@ -252,4 +252,12 @@ struct ReplayCore {
     lastFrameIndex = index - 1
     return .datagram(cassette.remapContexts(frame.bytes), at: now)
   }
+}
+
+/// A frame and its number in the capture (from 1, on every interface). A struct, not a tuple:
+/// the compiler copied the tuple through the runtime's generic tuple witness (`callgrind`: about
+/// 120 instructions a frame in the lookahead).
+struct NumberedFrame {
+  var index: UInt64
+  var frame: CapturedFrame
 }

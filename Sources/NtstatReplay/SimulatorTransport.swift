@@ -70,7 +70,7 @@ public final class SimulatorTransport: ClientTransport {
       throw TransportError(operation: "recv (simulator side)", errno: EAGAIN, detail: "request did not arrive")
     }
     // What the kernel's `ctl_send` returns is what `send()` returns, with the host's errno.
-    let result = kernel.handleRequest(request, at: now)
+    let result = kernel.handleRequest(request.array, at: now)
     guard result == 0 else {
       throw TransportError(
         operation: "send", errno: SystemCalls.hostErrno(darwin: result),
@@ -86,7 +86,7 @@ public final class SimulatorTransport: ClientTransport {
       if let datagram = kernel.receive() {
         try SystemCalls.send(kernelSocket, datagram)
         guard let bytes = try SystemCalls.receive(clientSocket, into: &buffer, wait: true) else { continue }
-        return .datagram(DatagramBytes(bytes), at: now)
+        return .datagram(bytes, at: now)
       }
       if now >= end { return .end(at: now) }
       var target = end

@@ -1,97 +1,87 @@
-/// The bytes of one datagram: either an array of its own, or a range of a ``ByteSlab`` shared
-/// with the datagrams read next to it.
+/// The bytes of one datagram: a range of a ``ByteSlab``, which it may share with the datagrams
+/// read next to it.
 ///
 /// A capture reader decompresses into slabs and hands out datagrams as ranges of them, so that
 /// reading a frame allocates, copies and frees nothing of its own (a frame's array and its free
-/// were the largest single cost of a replay after zstd). Datagrams from a socket or the
-/// simulator keep the array they were read into. Either way the bytes never change: a slab's
-/// bytes are written once, before any datagram of them is handed out, and a slab is written
-/// again only when nothing refers to it any more (``ByteSlab/isUnused``).
+/// were the largest single cost of a replay's reading thread). A datagram read from a socket,
+/// or made from an array, has a slab of its own size. The bytes never change: a slab's bytes
+/// are written once, before any datagram of them is handed out, and a slab is written again
+/// only when nothing refers to it any more (``ByteSlab/isUnused(_:)``).
 ///
 /// Indices run from 0 to `count` whatever the storage, as an array's do.
-public struct DatagramBytes: Sendable {
-  @usableFromInline enum Storage: Sendable {
-    case array([UInt8])
-    case slab(ByteSlab, start: Int, count: Int)
-  }
-  @usableFromInline var storage: Storage
+public struct DatagramBytes: @unchecked Sendable {
+  // Unchecked: `ManagedBuffer` (and so ``ByteSlab``) cannot be `Sendable`. A datagram's bytes
+  // never change once it exists, so sharing one between threads is safe.
+  // One reference, to a slab, whatever the origin: copying a frame is then one retain. An enum
+  // of an array or a slab range, or an array beside an optional slab, made the compiler copy the
+  // replay's (index, frame) pairs through the runtime's generic value witnesses (`callgrind`:
+  // 330 instructions a frame more than an array alone). A datagram made from an array is
+  // copied into a slab of its own size, once.
+  @usableFromInline var slab: ByteSlab
+  @usableFromInline var start: Int32
+  @usableFromInline var length: Int32
 
-  /// The datagram held in `bytes` (not copied).
-  @inlinable public init(_ bytes: [UInt8]) { storage = .array(bytes) }
+  /// A datagram holding a copy of `bytes`.
+  @inlinable public init(_ bytes: [UInt8]) {
+    self = bytes.withUnsafeBytes { DatagramBytes(copying: $0) }
+  }
+
+  /// A datagram holding a copy of `bytes`.
+  @inlinable public init(copying bytes: UnsafeRawBufferPointer) {
+    precondition(bytes.count <= Int32.max, "a datagram is shorter than 2 GiB")
+    slab = ByteSlab.make(size: bytes.count)
+    start = 0
+    length = Int32(bytes.count)
+    if let from = bytes.baseAddress { slab.base.copyMemory(from: from, byteCount: bytes.count) }
+  }
 
   /// `count` bytes of `slab` from `start`, which must have been written.
   @inlinable public init(slab: ByteSlab, start: Int, count: Int) {
-    precondition(start >= 0 && count >= 0 && start <= slab.capacity - count, "a datagram must lie inside its slab")
-    storage = .slab(slab, start: start, count: count)
+    precondition(
+      start >= 0 && count >= 0 && start <= slab.size - count && slab.size <= Int32.max,
+      "a datagram must lie inside its slab")
+    self.slab = slab
+    self.start = Int32(start)
+    length = Int32(count)
   }
 
   /// Calls `body` with the datagram's bytes, valid only during the call.
   @inlinable public func withUnsafeBytes<Result, Failure>(
     _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
   ) throws(Failure) -> Result {
-    switch storage {
-    case .array(let bytes):
-      // Through a Result: `Array.withUnsafeBytes` rethrows untyped errors.
-      let outcome: Swift.Result<Result, Failure> = bytes.withUnsafeBytes { buffer in
-        do throws(Failure) { return .success(try body(buffer)) } catch { return .failure(error) }
-      }
-      return try outcome.get()
-    case .slab(let slab, let start, let count):
-      return try withExtendedLifetime(slab) { () throws(Failure) -> Result in
-        try body(UnsafeRawBufferPointer(start: slab.base + start, count: count))
-      }
+    try withExtendedLifetime(slab) { () throws(Failure) -> Result in
+      try body(UnsafeRawBufferPointer(start: slab.base + Int(start), count: Int(length)))
     }
   }
 
-  /// The bytes as an array: the datagram's own, or a copy of its range of the slab.
-  @inlinable public var array: [UInt8] {
-    switch storage {
-    case .array(let bytes): return bytes
-    case .slab: return withUnsafeBytes { Array($0) }
-    }
-  }
+  /// A copy of the bytes as an array.
+  @inlinable public var array: [UInt8] { withUnsafeBytes { Array($0) } }
 }
 
 extension DatagramBytes: RandomAccessCollection, MutableCollection {
   @inlinable public var startIndex: Int { 0 }
-  @inlinable public var endIndex: Int {
-    switch storage {
-    case .array(let bytes): return bytes.count
-    case .slab(_, _, let count): return count
-    }
-  }
-  /// A byte; setting one gives the datagram an array of its own first (a slab's bytes are
-  /// shared with other datagrams and never change).
+  @inlinable public var endIndex: Int { Int(length) }
+
+  /// A byte. Setting one first gives the datagram a slab of its own unless nothing else refers
+  /// to its slab: slabs are shared with other datagrams, whose bytes never change.
   @inlinable public subscript(position: Int) -> UInt8 {
     get {
-      switch storage {
-      case .array(let bytes): return bytes[position]
-      case .slab(let slab, let start, let count):
-        precondition(position >= 0 && position < count, "index out of range")
-        return withExtendedLifetime(slab) { slab.base.load(fromByteOffset: start + position, as: UInt8.self) }
-      }
+      precondition(position >= 0 && position < Int(length), "index out of range")
+      return withExtendedLifetime(slab) { slab.base.load(fromByteOffset: Int(start) + position, as: UInt8.self) }
     }
     set {
-      var bytes: [UInt8]
-      switch storage {
-      case .array(let own):
-        bytes = own
-        storage = .array([])  // so that `bytes` is the array's only reference and is not copied
-      case .slab: bytes = array
-      }
-      bytes[position] = newValue
-      storage = .array(bytes)
+      precondition(position >= 0 && position < Int(length), "index out of range")
+      if !isKnownUniquelyReferenced(&slab) { self = DatagramBytes(array) }
+      slab.base.storeBytes(of: newValue, toByteOffset: Int(start) + position, as: UInt8.self)
     }
   }
+
   @inlinable public func withContiguousStorageIfAvailable<Result>(
     _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
   ) rethrows -> Result? {
-    switch storage {
-    case .array(let bytes): return try bytes.withUnsafeBufferPointer(body)
-    case .slab(let slab, let start, let count):
-      return try withExtendedLifetime(slab) {
-        try body(UnsafeBufferPointer(start: (slab.base + start).assumingMemoryBound(to: UInt8.self), count: count))
-      }
+    try withExtendedLifetime(slab) {
+      try body(
+        UnsafeBufferPointer(start: (slab.base + Int(start)).assumingMemoryBound(to: UInt8.self), count: Int(length)))
     }
   }
 }
@@ -114,22 +104,26 @@ extension DatagramBytes: CustomStringConvertible {
   public var description: String { array.description }
 }
 
-/// A fixed block of memory that a reader fills with datagrams and hands out in ranges
-/// (``DatagramBytes``), then reuses once no datagram refers to it.
-public final class ByteSlab: @unchecked Sendable {
-  // Unchecked: the bytes are written by one thread, and only where no datagram has been handed
-  // out yet (before the range is published through a lock, or when the slab is unused).
-  public let base: UnsafeMutableRawPointer
-  public let capacity: Int
-
-  /// A slab of `capacity` bytes (uninitialised).
-  public init(capacity: Int) {
-    precondition(capacity > 0, "a slab holds at least one byte")
-    self.capacity = capacity
-    base = .allocate(byteCount: capacity, alignment: 16)
+/// A block of memory that a reader fills with datagrams and hands out in ranges
+/// (``DatagramBytes``), then reuses once no datagram refers to it. One allocation: the bytes
+/// follow the object.
+///
+/// A slab is written by one thread, and only where no datagram has been handed out yet (before
+/// the range is published through a lock, or when the slab is unused).
+public final class ByteSlab: ManagedBuffer<Int, UInt8> {
+  /// A slab of `size` bytes (uninitialised).
+  @inlinable public static func make(size: Int) -> ByteSlab {
+    // `create` makes an instance of the class it is called on.
+    unsafeDowncast(create(minimumCapacity: max(size, 1)) { _ in size }, to: ByteSlab.self)
   }
 
-  deinit { base.deallocate() }
+  /// How many bytes it holds.
+  @inlinable public var size: Int { header }
+
+  /// Its first byte; stable for the slab's life (the bytes are part of the object).
+  @inlinable public var base: UnsafeMutableRawPointer {
+    withUnsafeMutablePointerToElements { UnsafeMutableRawPointer($0) }
+  }
 
   /// Whether `slab` is referred to by nothing but the variable passed: no datagram of it is
   /// alive on any thread, so its bytes may be written again. Reference counts are atomic, and

@@ -20,17 +20,19 @@ public struct MessageHeader: Hashable, Sendable {
 
   /// The `context` (the first 8 bytes, little-endian) of the message at `offset`; what is there
   /// when fewer than 8 bytes remain, read as far as it goes.
-  public static func readContext(in bytes: DatagramBytes, at offset: Int = 0) -> UInt64 {
-    bytes.withUnsafeBytes { buffer in
-      var context: UInt64 = 0
-      for i in 0..<max(0, min(8, buffer.count - offset)) { context |= UInt64(buffer[offset + i]) << (8 * UInt64(i)) }
-      return context
-    }
+  public static func readContext(in bytes: [UInt8], at offset: Int = 0) -> UInt64 {
+    bytes.withUnsafeBytes { readContext(in: $0, at: offset) }
   }
 
-  /// ``readContext(in:at:)`` of an array.
-  public static func readContext(in bytes: [UInt8], at offset: Int = 0) -> UInt64 {
-    readContext(in: DatagramBytes(bytes), at: offset)
+  /// ``readContext(in:at:)`` of a datagram read in place.
+  public static func readContext(in bytes: DatagramBytes, at offset: Int = 0) -> UInt64 {
+    bytes.withUnsafeBytes { readContext(in: $0, at: offset) }
+  }
+
+  private static func readContext(in buffer: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+    var context: UInt64 = 0
+    for i in 0..<max(0, min(8, buffer.count - offset)) { context |= UInt64(buffer[offset + i]) << (8 * UInt64(i)) }
+    return context
   }
 
   /// Overwrites the `context` of the message at `offset` (which must have its 8 bytes).

@@ -58,15 +58,17 @@ public struct MessageDecoder: Sendable {
 
   /// Decodes every message of a datagram.
   public func decode(_ datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Message] {
-    try decode(DatagramBytes(datagram), direction: direction)
+    try withBytes(datagram) { (buffer) throws(WireError) in try decode(buffer, direction: direction) }
   }
 
-  /// ``decode(_:direction:)`` of a datagram wherever it is stored.
+  /// ``decode(_:direction:)`` of a datagram read in place.
   public func decode(_ datagram: DatagramBytes, direction: Direction = .fromKernel) throws(WireError) -> [Message] {
+    try datagram.withUnsafeBytes { (buffer) throws(WireError) in try decode(buffer, direction: direction) }
+  }
+
+  private func decode(_ buffer: UnsafeRawBufferPointer, direction: Direction) throws(WireError) -> [Message] {
     var messages: [Message] = []
-    try datagram.withUnsafeBytes { (buffer) throws(WireError) in
-      try forEachMessage(in: buffer, direction: direction) { messages.append($0) }
-    }
+    try forEachMessage(in: buffer, direction: direction) { messages.append($0) }
     return messages
   }
 
@@ -109,22 +111,25 @@ public struct MessageDecoder: Sendable {
   /// The byte ranges of the messages in a datagram (splitting packed kernel datagrams).
   public func messageRanges(in datagram: [UInt8], direction: Direction = .fromKernel) throws(WireError) -> [Range<Int>]
   {
-    try messageRanges(in: DatagramBytes(datagram), direction: direction)
+    try withBytes(datagram) { (buffer) throws(WireError) in try messageRanges(in: buffer, direction: direction) }
   }
 
-  /// ``messageRanges(in:direction:)`` of a datagram wherever it is stored.
+  /// ``messageRanges(in:direction:)`` of a datagram read in place.
   public func messageRanges(
     in datagram: DatagramBytes, direction: Direction = .fromKernel
   ) throws(WireError) -> [Range<Int>] {
+    try datagram.withUnsafeBytes { (buffer) throws(WireError) in try messageRanges(in: buffer, direction: direction) }
+  }
+
+  private func messageRanges(in buffer: UnsafeRawBufferPointer, direction: Direction) throws(WireError) -> [Range<Int>]
+  {
     var ranges: [Range<Int>] = []
-    try datagram.withUnsafeBytes { (buffer) throws(WireError) in
-      var offset = 0
-      repeat {
-        let end = try messageEnd(in: buffer, at: offset, direction: direction)
-        ranges.append(offset..<end)
-        offset = end
-      } while offset < buffer.count
-    }
+    var offset = 0
+    repeat {
+      let end = try messageEnd(in: buffer, at: offset, direction: direction)
+      ranges.append(offset..<end)
+      offset = end
+    } while offset < buffer.count
     return ranges
   }
 
@@ -441,5 +446,8 @@ public struct MessageDecoder: Sendable {
 
 /// `Array.withUnsafeBytes` for a body with typed throws.
 func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(WireError) -> R) throws(WireError) -> R {
-  try DatagramBytes(array).withUnsafeBytes(body)
+  let result: Result<R, WireError> = array.withUnsafeBytes { buffer in
+    do throws(WireError) { return .success(try body(buffer)) } catch { return .failure(error) }
+  }
+  return try result.get()
 }
