@@ -39,6 +39,12 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   /// on the stream's descriptor, and a renderer wants most of them for every event.
   package var derivedFields: DerivedFields { described.fields }
 
+  /// `body` with the derived fields, in place: a renderer takes out the few it prints without
+  /// copying them all (under the lock that guards them, so `body` should do nothing more).
+  package func withDerivedFields<Result>(_ body: (borrowing DerivedFields) -> Result) -> Result {
+    described.withFields(body)
+  }
+
   public static func == (lhs: NetworkStream, rhs: NetworkStream) -> Bool {
     lhs.id == rhs.id && lhs.provider == rhs.provider && lhs.counts == rhs.counts
       && lhs.detailedCounts == rhs.detailedCounts

@@ -103,8 +103,9 @@ struct EventPrinter {
         return
       }
       // The derived fields are read at once: every accessor is a lock on the stream's descriptor.
-      let derived = stream.derivedFields
-      let (key, process) = (derived.key, derived.process)
+      let (key, process, tcpState, isListener, medium) = stream.withDerivedFields {
+        ($0.key, $0.process, $0.tcpState, $0.isListener, $0.interfaceClass)
+      }
       out.line { bytes in
         var row = CSVRow(taking: &bytes)
         let c = stream.counts
@@ -116,14 +117,14 @@ struct EventPrinter {
         row.cell { $0.append(endpoint: key.remote) }
         row.cell(UInt64(process.pid))
         row.cell(process.name)
-        row.cell(derived.tcpState?.description ?? "")
-        row.cell(derived.isListener ? "true" : "false")
+        row.cell(tcpState?.description ?? "")
+        row.cell(isListener ? "true" : "false")
         row.cell(stream.connectionFailed ? "true" : "false")
         row.cell(c.txBytes)
         row.cell(c.rxBytes)
         row.cell(c.txPackets)
         row.cell(c.rxPackets)
-        row.cell(derived.interfaceClass.rawValue)
+        row.cell(medium.rawValue)
         row.cell(stream.removal?.rawValue ?? "")
         if detailColumns {
           for medium in Self.detailMedia {
@@ -164,8 +165,9 @@ struct EventPrinter {
     let mark = UInt8(ascii: name == "added" ? "+" : name == "removed" ? "-" : "#")
     let when = name == "added" ? stream.firstSeen : stream.lastUpdated
     // The derived fields are read at once: every accessor is a lock on the stream's descriptor.
-    let derived = stream.derivedFields
-    let (key, owner, isListener) = (derived.key, derived.process, derived.isListener)
+    let (key, owner, isListener, medium) = stream.withDerivedFields {
+      ($0.key, $0.process, $0.isListener, $0.interfaceClass)
+    }
     let protocolName = stream.provider.protocolNameText
     func process(_ line: inout ByteLine) {
       line.append("pid:")
@@ -226,7 +228,7 @@ struct EventPrinter {
       line.append(byte: UInt8(ascii: "/"))
       line.append(decimal: c.rxPackets)
       line.append("  medium:")
-      line.append(string: derived.interfaceClass.rawValue)
+      line.append(string: medium.rawValue)
       line.finish(into: &bytes)
     }
   }
@@ -239,7 +241,10 @@ struct EventPrinter {
 ///   or the clock (its transport's wait handler calls ``flush()``). A run at top speed never
 ///   waits, so it keeps the large buffer.
 final class StandardOutput {
-  private var buffer = TextBuffer(capacity: 1 << 17)
+  // One thread writes it: the client's, whose run loop also calls the wait handler that
+  // flushes. The run-time exclusivity check on each line (two calls a line: `callgrind`, 230
+  // instructions an event of a text replay) enforces nothing more.
+  @exclusivity(unchecked) private var buffer = TextBuffer(capacity: 1 << 17)
   let flushesEveryLine: Bool
 
   init(flushesEveryLine: Bool = isatty(STDOUT_FILENO) == 1) {
