@@ -108,7 +108,9 @@ public enum TextBytes {
   }
 
   /// Writes `value`'s decimal digits (20 at most) at `out` and returns how many: the length is
-  /// found first by comparison, so the digits go straight to their places.
+  /// found first by comparison, so the digits go straight to their places, two at a time from a
+  /// table (one division per pair; a JSON Lines replay writes a million numbers a minute of
+  /// capture).
   @inlinable @inline(__always) public static func writeDecimal(
     _ value: UInt64, at out: UnsafeMutablePointer<UInt8>
   )
@@ -123,20 +125,48 @@ public enum TextBytes {
     }
     var rest = value
     var index = count
-    repeat {
-      index -= 1
-      out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-      rest /= 10
-    } while index > 0
+    let pairs = digitPairs.utf8Start
+    while rest >= 100 {
+      let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+      rest /= 100
+      index &-= 2
+      out[index] = pairs[pair]
+      out[index &+ 1] = pairs[pair &+ 1]
+    }
+    if rest >= 10 {
+      let pair = Int(truncatingIfNeeded: rest) &* 2
+      out[0] = pairs[pair]
+      out[1] = pairs[pair &+ 1]
+    } else {
+      out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
+    }
     return count
   }
 
-  /// Copies `count` bytes, byte by byte: for the short pieces of an output line a loop is
-  /// cheaper than a call to `memmove`.
+  /// `00` to `99`, for ``writeDecimal(_:at:)``.
+  @usableFromInline static let digitPairs: StaticString = """
+    00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+    40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899
+    """
+
+  /// Copies `count` bytes, eight at a time and then byte by byte: for the short pieces of an
+  /// output line (field names, addresses) this is cheaper than a call to `memmove`.
   @inlinable @inline(__always) public static func copy(
     _ source: UnsafePointer<UInt8>, count: Int, to out: UnsafeMutablePointer<UInt8>
   ) {
-    for index in 0..<count { out[index] = source[index] }
+    let from = UnsafeRawPointer(source)
+    let to = UnsafeMutableRawPointer(out)
+    var index = 0
+    while index &+ 8 <= count {
+      to.storeBytes(
+        of: from.loadUnaligned(fromByteOffset: index, as: UInt64.self), toByteOffset: index, as: UInt64.self)
+      index &+= 8
+    }
+    while index < count {
+      out[index] = source[index]
+      index &+= 1
+    }
   }
 
   /// Hexadecimal digits without leading zeros (`0` for zero).

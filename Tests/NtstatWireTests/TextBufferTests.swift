@@ -45,10 +45,11 @@ import Testing
           + "raw:01ABFFraw:01ABFF01234567-89AB-CDEF-FEDC-BA9876543210"))
   }
 
-  /// The digit count is found by comparison before the digits are written: every length from
-  /// 1 to 20, at both edges, must read back as `String(value)` does.
+  /// The digit count is found by comparison before the digits are written, two at a time from a
+  /// table: every length from 1 to 20, at both edges, and every pair of digits in every place
+  /// must read back as `String(value)` does.
   @Test func decimalsOfEveryLengthMatchTheStandardLibrary() {
-    var edges: [UInt64] = [0, .max]
+    var edges: [UInt64] = [0, .max] + (1...1_000).map { UInt64($0) } + (0..<100).map { 12_345_600 + UInt64($0) }
     var power: UInt64 = 1
     for _ in 1...19 {
       power *= 10
