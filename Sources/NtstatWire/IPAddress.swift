@@ -29,11 +29,19 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
 
   /// ``description`` appended as bytes (output writers print millions of addresses).
   @inlinable public func appendText(to bytes: inout some TextSink) {
-    TextBytes.appendDecimal(UInt64(rawValue >> 24), to: &bytes)
-    for shift: UInt32 in [16, 8, 0] {
-      bytes.appendByte(UInt8(ascii: "."))
-      TextBytes.appendDecimal(UInt64(rawValue >> shift & 0xff), to: &bytes)
+    bytes.append(atMost: 15) { writeText(at: $0) }
+  }
+
+  /// Writes ``description`` (15 bytes at most) at `out` and returns how many: one capacity check
+  /// for the whole address rather than one per piece.
+  @inlinable func writeText(at out: UnsafeMutablePointer<UInt8>) -> Int {
+    var count = TextBytes.writeDecimal(UInt64(rawValue >> 24), at: out)
+    for shift: UInt32 in stride(from: 16, through: 0, by: -8) {
+      out[count] = UInt8(ascii: ".")
+      count &+= 1
+      count &+= TextBytes.writeDecimal(UInt64(rawValue >> shift & 0xff), at: out + count)
     }
+    return count
   }
 
   public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -102,10 +110,17 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
 
   /// ``description`` appended as bytes.
   @inlinable public func appendText(to bytes: inout some TextSink) {
+    bytes.append(atMost: 45) { writeText(at: $0) }
+  }
+
+  /// Writes ``description`` (45 bytes at most) at `out` and returns how many: one capacity check
+  /// for the whole address rather than one per digit.
+  @inlinable func writeText(at out: UnsafeMutablePointer<UInt8>) -> Int {
+    let prefix: StaticString = "::ffff:"
     if high == 0, low >> 32 == 0xffff {
-      TextBytes.append("::ffff:", to: &bytes)
-      IPv4Address(rawValue: UInt32(truncatingIfNeeded: low)).appendText(to: &bytes)
-      return
+      TextBytes.copy(prefix.utf8Start, count: prefix.utf8CodeUnitCount, to: out)
+      return prefix.utf8CodeUnitCount
+        + IPv4Address(rawValue: UInt32(truncatingIfNeeded: low)).writeText(at: out + prefix.utf8CodeUnitCount)
     }
     func group(_ index: Int) -> UInt16 {
       UInt16(truncatingIfNeeded: (index < 4 ? high : low) >> (48 - 16 * UInt64(index % 4)))
@@ -127,19 +142,37 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
         index += 1
       }
     }
+    let digits: StaticString = "0123456789abcdef"
+    var count = 0
+    // A group's hex digits without leading zeros.
+    func write(_ value: UInt16) {
+      var shift = 12
+      while shift > 0, value >> UInt16(shift) == 0 { shift -= 4 }
+      while shift >= 0 {
+        out[count] = digits.utf8Start[Int(value >> UInt16(shift) & 0xF)]
+        count &+= 1
+        shift -= 4
+      }
+    }
     func join(_ range: Range<Int>) {
       for index in range {
-        if index > range.lowerBound { bytes.appendByte(UInt8(ascii: ":")) }
-        TextBytes.appendHex(UInt64(group(index)), to: &bytes)
+        if index > range.lowerBound {
+          out[count] = UInt8(ascii: ":")
+          count &+= 1
+        }
+        write(group(index))
       }
     }
     if bestStart < 0 {
       join(0..<8)
     } else {
       join(0..<bestStart)
-      TextBytes.append("::", to: &bytes)
+      out[count] = UInt8(ascii: ":")
+      out[count &+ 1] = UInt8(ascii: ":")
+      count &+= 2
       join((bestStart + bestLength)..<8)
     }
+    return count
   }
 
   public static func < (lhs: IPv6Address, rhs: IPv6Address) -> Bool {

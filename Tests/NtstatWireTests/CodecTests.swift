@@ -234,6 +234,16 @@ import Testing
     #expect(IPv6Address("::1")?.description == "::1")
     #expect(IPv6Address("::ffff:10.0.0.1")?.description == "::ffff:10.0.0.1")
     #expect(IPv6Address("fe80::1:2")?.description == "fe80::1:2")
+    #expect(IPv6Address("::")?.description == "::")
+    #expect(IPv6Address("1:2:3:4:5:6:7:8")?.description == "1:2:3:4:5:6:7:8")
+    #expect(IPv6Address("1:0:2:3:4:5:6:7")?.description == "1:0:2:3:4:5:6:7")
+    #expect(IPv6Address("1:0:0:2:0:0:3:4")?.description == "1::2:0:0:3:4")
+    #expect(IPv6Address("1:0:0:2:0:0:0:4")?.description == "1:0:0:2::4")
+    #expect(IPv6Address("1:0:0:0:0:0:0:0")?.description == "1::")
+    #expect(IPv6Address("FFFF:0DB8:00A0:0:0:0:0:0")?.description == "ffff:db8:a0::")
+    #expect(IPv6Address("::ffff:255.255.255.255")?.description == "::ffff:255.255.255.255")
+    #expect(IPv4Address("0.0.0.0")?.description == "0.0.0.0")
+    #expect(IPv4Address("255.10.100.7")?.description == "255.10.100.7")
     #expect(IPv6Address("1::2::3") == nil)
   }
 }
