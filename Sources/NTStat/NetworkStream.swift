@@ -35,10 +35,6 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   /// The last descriptor the kernel sent, for fields not lifted out above.
   public var descriptor: Descriptor { described.descriptor }
 
-  /// Every field above that comes from the descriptor, read at once: each accessor is a lock
-  /// on the stream's descriptor, and a renderer wants most of them for every event.
-  package var derivedFields: DerivedFields { described.fields }
-
   /// `body` with the derived fields, in place: a renderer takes out the few it prints without
   /// copying them all (under the lock that guards them, so `body` should do nothing more).
   package func withDerivedFields<Result>(_ body: (borrowing DerivedFields) -> Result) -> Result {

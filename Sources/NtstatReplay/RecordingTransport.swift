@@ -78,11 +78,11 @@ public final class RecordingTransport: ClientTransport {
   /// result records nothing for that datagram. The client always sees the real one.
   public var redaction: (([UInt8], Direction) -> [UInt8]?)?
 
-  private func record(_ datagram: [UInt8], _ direction: Direction, at time: MonotonicTime) throws {
+  private func record(_ datagram: DatagramBytes, _ direction: Direction, at time: MonotonicTime) throws {
     var bytes = datagram
     if let redaction {
-      guard let redacted = redaction(datagram, direction) else { return }
-      bytes = redacted
+      guard let redacted = redaction(datagram.array, direction) else { return }
+      bytes = DatagramBytes(redacted)
     }
     // Rotate before a frame, never after the last one: no file ends up empty.
     try rotateIfDue(at: time)
@@ -98,7 +98,7 @@ public final class RecordingTransport: ClientTransport {
 
   public func send(_ datagram: [UInt8]) throws {
     try base.send(datagram)
-    try record(datagram, .toKernel, at: base.now)
+    try record(DatagramBytes(datagram), .toKernel, at: base.now)
   }
 
   public func receive(until deadline: MonotonicTime?) throws -> TransportInput {
@@ -106,7 +106,7 @@ public final class RecordingTransport: ClientTransport {
     switch input {
     case .datagram(let bytes, let time):
       framesReceived += 1
-      try record(bytes.array, .fromKernel, at: time)
+      try record(bytes, .fromKernel, at: time)
     case .dropped(let count, _):
       transportDrops += count
       pendingDrops += count

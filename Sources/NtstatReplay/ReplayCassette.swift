@@ -36,10 +36,9 @@ struct ReplayCassette {
 
   /// A recorded request read from the capture (frame `index`, counted from 1).
   func recorded(_ index: UInt64, _ datagram: DatagramBytes, at time: MonotonicTime) -> RecordedRequests.Request {
-    let bytes = datagram.array
-    let message = try? decoder.decode(bytes, direction: .toKernel).first
-    let context = MessageHeader.readContext(in: bytes)
-    let key = message.map { RequestKey($0, family: family) } ?? RequestKey(undecodable: bytes)
+    let message = try? decoder.decode(datagram, direction: .toKernel).first
+    let context = MessageHeader.readContext(in: datagram)
+    let key = message.map { RequestKey($0, family: family) } ?? RequestKey(undecodable: datagram.array)
     return RecordedRequests.Request(index: index, time: time, key: key, context: context)
   }
 
