@@ -115,7 +115,8 @@ let package = Package(
       dependencies: [
         "NtstatCLI", "NtstatWire", "NtstatCapture", "NTStat", "NtstatSimulator", "NtstatWireshark", "ntstat",
         "NtstatTestSupport",
-      ]
+      ],
+      exclude: ["Goldens"]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -11,10 +11,10 @@ final class DescribedSource: @unchecked Sendable {
   // Either decoded at once, or kept as bytes and decoded on first use: most updates are never
   // looked at field by field (a poll's worth of counters), so their descriptors stay bytes.
   @exclusivity(unchecked) private var decoded: Descriptor?
-  /// Whether `decoded` and `derived` are set, kept apart from them: testing or storing one of
-  /// those optionals copies all of it (400 and 209 bytes), and ``reuse(bytes:providerID:)``,
-  /// which runs for almost every update, would do both for each (`callgrind`: five `memcpy`s
-  /// an update).
+  /// Whether `decoded` is set and `derived` is current, kept apart from them: testing or
+  /// storing an optional of one copies all of it (400 and 209 bytes), and
+  /// ``reuse(bytes:providerID:)``, which runs for almost every update, would do both for each
+  /// (`callgrind`: five `memcpy`s an update).
   @exclusivity(unchecked) private var hasDecoded: Bool
   @exclusivity(unchecked) private var hasDerived = false
   @exclusivity(unchecked) private var raw: [UInt8]
@@ -34,6 +34,7 @@ final class DescribedSource: @unchecked Sendable {
     raw = []
     rawProvider = ProviderID(rawValue: 0)
     decoder = nil
+    derived = DerivedFields(placeholderNamed: "")
   }
 
   /// `previous`: the box this one replaces for the same source, whose process name is kept
@@ -47,7 +48,7 @@ final class DescribedSource: @unchecked Sendable {
     rawProvider = providerID
     self.provider = provider
     self.decoder = decoder
-    nameHint = previous?.latestName
+    derived = DerivedFields(placeholderNamed: previous?.latestName ?? "")
   }
 
   /// Takes a newer descriptor of the same provider, in place. Only for a box nothing else
@@ -60,25 +61,24 @@ final class DescribedSource: @unchecked Sendable {
       decoded = nil
       hasDecoded = false
     }
-    if hasDerived {
-      nameHint = derived?.process.name
-      derived = nil
-      hasDerived = false
-    }
+    // The fields derived from the last descriptor stay until the next derivation: their
+    // process name is that derivation's hint.
+    hasDerived = false
     return true
   }
 
-  /// The process name this box or the one before it last derived (nil if none did): a
+  /// The process name this box or the one before it last derived (empty if none did): a
   /// stream's next descriptor almost always carries the same one, and making a name longer
   /// than 15 bytes into a `String` allocates.
-  @exclusivity(unchecked) private var nameHint: String?
-  private var latestName: String? {
-    Self.locks.withLock(for: self) { hasDerived ? derived?.process.name : nameHint }
-  }
+  private var latestName: String { Self.locks.withLock(for: self) { derived.process.name } }
 
   /// The stream fields derived from the descriptor, computed once per descriptor: a renderer
   /// reads half a dozen of them per event, and each read of ``descriptor`` is a lock and a copy.
-  @exclusivity(unchecked) private var derived: DerivedFields?
+  /// Current only while `hasDerived`; before that, what the last descriptor (or the box before
+  /// this one) gave, of which only the process name is read, as a hint. Not an optional: each
+  /// read of one copied all of it out, retaining its strings (`callgrind`: 800 instructions
+  /// an event of a text replay).
+  @exclusivity(unchecked) private var derived: DerivedFields
 
   var fields: DerivedFields { withFields { $0 } }
 
@@ -90,9 +90,8 @@ final class DescribedSource: @unchecked Sendable {
       if !hasDerived {
         derived = deriveLocked()
         hasDerived = true
-        nameHint = nil
       }
-      return body(derived.unsafelyUnwrapped)
+      return body(derived)
     }
   }
 
@@ -106,7 +105,7 @@ final class DescribedSource: @unchecked Sendable {
       let provider = self.provider
       let fromView = raw.withUnsafeBytes { bytes in
         decoder.socketDescriptorView(bytes, provider: rawProvider).map {
-          DerivedFields($0, provider: provider, nameHint: nameHint)
+          DerivedFields($0, provider: provider, nameHint: derived.process.name)
         }
       }
       if let fromView { return fromView }
@@ -152,6 +151,12 @@ package struct DerivedFields: Sendable {
   package var tcpState: TCPState?
   package var tcpWindows: TCPWindows?
   package var interfaceProperties: InterfaceProperties?
+
+  /// Fields derived from nothing yet, carrying only a process name to reuse.
+  init(placeholderNamed name: String) {
+    key = StreamKey(protocolName: "", local: .unspecified, remote: .unspecified, interfaceIndex: 0)
+    process = StreamProcess(pid: 0, upid: 0, name: name)
+  }
 
   init(_ descriptor: Descriptor, provider: ProviderKind) {
     key = StreamKey(protocolName: provider.protocolName, local: .unspecified, remote: .unspecified, interfaceIndex: 0)

@@ -22,31 +22,14 @@ struct ByteLine {
 
   mutating func append(string text: String) { TextBytes.append(text, to: &bytes) }
 
-  /// ASCII `text` in upper case.
-  mutating func append(uppercased text: StaticString) {
-    text.withUTF8Buffer { utf8 in
-      for byte in utf8 {
-        bytes.appendByte(byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 0x20 : byte)
-      }
-    }
-  }
-
   mutating func append(byte: UInt8) { bytes.appendByte(byte) }
 
   mutating func append(decimal value: UInt64) { TextBytes.appendDecimal(value, to: &bytes) }
 
-  /// `value` in at least `digits` decimal digits, zero-padded.
-  mutating func append(decimal value: UInt64, digits: Int) {
-    var limit: UInt64 = 10
-    for _ in 1..<max(1, digits) {
-      if value < limit { bytes.appendByte(UInt8(ascii: "0")) }
-      limit *= 10
-    }
-    TextBytes.appendDecimal(value, to: &bytes)
+  /// The pieces `body` puts, in room for `maxCount` bytes reserved at once (``TextRun``).
+  mutating func append(atMost maxCount: Int, _ body: (inout TextRun) -> Void) {
+    bytes.appendRun(atMost: maxCount, body)
   }
-
-  /// An address without its port (`SocketAddress.addressText`).
-  mutating func append(address: SocketAddress) { address.appendAddressText(to: &bytes) }
 
   /// `SocketAddress.description`: `a.b.c.d:port`, `[v6]:port`, or the address text.
   mutating func append(endpoint address: SocketAddress) { address.appendDescription(to: &bytes) }

@@ -22,25 +22,29 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
 
   init(field: UnsafeRawBufferPointer) {
     let width = field.count
+    // Whole words where they fit: a byte at a time, the two addresses of a descriptor were a
+    // fifth of deriving a stream's fields (`callgrind`).
     func zero(_ range: Range<Int>) -> Bool {
-      for index in range where field[index] != 0 { return false }
+      var index = range.lowerBound
+      while index + 8 <= range.upperBound {
+        if field.loadUnaligned(fromByteOffset: index, as: UInt64.self) != 0 { return false }
+        index += 8
+      }
+      while index < range.upperBound {
+        if field[index] != 0 { return false }
+        index += 1
+      }
       return true
     }
-    func be16(_ at: Int) -> UInt16 { UInt16(field[at]) << 8 | UInt16(field[at + 1]) }
-    func le32(_ at: Int) -> UInt32 {
-      UInt32(field[at]) | UInt32(field[at + 1]) << 8 | UInt32(field[at + 2]) << 16 | UInt32(field[at + 3]) << 24
-    }
-    func be64(_ at: Int) -> UInt64 {
-      var value: UInt64 = 0
-      for index in at..<(at + 8) { value = value << 8 | UInt64(field[index]) }
-      return value
-    }
+    func be16(_ at: Int) -> UInt16 { UInt16(bigEndian: field.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+    func le32(_ at: Int) -> UInt32 { UInt32(littleEndian: field.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+    func be64(_ at: Int) -> UInt64 { UInt64(bigEndian: field.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
     if zero(0..<width) {
       self = .unspecified
     } else if width >= Self.inetSize, field[0] == Self.inetSize, field[1] == Self.darwinAFInet,
       zero(8..<width)
     {
-      let address = UInt32(be16(4)) << 16 | UInt32(be16(6))
+      let address = UInt32(bigEndian: field.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
       self = .ipv4(IPv4Address(rawValue: address), port: be16(2))
     } else if width >= Self.inet6Size, field[0] == Self.inet6Size, field[1] == Self.darwinAFInet6,
       zero(Self.inet6Size..<width)
@@ -92,16 +96,38 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
 
   /// ``addressText`` appended as bytes: `*`, the address, or `raw:` and hex.
   @inlinable public func appendAddressText(to bytes: inout some TextSink) {
+    bytes.append(atMost: addressTextBound) { writeAddressText(at: $0) }
+  }
+
+  /// The most bytes ``addressText`` can take.
+  @inlinable public var addressTextBound: Int {
     switch self {
-    case .unspecified: bytes.appendByte(UInt8(ascii: "*"))
-    case .ipv4(let address, _): address.appendText(to: &bytes)
-    case .ipv6(let address, _, _, _): address.appendText(to: &bytes)
+    case .unspecified: 1
+    case .ipv4: 15
+    case .ipv6: 45
+    case .other(let raw): 4 + 2 * raw.count
+    }
+  }
+
+  /// Writes ``addressText`` (``addressTextBound`` bytes at most) at `out` and returns how many.
+  @inlinable public func writeAddressText(at out: UnsafeMutablePointer<UInt8>) -> Int {
+    switch self {
+    case .unspecified:
+      out[0] = UInt8(ascii: "*")
+      return 1
+    case .ipv4(let address, _): return address.writeText(at: out)
+    case .ipv6(let address, _, _, _): return address.writeText(at: out)
     case .other(let raw):
-      TextBytes.append("raw:", to: &bytes)
+      let prefix: StaticString = "raw:"
+      TextBytes.copy(prefix.utf8Start, count: prefix.utf8CodeUnitCount, to: out)
+      let digits: StaticString = "0123456789ABCDEF"
+      var count = prefix.utf8CodeUnitCount
       for byte in raw {
-        if byte < 16 { bytes.appendByte(UInt8(ascii: "0")) }
-        TextBytes.appendHex(UInt64(byte), to: &bytes, uppercase: true)
+        out[count] = digits.utf8Start[Int(byte >> 4)]
+        out[count &+ 1] = digits.utf8Start[Int(byte & 0xF)]
+        count &+= 2
       }
+      return count
     }
   }
 

@@ -109,3 +109,55 @@ extension TextBufferTests {
     }
   }
 }
+
+extension TextBufferTests {
+  /// The widest text each kind of address can take.
+  static let widestAddresses: [SocketAddress] = [
+    .ipv4(IPv4Address(rawValue: 0xFFFF_FFFF), port: 65535),
+    .ipv6(IPv6Address(high: 0x1111_2222_3333_4444, low: 0x5555_6666_7777_8888), port: 65535),
+    .ipv6(IPv6Address(high: 0, low: 0xFFFF_FFFF_FFFF), port: 1),
+    .other([UInt8](repeating: 0xAB, count: 28)),
+  ]
+
+  /// A run writes into room reserved once, with no check per piece: each piece must come out as
+  /// the same piece appended on its own does, and no address may take more than the room it
+  /// claims (``SocketAddress/addressTextBound``), at its widest.
+  @Test func piecesOfARunAreThePiecesAppendedOneByOne() {
+    var expected: [UInt8] = []
+    var buffer = TextBuffer(capacity: 1)
+    defer { buffer.deallocate() }
+    let name = "Zoë’s ✓ helper"
+    for address in Self.addresses + Self.widestAddresses {
+      var alone: [UInt8] = []
+      address.appendAddressText(to: &alone)
+      #expect(alone.count <= address.addressTextBound, "\(address)")
+      expected += alone
+      TextBytes.append(" pid:", to: &expected)
+      TextBytes.appendDecimal(UInt64(UInt32.max), to: &expected)
+      expected.appendByte(UInt8(ascii: " "))
+      TextBytes.append(name, to: &expected)
+      TextBytes.append("UDP", to: &expected)
+      buffer.appendRun(atMost: address.addressTextBound + 5 + 10 + 1 + name.utf8.count + 3) { run in
+        run.put { address.writeAddressText(at: $0) }
+        run.put(" pid:")
+        run.put(decimal: UInt64(UInt32.max))
+        run.put(byte: UInt8(ascii: " "))
+        run.put(string: name)
+        run.put(uppercased: "udp")
+      }
+    }
+    #expect(Array(buffer.bytes) == expected)
+  }
+
+  /// Two digits from the table, for every value a clock field takes.
+  @Test func twoDigitsAreTheDecimalPadded() {
+    let out = UnsafeMutablePointer<UInt8>.allocate(capacity: 2)
+    defer { out.deallocate() }
+    for value in 0..<100 {
+      TextBytes.writeTwoDigits(value, at: out)
+      #expect(
+        String(decoding: UnsafeBufferPointer(start: out, count: 2), as: UTF8.self)
+          == (value < 10 ? "0\(value)" : "\(value)"))
+    }
+  }
+}
