@@ -129,10 +129,11 @@ struct JSONObjectWriter: CanonicalFieldSink {
 
   /// Written as bytes: an address's text never needs escaping.
   mutating func add(_ name: StaticString, _ address: SocketAddress) {
-    key(name, valueBytes: 1)[0] = UInt8(ascii: "\"")
-    commit(1)
-    address.appendDescription(to: &bytes)
-    bytes.appendByte(UInt8(ascii: "\""))
+    let out = key(name, valueBytes: address.descriptionBound + 2)
+    out[0] = UInt8(ascii: "\"")
+    let length = address.writeDescription(at: out + 1)
+    out[length + 1] = UInt8(ascii: "\"")
+    commit(length + 2)
   }
 
   /// Written as bytes: a UUID's text never needs escaping.

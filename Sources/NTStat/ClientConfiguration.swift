@@ -164,4 +164,16 @@ public struct StreamFilter: Hashable, Sendable {
 /// The kind of interface a stream runs over.
 public enum InterfaceClass: String, CaseIterable, Hashable, Sendable {
   case loopback, wifi, wired, cellular, other
+
+  /// ``rawValue`` as static text, for writers that copy its bytes without a `String`
+  /// (`CanonicalJSONTests` holds the two to each other).
+  var rawValueText: StaticString {
+    switch self {
+    case .loopback: "loopback"
+    case .wifi: "wifi"
+    case .wired: "wired"
+    case .cellular: "cellular"
+    case .other: "other"
+    }
+  }
 }

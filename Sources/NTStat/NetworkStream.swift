@@ -75,7 +75,10 @@ public struct StreamKey: Hashable, Sendable {
   public var interfaceIndex: UInt32
 
   /// `ipv4`, `ipv6`, or `unspecified`.
-  public var addressFamily: String {
+  public var addressFamily: String { Self.addressFamilyText(local, remote).description }
+
+  /// ``addressFamily`` as static text, for writers that copy its bytes without a `String`.
+  static func addressFamilyText(_ local: SocketAddress, _ remote: SocketAddress) -> StaticString {
     switch (local, remote) {
     case (.ipv6, _), (_, .ipv6): return "ipv6"
     case (.ipv4, _), (_, .ipv4): return "ipv4"

@@ -170,6 +170,23 @@ public enum ProviderKind: String, CaseIterable, Hashable, Sendable, CustomString
   }
 
   public var description: String { rawValue }
+
+  /// ``rawValue`` as static text, for writers that copy its bytes without a `String`
+  /// (`TextBufferTests` holds the two to each other).
+  public var rawValueText: StaticString {
+    switch self {
+    case .route: "route"
+    case .tcpKernel: "tcp"
+    case .tcpUserland: "tcp-userland"
+    case .udpKernel: "udp"
+    case .udpUserland: "udp-userland"
+    case .ifnet: "ifnet"
+    case .sysinfo: "sysinfo"
+    case .quicUserland: "quic"
+    case .connUserland: "conn"
+    case .udpSubflow: "udp-subflow"
+    }
+  }
 }
 
 /// The descriptor structs of ntstat.
@@ -194,14 +211,16 @@ public struct TCPState: RawRepresentable, Hashable, Sendable, CustomStringConver
   public static var finWait2: TCPState { TCPState(rawValue: 9) }
   public static var timeWait: TCPState { TCPState(rawValue: 10) }
 
-  static let names = [
+  static let names: [StaticString] = [
     "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1",
     "CLOSING", "LAST_ACK", "FIN_WAIT_2", "TIME_WAIT",
   ]
 
-  public var description: String {
-    rawValue < Self.names.count ? Self.names[Int(rawValue)] : "STATE_\(rawValue)"
-  }
+  public var description: String { nameText?.description ?? "STATE_\(rawValue)" }
+
+  /// The name of a state `tcp_fsm.h` defines, as static text (nil for any other value), for
+  /// writers that copy its bytes without a `String`.
+  public var nameText: StaticString? { rawValue < Self.names.count ? Self.names[Int(rawValue)] : nil }
 }
 
 /// `ifnet_properties` and `nstat_ifnet_to_flags` bits (values as of xnu-6153 and later;

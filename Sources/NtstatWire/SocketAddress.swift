@@ -133,18 +133,30 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
 
   /// ``description`` appended as bytes: `a.b.c.d:port`, `[v6]:port`, or the address text.
   @inlinable public func appendDescription(to bytes: inout some TextSink) {
+    bytes.append(atMost: descriptionBound) { writeDescription(at: $0) }
+  }
+
+  /// The most bytes ``description`` can take: the address, brackets, a colon and five digits.
+  @inlinable public var descriptionBound: Int { addressTextBound + 8 }
+
+  /// Writes ``description`` (``descriptionBound`` bytes at most) at `out` and returns how many.
+  @inlinable public func writeDescription(at out: UnsafeMutablePointer<UInt8>) -> Int {
     switch self {
-    case .ipv4(_, let port):
-      appendAddressText(to: &bytes)
-      bytes.appendByte(UInt8(ascii: ":"))
-      TextBytes.appendDecimal(UInt64(port), to: &bytes)
-    case .ipv6(_, let port, _, _):
-      bytes.appendByte(UInt8(ascii: "["))
-      appendAddressText(to: &bytes)
-      TextBytes.append("]:", to: &bytes)
-      TextBytes.appendDecimal(UInt64(port), to: &bytes)
+    case .ipv4(let address, let port):
+      var count = address.writeText(at: out)
+      out[count] = UInt8(ascii: ":")
+      count &+= 1
+      return count &+ TextBytes.writeDecimal(UInt64(port), at: out + count)
+    case .ipv6(let address, let port, _, _):
+      out[0] = UInt8(ascii: "[")
+      var count = 1 &+ address.writeText(at: out + 1)
+      out[count] = UInt8(ascii: "]")
+      out[count &+ 1] = UInt8(ascii: ":")
+      count &+= 2
+      return count &+ TextBytes.writeDecimal(UInt64(port), at: out + count)
     default:
-      appendAddressText(to: &bytes)
+      return writeAddressText(at: out)
     }
   }
+
 }

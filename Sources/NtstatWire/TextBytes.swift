@@ -177,21 +177,15 @@ public enum TextBytes {
   }
 
   /// Writes `value`'s decimal digits (20 at most) at `out` and returns how many: the length is
-  /// found first by comparison, so the digits go straight to their places, two at a time from a
-  /// table (one division per pair; a JSON Lines replay writes a million numbers a minute of
-  /// capture).
+  /// found first (``decimalCount(_:)``), so the digits go straight to their places, two at a
+  /// time from a table (one division per pair; a JSON Lines replay writes a million numbers a
+  /// minute of capture).
   @inlinable @inline(__always) public static func writeDecimal(
     _ value: UInt64, at out: UnsafeMutablePointer<UInt8>
   )
     -> Int
   {
-    var count = 1
-    var threshold: UInt64 = 10
-    while value >= threshold {
-      count += 1
-      if count == 20 { break }  // 10^19 is the largest power of ten a UInt64 holds.
-      threshold &*= 10
-    }
+    let count = decimalCount(value)
     var rest = value
     var index = count
     while rest >= 100 {
@@ -205,6 +199,29 @@ public enum TextBytes {
       out[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
     }
     return count
+  }
+
+  /// How many decimal digits `value` has, in at most five comparisons: a loop over the powers
+  /// of ten took one per digit, for each of the two dozen numbers of a JSON line.
+  @inlinable @inline(__always) public static func decimalCount(_ value: UInt64) -> Int {
+    if value < 100_000_000 {
+      if value < 10_000 {
+        if value < 100 { return value < 10 ? 1 : 2 }
+        return value < 1_000 ? 3 : 4
+      }
+      if value < 1_000_000 { return value < 100_000 ? 5 : 6 }
+      return value < 10_000_000 ? 7 : 8
+    }
+    if value < 10_000_000_000_000_000 {
+      if value < 1_000_000_000_000 {
+        if value < 10_000_000_000 { return value < 1_000_000_000 ? 9 : 10 }
+        return value < 100_000_000_000 ? 11 : 12
+      }
+      if value < 100_000_000_000_000 { return value < 10_000_000_000_000 ? 13 : 14 }
+      return value < 1_000_000_000_000_000 ? 15 : 16
+    }
+    if value < 1_000_000_000_000_000_000 { return value < 100_000_000_000_000_000 ? 17 : 18 }
+    return value < 10_000_000_000_000_000_000 ? 19 : 20
   }
 
   /// Writes `value` (0 to 99) as two digits at `out`, from ``digitPairs``.
@@ -221,22 +238,36 @@ public enum TextBytes {
     8081828384858687888990919293949596979899
     """
 
-  /// Copies `count` bytes, eight at a time and then byte by byte: for the short pieces of an
-  /// output line (field names, addresses) this is cheaper than a call to `memmove`.
+  /// Copies `count` bytes with a few word stores, the last one overlapping the one before it
+  /// where `count` is not a multiple of the word: for the short pieces of an output line (field
+  /// names, addresses) this is cheaper than a call to `memmove` or a loop over the tail.
   @inlinable @inline(__always) public static func copy(
     _ source: UnsafePointer<UInt8>, count: Int, to out: UnsafeMutablePointer<UInt8>
   ) {
     let from = UnsafeRawPointer(source)
     let to = UnsafeMutableRawPointer(out)
-    var index = 0
-    while index &+ 8 <= count {
-      to.storeBytes(
-        of: from.loadUnaligned(fromByteOffset: index, as: UInt64.self), toByteOffset: index, as: UInt64.self)
-      index &+= 8
-    }
-    while index < count {
-      out[index] = source[index]
-      index &+= 1
+    if count >= 8 {
+      var index = 0
+      while index &+ 8 < count {
+        to.storeBytes(
+          of: from.loadUnaligned(fromByteOffset: index, as: UInt64.self), toByteOffset: index, as: UInt64.self)
+        index &+= 8
+      }
+      let last = count &- 8
+      to.storeBytes(of: from.loadUnaligned(fromByteOffset: last, as: UInt64.self), toByteOffset: last, as: UInt64.self)
+    } else if count >= 4 {
+      let last = count &- 4
+      let head = from.loadUnaligned(as: UInt32.self)
+      let tail = from.loadUnaligned(fromByteOffset: last, as: UInt32.self)
+      to.storeBytes(of: head, as: UInt32.self)
+      to.storeBytes(of: tail, toByteOffset: last, as: UInt32.self)
+    } else if count > 0 {
+      // One to three bytes: the first, the middle and the last cover them all.
+      let middle = count >> 1
+      let (first, centre, final) = (source[0], source[middle], source[count &- 1])
+      out[0] = first
+      out[middle] = centre
+      out[count &- 1] = final
     }
   }
 

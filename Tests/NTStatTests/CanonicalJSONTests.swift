@@ -59,3 +59,19 @@ import Testing
     #expect(UUIDBytes(uuid.description) == uuid)
   }
 }
+
+extension CanonicalJSONTests {
+  /// JSON lines write names from enumerations as static text; a `String` spells them for
+  /// everyone else. The two spellings are written apart and must agree.
+  @Test func enumerationNamesAreTheSameAsTextAndAsString() {
+    for interface in InterfaceClass.allCases {
+      #expect(interface.rawValue == interface.rawValueText.description)
+    }
+    let v4 = SocketAddress.ipv4(IPv4Address(rawValue: 1), port: 1)
+    let v6 = SocketAddress.ipv6(IPv6Address(high: 1, low: 1), port: 1)
+    for (local, remote) in [(v4, v4), (v6, .unspecified), (.unspecified, v4), (.unspecified, .unspecified)] {
+      let key = StreamKey(protocolName: "tcp", local: local, remote: remote, interfaceIndex: 0)
+      #expect(key.addressFamily == StreamKey.addressFamilyText(local, remote).description)
+    }
+  }
+}

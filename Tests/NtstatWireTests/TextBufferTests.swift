@@ -106,7 +106,19 @@ extension TextBufferTests {
   @Test func protocolNameIsTheSameAsTextAndAsString() {
     for provider in ProviderKind.allCases {
       #expect(provider.protocolName == provider.protocolNameText.description, "\(provider)")
+      #expect(provider.rawValue == provider.rawValueText.description, "\(provider)")
     }
+  }
+
+  /// A TCP state's name as static text is its description; beyond the defined states there
+  /// is no static name, and the description spells out the number.
+  @Test func tcpStateNamesAreTheSameAsTextAndAsString() {
+    for value in UInt32(0)...11 {
+      let state = TCPState(rawValue: value)
+      #expect(state.nameText?.description ?? "STATE_\(value)" == state.description)
+    }
+    #expect(TCPState.established.nameText?.description == "ESTABLISHED")
+    #expect(TCPState(rawValue: 11).nameText == nil && TCPState(rawValue: 11).description == "STATE_11")
   }
 }
 
@@ -158,6 +170,23 @@ extension TextBufferTests {
       #expect(
         String(decoding: UnsafeBufferPointer(start: out, count: 2), as: UTF8.self)
           == (value < 10 ? "0\(value)" : "\(value)"))
+    }
+  }
+}
+
+extension TextBufferTests {
+  /// Short copies store whole words, the last overlapping the one before: every length up to
+  /// past three words must copy exactly its bytes and write nothing either side of them.
+  @Test func shortCopiesWriteExactlyTheirBytes() {
+    let source = (0..<40).map { UInt8(0x41 + $0) }
+    for count in 0...source.count {
+      var out = [UInt8](repeating: 0, count: source.count + 2)
+      source.withUnsafeBufferPointer { from in
+        out.withUnsafeMutableBufferPointer { to in
+          TextBytes.copy(from.baseAddress!, count: count, to: to.baseAddress! + 1)
+        }
+      }
+      #expect(out == [0] + source[..<count] + [UInt8](repeating: 0, count: source.count + 1 - count), "\(count) bytes")
     }
   }
 }
