@@ -1,0 +1,60 @@
+import NtstatCapture
+import NtstatWire
+import Testing
+
+/// Timestamps in whatever resolution an interface declares (`if_tsresol`), as other recorders
+/// write them, come out in nanoseconds: resolutions that divide a second into a power of ten of
+/// nanoseconds by multiplication, the rest (binary, or finer than a nanosecond) by a full-width
+/// division, and a time too large for 64 bits of nanoseconds as the largest.
+@Suite struct TimestampResolutionTests {
+  /// One interface with `resolution` as its `if_tsresol` byte, and one packet at `ticks`.
+  static func capture(resolution: UInt8, ticks: UInt64) -> [UInt8] {
+    func le32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+    func le16(_ v: UInt16) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+    func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
+      let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
+      let length = UInt32(12 + padded.count)
+      return le32(type) + le32(length) + padded + le32(length)
+    }
+    let section = block(
+      PcapngFormat.sectionHeaderType,
+      le32(PcapngFormat.byteOrderMagic) + le16(1) + le16(0) + [UInt8](repeating: 0xFF, count: 8))
+    let interface = block(
+      PcapngFormat.interfaceDescriptionType,
+      le16(PcapngFormat.ntstatLinkType) + le16(0) + le32(0) + le16(9) + le16(1) + [resolution, 0, 0, 0] + le32(0))
+    let payload: [UInt8] = [1, 2, 3, 4]
+    let packet = block(
+      PcapngFormat.enhancedPacketType,
+      le32(0) + le32(UInt32(truncatingIfNeeded: ticks >> 32)) + le32(UInt32(truncatingIfNeeded: ticks))
+        + le32(4) + le32(4) + payload)
+    return section + interface + packet
+  }
+
+  static func timestamp(resolution: UInt8, ticks: UInt64) throws -> UInt64? {
+    var decoder = PcapngDecoder()
+    var records: [CaptureRecord] = []
+    try capture(resolution: resolution, ticks: ticks).withUnsafeBytes { try decoder.push($0, into: &records) }
+    for case .frame(let frame) in records { return frame.timestamp }
+    return nil
+  }
+
+  /// (`if_tsresol`, ticks, nanoseconds).
+  static let cases: [(resolution: UInt8, ticks: UInt64, nanoseconds: UInt64)] = [
+    (9, 1_234_567_891, 1_234_567_891),
+    (6, 1_234_567, 1_234_567_000),  // microseconds, pcapng's default
+    (3, 1_234, 1_234_000_000),
+    (0, 7, 7_000_000_000),
+    (0x80 | 10, 1_024, 1_000_000_000),  // 2^-10 s
+    (0x80 | 1, 3, 1_500_000_000),
+    (12, 5_000_000_000, 5_000_000),  // picoseconds: finer than a nanosecond
+    (6, UInt64.max / 1_000, UInt64.max / 1_000 * 1_000),  // the largest that fits
+    (6, UInt64.max / 1_000 + 1, UInt64.max),  // past it
+    (0, UInt64.max, UInt64.max),
+  ]
+
+  @Test func timestampsComeOutInNanoseconds() throws {
+    for (resolution, ticks, nanoseconds) in Self.cases {
+      #expect(try Self.timestamp(resolution: resolution, ticks: ticks) == nanoseconds, "\(resolution) \(ticks)")
+    }
+  }
+}
