@@ -424,8 +424,9 @@ extension ClientEngine {
     default:
       return false
     }
-    guard let ref = try view.sourceRef(), let (providerID, bytes) = try view.descriptorRegion() else { return false }
-    let state = try view.socketDescriptorView()?.state
+    guard let ref = try view.sourceRef(), let (providerID, bytes, state) = try view.descriptorRegionAndState() else {
+      return false
+    }
     let flags = family.hasLengthAndFlags ? view.header.flags : []
     let decoder = self.decoder
     handleUpdate(ref: ref, providerID: providerID, counts: counts, context: view.header.context, flags: flags) {

@@ -7,6 +7,20 @@ extension ClientEngine {
   /// has (3 s: enough for the subscriptions' descriptions and a few polls).
   static let verificationWindow: UInt64 = 3_000_000_000
 
+  /// The bit of ``typesPassed`` for the type of a datagram's first message (`nstat_msg_hdr.type`,
+  /// at byte 8 in every family): SUCCESS and ERROR, each kernel message type, and one bit shared
+  /// by every other type and by a datagram too short to have one.
+  static func checkBit(openingTypeOf datagram: UnsafeRawBufferPointer) -> UInt64 {
+    let other: UInt64 = 1 << 2
+    guard datagram.count >= 12 else { return other }
+    let type = UInt32(littleEndian: datagram.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+    switch type {
+    case 0, 1: return 1 << UInt64(type)
+    case 10_001...10_061: return 1 << UInt64(type - 9_998)
+    default: return other
+    }
+  }
+
   /// Looks at the verifier's findings after new input.
   mutating func verifyLayout() {
     guard layoutMismatch == nil else { return }

@@ -9,8 +9,10 @@ import NtstatWire
 /// Sans-IO like the engine: it sees each datagram and says what it found. The engine runs it
 /// on every kernel. On a kernel newer than every known family the family is only *tentative*
 /// until enough messages have passed; on a known kernel a systematic mismatch is still a loud
-/// error, never silent misdecoding. The engine checks every datagram of the first 256 and one
-/// in 64 after that, so a long replay pays almost nothing for it.
+/// error, never silent misdecoding. The engine checks every datagram of the first 256; after
+/// that, every datagram that opens with a message type none has passed with, every datagram
+/// while a recent check failed, and one in 1,024 of the rest, so a long replay pays almost
+/// nothing for it.
 public struct LayoutVerifier: Sendable {
   public let family: LayoutFamily
   let decoder: MessageDecoder
@@ -27,6 +29,8 @@ public struct LayoutVerifier: Sendable {
   public private(set) var typesSeen: Set<MessageType> = []
   /// Recent outcomes (true: failed), for the known-kernel rule.
   private var recent: [Bool] = []
+  /// How many of the recent outcomes failed: while any did, the engine checks every datagram.
+  public private(set) var recentFailures = 0
 
   public init(family: LayoutFamily) {
     self.family = family
@@ -174,7 +178,8 @@ public struct LayoutVerifier: Sendable {
   private mutating func record(failure: String?) {
     checked += 1
     recent.append(failure != nil)
-    if recent.count > 64 { recent.removeFirst() }
+    if failure != nil { recentFailures += 1 }
+    if recent.count > 64, recent.removeFirst() { recentFailures -= 1 }
     guard let failure else { return }
     failed += 1
     if evidence.count < 5 { evidence.append(failure) }

@@ -249,6 +249,23 @@ extension MessageView {
   }
 }
 
+extension MessageView {
+  /// ``descriptorRegion()`` and, for a TCP descriptor, its state (`t_state`), from one lookup of
+  /// the descriptor: the engine reads both for every update, and making a
+  /// ``socketDescriptorView()`` for the state alone placed and checked the descriptor again.
+  public func descriptorRegionAndState() throws(WireError) -> (
+    provider: ProviderID, bytes: UnsafeRawBufferPointer, state: TCPState?
+  )? {
+    guard let (provider, bytes) = try descriptorRegion() else { return nil }
+    let h = hot
+    guard h.pointee.descriptorCode(provider: provider.rawValue) == 1 else { return (provider, bytes, nil) }
+    let offset = h.pointee.tcp.required(.state).offset
+    guard offset + 4 <= bytes.count else { return (provider, bytes, nil) }
+    let state = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    return (provider, bytes, TCPState(rawValue: state))
+  }
+}
+
 /// Zero-copy view of `nstat_detailed_counts` (xnu-12377+): each property is one load at the
 /// family's offset. The whole struct was bounds-checked when the view was made. Valid only
 /// inside ``MessageDecoder/forEachView(in:direction:_:)``.

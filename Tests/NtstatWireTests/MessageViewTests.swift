@@ -29,6 +29,7 @@ import Testing
           case .sourceDescription(let d):
             #expect(try view.sourceRef() == d.sourceRef)
             Self.compare(try view.socketDescriptorView(), d.descriptor)
+            try Self.compareRegionAndState(view, d.descriptor)
             // The same view over bytes kept for later; one byte short, none.
             if let region = try view.descriptorRegion() {
               let bytes = Array(region.bytes)
@@ -45,6 +46,7 @@ import Testing
             #expect(try view.sourceRef() == u.sourceRef)
             #expect(try view.countsView()?.counts == u.counts)
             Self.compare(try view.socketDescriptorView(), u.descriptor)
+            try Self.compareRegionAndState(view, u.descriptor)
             checkedCounts += 1
           case .sourceDetails(let d), .sourceExtendedDetails(let d):
             #expect(try view.sourceRef() == d.sourceRef)
@@ -57,6 +59,7 @@ import Testing
             #expect(region.provider == d.provider)
             #expect(try decoder.decodeDescriptor(Array(region.bytes), provider: region.provider) == d.descriptor)
             Self.compare(try view.socketDescriptorView(), d.descriptor)
+            try Self.compareRegionAndState(view, d.descriptor)
             checkedCounts += 1
           case .sourceRemoved(let ref), .querySource(let ref), .removeSource(let ref), .getSourceDescription(let ref),
             .getDetails(let ref):
@@ -72,6 +75,20 @@ import Testing
       #expect(index == full.count)
     }
     #expect(checkedCounts > 0 && checkedDescriptors > 0)
+  }
+
+  /// The region read with the state: the same region as alone, and the state of a TCP
+  /// descriptor only.
+  static func compareRegionAndState(_ view: MessageView, _ descriptor: Descriptor) throws(WireError) {
+    let withState = try view.descriptorRegionAndState()
+    let region = try view.descriptorRegion()
+    #expect(withState?.provider == region?.provider)
+    #expect(withState.map { Array($0.bytes) } == region.map { Array($0.bytes) })
+    if case .tcp(let t) = descriptor {
+      #expect(withState != nil && withState?.state == t.state)
+    } else {
+      #expect(withState?.state == nil)
+    }
   }
 
   static func compare(_ view: SocketDescriptorView?, _ descriptor: Descriptor) {
