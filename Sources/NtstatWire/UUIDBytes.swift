@@ -48,24 +48,38 @@ public struct UUIDBytes: Hashable, Sendable, Comparable, CustomStringConvertible
     bytes.append(atMost: Self.textLength) { writeText(at: $0) }
   }
 
-  /// Writes ``description``'s ``textLength`` bytes at `buffer` and returns their count: a byte
-  /// (two digits) at a time, a dash before bytes 4, 6, 8 and 10.
+  /// Writes ``description``'s ``textLength`` bytes at `buffer` and returns their count: each
+  /// byte's two digits at a place fixed in advance, the dashes at theirs. A loop that worked out
+  /// each place and whether a dash came first cost 460 instructions a UUID (`callgrind`: 2 % of
+  /// a `diff`, which hashes two UUIDs' text an event).
   @inlinable public func writeText(at buffer: UnsafeMutablePointer<UInt8>) -> Int {
     let digits: StaticString = "0123456789ABCDEF"
     let table = digits.utf8Start
-    var position = 0
-    for index in 0..<16 {
-      if index == 4 || index == 6 || index == 8 || index == 10 {
-        buffer[position] = UInt8(ascii: "-")
-        position += 1
-      }
-      let word = index < 8 ? high : low
-      let byte = UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64(index % 8)))
-      buffer[position] = table[Int(byte >> 4)]
-      buffer[position + 1] = table[Int(byte & 0xF)]
-      position += 2
+    @inline(__always) func byte(_ word: UInt64, _ shift: UInt64, at place: Int) {
+      buffer[place] = table[Int(truncatingIfNeeded: word >> (shift &+ 4) & 0xF)]
+      buffer[place &+ 1] = table[Int(truncatingIfNeeded: word >> shift & 0xF)]
     }
-    return position
+    byte(high, 56, at: 0)
+    byte(high, 48, at: 2)
+    byte(high, 40, at: 4)
+    byte(high, 32, at: 6)
+    buffer[8] = UInt8(ascii: "-")
+    byte(high, 24, at: 9)
+    byte(high, 16, at: 11)
+    buffer[13] = UInt8(ascii: "-")
+    byte(high, 8, at: 14)
+    byte(high, 0, at: 16)
+    buffer[18] = UInt8(ascii: "-")
+    byte(low, 56, at: 19)
+    byte(low, 48, at: 21)
+    buffer[23] = UInt8(ascii: "-")
+    byte(low, 40, at: 24)
+    byte(low, 32, at: 26)
+    byte(low, 24, at: 28)
+    byte(low, 16, at: 30)
+    byte(low, 8, at: 32)
+    byte(low, 0, at: 34)
+    return Self.textLength
   }
 
   public static func < (lhs: UUIDBytes, rhs: UUIDBytes) -> Bool {

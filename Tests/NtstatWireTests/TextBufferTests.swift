@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import NtstatWire
@@ -187,6 +188,25 @@ extension TextBufferTests {
         }
       }
       #expect(out == [0] + source[..<count] + [UInt8](repeating: 0, count: source.count + 1 - count), "\(count) bytes")
+    }
+  }
+}
+
+extension TextBufferTests {
+  /// A UUID's text, each digit written at a place fixed in advance, must be Foundation's
+  /// `uuidString` of the same sixteen bytes, and parse back to them.
+  @Test func uuidTextIsFoundationsUUIDString() {
+    var random = SystemRandomNumberGenerator()
+    for _ in 0..<500 {
+      let uuid = UUIDBytes(high: random.next(), low: random.next())
+      var bytes = [UInt8](repeating: 0, count: 16)
+      for index in 0..<8 {
+        bytes[index] = UInt8(truncatingIfNeeded: uuid.high >> (56 - 8 * UInt64(index)))
+        bytes[index + 8] = UInt8(truncatingIfNeeded: uuid.low >> (56 - 8 * UInt64(index)))
+      }
+      let foundation = bytes.withUnsafeBytes { UUID(uuid: $0.load(as: uuid_t.self)) }
+      #expect(uuid.description == foundation.uuidString)
+      #expect(UUIDBytes(uuid.description) == uuid)
     }
   }
 }
