@@ -130,18 +130,11 @@ import Testing
 
   /// A pcapng from another tool: one Ethernet interface (link type 1) and a packet.
   static func ethernetPcapng() -> [UInt8] {
-    func le32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
-    func le16(_ v: UInt16) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
-    func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
-      let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
-      let length = UInt32(12 + padded.count)
-      return le32(type) + le32(length) + padded + le32(length)
-    }
-    let shb = block(0x0A0D_0D0A, le32(0x1A2B_3C4D) + le16(1) + le16(0) + [UInt8](repeating: 0xFF, count: 8))
-    let idb = block(1, le16(1) + le16(0) + le32(65535))
+    typealias P = PcapngBlocks
+    let idb = P.block(1, P.le16(1) + P.le16(0) + P.le32(65535))
     let packet = [UInt8](0..<60)
-    let epb = block(6, le32(0) + le32(0) + le32(0) + le32(60) + le32(60) + packet)
-    return shb + idb + epb
+    let epb = P.block(6, P.le32(0) + P.le32(0) + P.le32(0) + P.le32(60) + P.le32(60) + packet)
+    return P.sectionHeader() + idb + epb
   }
 
   @Test func badInputsExitTwoWithAReason() throws {

@@ -1,4 +1,5 @@
 import NtstatCapture
+import NtstatTestSupport
 import NtstatWire
 import Testing
 
@@ -9,25 +10,16 @@ import Testing
 @Suite struct TimestampResolutionTests {
   /// One interface with `resolution` as its `if_tsresol` byte, and one packet at `ticks`.
   static func capture(resolution: UInt8, ticks: UInt64) -> [UInt8] {
-    func le32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
-    func le16(_ v: UInt16) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
-    func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
-      let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
-      let length = UInt32(12 + padded.count)
-      return le32(type) + le32(length) + padded + le32(length)
-    }
-    let section = block(
-      PcapngFormat.sectionHeaderType,
-      le32(PcapngFormat.byteOrderMagic) + le16(1) + le16(0) + [UInt8](repeating: 0xFF, count: 8))
-    let interface = block(
+    typealias P = PcapngBlocks
+    let interface = P.block(
       PcapngFormat.interfaceDescriptionType,
-      le16(PcapngFormat.ntstatLinkType) + le16(0) + le32(0) + le16(9) + le16(1) + [resolution, 0, 0, 0] + le32(0))
-    let payload: [UInt8] = [1, 2, 3, 4]
-    let packet = block(
+      P.le16(PcapngFormat.ntstatLinkType) + P.le16(0) + P.le32(0) + P.le16(9) + P.le16(1) + [resolution, 0, 0, 0]
+        + P.le32(0))
+    let packet = P.block(
       PcapngFormat.enhancedPacketType,
-      le32(0) + le32(UInt32(truncatingIfNeeded: ticks >> 32)) + le32(UInt32(truncatingIfNeeded: ticks))
-        + le32(4) + le32(4) + payload)
-    return section + interface + packet
+      P.le32(0) + P.le32(UInt32(truncatingIfNeeded: ticks >> 32)) + P.le32(UInt32(truncatingIfNeeded: ticks))
+        + P.le32(4) + P.le32(4) + [1, 2, 3, 4])
+    return P.sectionHeader() + interface + packet
   }
 
   static func timestamp(resolution: UInt8, ticks: UInt64) throws -> UInt64? {
