@@ -99,29 +99,28 @@ struct EventPrinter {
   }
 
   mutating func print(_ event: ClientEvent) {
-    if format == .jsonl {
+    switch format {
+    case .jsonl:
       out.line { CanonicalEvent.appendJSONLine(event, origin: origin, to: &$0) }
       // A machine reading JSON Lines learns of a notice as soon as a person would.
       if case .notice = event { out.flush() }
-      return
-    }
-    // Each case hands its stream on where it lies: taking it out first (a tuple of name and
-    // stream) copied the event, a few hundred bytes, once per line (`callgrind`).
-    switch event {
-    case .streamAdded(let stream): printRow(.added, stream)
-    case .streamStatsUpdated(let stream): printRow(.updated, stream)
-    case .streamRemoved(let stream): printRow(.removed, stream)
-    case .notice(let notice):
-      // Notices go to standard error at once, apart from the event lines a script may parse.
-      printError(" ! \(time.text(notice.time)) \(notice)")
+    case .text:
+      withRow(of: event) { Self.appendClassic($0, $1, time: time, to: out) }
+    case .csv:
+      withRow(of: event) { appendCSV($0, $1) }
     }
   }
 
-  private func printRow(_ kind: StreamEventKind, _ stream: NetworkStream) {
-    switch format {
-    case .text: Self.appendClassic(kind, stream, time: time, to: out)
-    case .csv: appendCSV(kind, stream)
-    case .jsonl: break
+  /// `body` with a stream event's kind and its stream where it lies: taking the two out first (a
+  /// tuple of name and stream) copied the event, a few hundred bytes, once per line
+  /// (`callgrind`). A notice goes to standard error at once instead, apart from the event lines a
+  /// script may parse.
+  private func withRow(of event: ClientEvent, _ body: (StreamEventKind, NetworkStream) -> Void) {
+    switch event {
+    case .streamAdded(let stream): body(.added, stream)
+    case .streamStatsUpdated(let stream): body(.updated, stream)
+    case .streamRemoved(let stream): body(.removed, stream)
+    case .notice(let notice): printError(" ! \(time.text(notice.time)) \(notice)")
     }
   }
 
