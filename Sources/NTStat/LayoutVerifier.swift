@@ -204,8 +204,7 @@ public struct LayoutVerifier: Sendable {
   /// The verdict on a known kernel: only a systematic mismatch counts (half of the last 64
   /// checked, at least 8), so one corrupt datagram is not mistaken for a layout change.
   public var knownVerdict: Verdict {
-    let failures = recent.filter { $0 }.count
-    return failures >= 8 && failures * 2 >= recent.count ? .mismatch : .matches
+    recentFailures >= 8 && recentFailures * 2 >= recent.count ? .mismatch : .matches
   }
 
   /// A line for the user: how much was checked and what failed.

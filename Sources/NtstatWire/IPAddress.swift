@@ -142,25 +142,14 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
         index += 1
       }
     }
-    let digits: StaticString = "0123456789abcdef"
     var count = 0
-    // A group's hex digits without leading zeros.
-    func write(_ value: UInt16) {
-      var shift = 12
-      while shift > 0, value >> UInt16(shift) == 0 { shift -= 4 }
-      while shift >= 0 {
-        out[count] = digits.utf8Start[Int(value >> UInt16(shift) & 0xF)]
-        count &+= 1
-        shift -= 4
-      }
-    }
-    func join(_ range: Range<Int>) {
+    @inline(__always) func join(_ range: Range<Int>) {
       for index in range {
         if index > range.lowerBound {
           out[count] = UInt8(ascii: ":")
           count &+= 1
         }
-        write(group(index))
+        count &+= TextBytes.writeHex(UInt64(group(index)), at: out + count)
       }
     }
     if bestStart < 0 {

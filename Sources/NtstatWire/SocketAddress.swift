@@ -120,11 +120,9 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     case .other(let raw):
       let prefix: StaticString = "raw:"
       TextBytes.copy(prefix.utf8Start, count: prefix.utf8CodeUnitCount, to: out)
-      let digits: StaticString = "0123456789ABCDEF"
       var count = prefix.utf8CodeUnitCount
       for byte in raw {
-        out[count] = digits.utf8Start[Int(byte >> 4)]
-        out[count &+ 1] = digits.utf8Start[Int(byte & 0xF)]
+        TextBytes.writeHexByte(byte, at: out + count)
         count &+= 2
       }
       return count

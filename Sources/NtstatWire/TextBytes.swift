@@ -273,17 +273,34 @@ public enum TextBytes {
 
   /// Hexadecimal digits without leading zeros (`0` for zero).
   @inlinable public static func appendHex(_ value: UInt64, to bytes: inout some TextSink, uppercase: Bool = false) {
-    let digits: StaticString = "0123456789abcdef0123456789ABCDEF"
-    let base = uppercase ? 16 : 0
-    var shift = 60
-    while shift > 0, value >> UInt64(shift) == 0 { shift -= 4 }
-    digits.withUTF8Buffer { table in
-      while shift >= 0 {
-        bytes.appendByte(table[base + Int(value >> UInt64(shift) & 0xF)])
-        shift -= 4
-      }
-    }
+    bytes.append(atMost: 16) { writeHex(value, at: $0, uppercase: uppercase) }
   }
+
+  /// Writes ``appendHex(_:to:uppercase:)``'s digits (16 at most) at `out` and returns how many.
+  @inlinable @inline(__always) public static func writeHex(
+    _ value: UInt64, at out: UnsafeMutablePointer<UInt8>, uppercase: Bool = false
+  ) -> Int {
+    let table = hexDigits.utf8Start + (uppercase ? 16 : 0)
+    // The first nibble that is not zero, found at once rather than a nibble at a time.
+    var shift = value == 0 ? 0 : (63 - value.leadingZeroBitCount) / 4 * 4
+    var count = 0
+    while shift >= 0 {
+      out[count] = table[Int(truncatingIfNeeded: value >> UInt64(shift) & 0xF)]
+      count &+= 1
+      shift -= 4
+    }
+    return count
+  }
+
+  /// Writes `byte` as two upper-case hexadecimal digits at `out`.
+  @inlinable @inline(__always) public static func writeHexByte(_ byte: UInt8, at out: UnsafeMutablePointer<UInt8>) {
+    let table = hexDigits.utf8Start + 16
+    out[0] = table[Int(byte >> 4)]
+    out[1] = table[Int(byte & 0xF)]
+  }
+
+  /// Lower-case digits, then upper-case.
+  @usableFromInline static let hexDigits: StaticString = "0123456789abcdef0123456789ABCDEF"
 
   /// Static text.
   @inlinable public static func append(_ text: StaticString, to bytes: inout some TextSink) {
