@@ -72,6 +72,9 @@ public struct ClientEngine: Sendable {
   /// A mismatch on a forced family was said (once).
   var forcedMismatchReported = false
   var startedAt = MonotonicTime.zero
+  /// Whether the common messages are read in place (``handleInPlace(_:)``). Off only in tests,
+  /// which hold the two paths to the same events.
+  var readsInPlace = true
 
   /// - Parameter kernel: the kernel's exact XNU version, where known. Only the paced-poll rule
   ///   of xnu-3789 depends on it; unknown, the client assumes the kernel that cancels.
@@ -178,11 +181,12 @@ public struct ClientEngine: Sendable {
       if layoutMismatch != nil { return }
     }
     // Each message is handled as it is read, so those before a malformed one in a packed
-    // datagram still count. Updates, nearly all of the traffic, are read in place.
+    // datagram still count. Updates, counts, descriptions and removals, nearly all of the
+    // traffic, are read in place.
     do {
       try decoder.forEachView(in: datagram, direction: .fromKernel) { view in
         statistics.messagesReceived += 1
-        if try handleUpdateInPlace(view) { return }
+        if readsInPlace, try handleInPlace(view) { return }
         handle(try view.decode())
       }
     } catch {

@@ -338,27 +338,11 @@ extension ClientEngine {
     case .sourceRemoved(let ref):
       removed(ref, reason: reason(for: flags))
     case .sourceDescription(let description):
-      completeSpecific(context, ref: description.sourceRef)
-      guard let slot = track(description.sourceRef, provider: providerKind(for: description.provider)) else { return }
-      sources[slot: slot].describe(description.descriptor)
-      sources[slot: slot].lastUpdated = now
-      announceIfReady(slot: slot)
-    case .sourceCounts(let counts):
-      completeSpecific(context, ref: counts.sourceRef)
-      let poll = pollKind(for: context, packed: context == 0)
-      guard let slot = sources.slot(of: counts.sourceRef), sources[slot: slot].removedAt == nil else {
-        // Counts for a source we do not hold (its SRC_ADDED was lost on our side): describe it.
-        if flags.contains(.closing) || sources[counts.sourceRef] != nil { return }
-        track(counts.sourceRef, provider: nil)
-        return
+      handleDescription(ref: description.sourceRef, providerID: description.provider, context: context) {
+        $0.describe(description.descriptor)
       }
-      if let poll, !polled(by: poll, sources[slot: slot]) { return }
-      if let poll = activePolls[.counts] { sources[slot: slot].seenInPoll = poll.context }
-      sources[slot: slot].counts = counts.counts
-      sources[slot: slot].hasCounts = true
-      sources[slot: slot].observe(counts: counts.counts)
-      sources[slot: slot].lastUpdated = now
-      if !flags.contains(.closing) { reportUpdate(slot: slot) }
+    case .sourceCounts(let counts):
+      handleCounts(ref: counts.sourceRef, counts: counts.counts, context: context, flags: flags)
     case .sourceUpdate(let update), .sourceExtendedUpdate(let update):
       handleUpdate(
         ref: update.sourceRef, providerID: update.provider, counts: update.counts, context: context, flags: flags
@@ -377,6 +361,43 @@ extension ClientEngine {
       // Requests echoed to the client are not expected; ignore.
       break
     }
+  }
+
+  /// SRC_DESC, decoded or read in place (`describe` stores the descriptor either way).
+  mutating func handleDescription(
+    ref: SourceRef, providerID: ProviderID, context: UInt64, describe: (inout TrackedSource) -> Void
+  ) {
+    completeSpecific(context, ref: ref)
+    guard let slot = track(ref, provider: providerKind(for: providerID)) else { return }
+    let now = self.now
+    sources.withRecord(slot: slot) { source in
+      describe(&source)
+      source.lastUpdated = now
+    }
+    announceIfReady(slot: slot)
+  }
+
+  /// SRC_COUNTS, decoded or read in place.
+  mutating func handleCounts(ref: SourceRef, counts: Counts, context: UInt64, flags: MessageFlags) {
+    completeSpecific(context, ref: ref)
+    let poll = pollKind(for: context, packed: context == 0)
+    guard let slot = sources.slot(of: ref), sources[slot: slot].removedAt == nil else {
+      // Counts for a source we do not hold (its SRC_ADDED was lost on our side): describe it.
+      if flags.contains(.closing) || sources.slot(of: ref) != nil { return }
+      track(ref, provider: nil)
+      return
+    }
+    if let poll, !polled(by: poll, sources[slot: slot]) { return }
+    let seenInPoll = activePolls[.counts]?.context
+    let now = self.now
+    sources.withRecord(slot: slot) { source in
+      if let seenInPoll { source.seenInPoll = seenInPoll }
+      source.counts = counts
+      source.hasCounts = true
+      source.observe(counts: counts)
+      source.lastUpdated = now
+    }
+    if !flags.contains(.closing) { reportUpdate(slot: slot) }
   }
 
   /// SRC_UPDATE / SRC_EXTENDED_UPDATE, decoded or read in place (`describe` stores the
@@ -409,9 +430,14 @@ extension ClientEngine {
     }
   }
 
-  /// The hot path: an update (or details, xnu-12377) read in place, its descriptor kept as
-  /// bytes. False when the message is not one this path can take (the caller decodes it fully).
-  mutating func handleUpdateInPlace(_ view: MessageView) throws(WireError) -> Bool {
+  /// The hot path: the messages that make up nearly all of the traffic (updates, details,
+  /// counts, descriptions, removals) read in place, descriptors kept as bytes. Building a
+  /// ``Message`` for each, then copying and destroying it, was most of a replay's engine time
+  /// for clients that poll with QUERY_SRC and describe with GET_SRC_DESC. False when the
+  /// message is not one this path takes (the caller decodes it fully, and handles it the same).
+  mutating func handleInPlace(_ view: MessageView) throws(WireError) -> Bool {
+    let flags = family.hasLengthAndFlags ? view.header.flags : []
+    let context = view.header.context
     let detailed: DetailedCountsBox?
     let counts: Counts
     switch view.type {
@@ -421,15 +447,31 @@ extension ClientEngine {
     case .sourceDetails, .sourceExtendedDetails:
       guard let d = try view.detailedCountsView()?.counts else { return false }
       (detailed, counts) = (DetailedCountsBox(d), d.classicCounts)
+    case .sourceCounts:
+      guard let counts = try view.counts(), let ref = try view.sourceRef() else { return false }
+      handleCounts(ref: ref, counts: counts, context: context, flags: flags)
+      return true
+    case .sourceDescription:
+      guard let ref = try view.sourceRef(), let (providerID, bytes, state) = try view.descriptorRegionAndState() else {
+        return false
+      }
+      let decoder = self.decoder
+      handleDescription(ref: ref, providerID: providerID, context: context) {
+        $0.describe(bytes: bytes, providerID: providerID, state: state, decoder: decoder)
+      }
+      return true
+    case .sourceRemoved:
+      guard let ref = try view.sourceRef() else { return false }
+      removed(ref, reason: reason(for: flags))
+      return true
     default:
       return false
     }
     guard let ref = try view.sourceRef(), let (providerID, bytes, state) = try view.descriptorRegionAndState() else {
       return false
     }
-    let flags = family.hasLengthAndFlags ? view.header.flags : []
     let decoder = self.decoder
-    handleUpdate(ref: ref, providerID: providerID, counts: counts, context: view.header.context, flags: flags) {
+    handleUpdate(ref: ref, providerID: providerID, counts: counts, context: context, flags: flags) {
       $0.describe(bytes: bytes, providerID: providerID, state: state, decoder: decoder)
       if let detailed { $0.detailed = detailed }
     }

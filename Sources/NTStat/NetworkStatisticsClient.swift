@@ -75,6 +75,12 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   /// Streams live at the end of the last run (added and not removed).
   public var liveStreams: [NetworkStream] { stopLock.withLock { engine.liveStreams } }
   private var latestStatistics = ClientStatistics()
+  /// Whether the engine reads the common messages in place (``ClientEngine/readsInPlace``);
+  /// tests turn it off to hold the in-place path to the decoded one.
+  var readsInPlace: Bool {
+    get { stopLock.withLock { engine.readsInPlace } }
+    set { stopLock.withLock { engine.readsInPlace = newValue } }
+  }
 
   /// Asks a running loop to return (thread-safe); it notices within `checkInterval`, and a
   /// replay at once (see ``ClientTransport/interrupt()``).

@@ -12,10 +12,16 @@ import NtstatWire
 /// once with the default configuration (GET_UPDATE polls: nothing matches).
 enum DivergentReplayBenchmark {
   static func run() throws {
-    // Steady: 3,000 long-lived sources, one recorded request a second (the poll).
-    try measure("3000 long-lived sources, 1000 s", workload: Workload.scripted(tcp: 3000, duration: 1000))
-    // Churn: 1,000 new connections a second, each described with its own recorded request, so
-    // a replaying client that asks differently leaves thousands of requests pending at once.
+    try measure("3000 long-lived sources, 1000 s", workload: steady)
+    try measure("1000 new connections a second, 120 s", workload: churn)
+  }
+
+  /// Steady: 3,000 long-lived sources, one recorded request a second (the poll).
+  static var steady: Workload { Workload.scripted(tcp: 3000, duration: 1000) }
+
+  /// Churn: 1,000 new connections a second, each described with its own recorded request, so
+  /// a replaying client that asks differently leaves thousands of requests pending at once.
+  static var churn: Workload {
     var rates = WorkloadRates()
     rates.initialFlows = 0
     rates.listeners = 0
@@ -25,9 +31,17 @@ enum DivergentReplayBenchmark {
     rates.connFlowsPerSecond = 0
     rates.burstInterval = 0
     rates.meanLifetime = 3
-    try measure(
-      "1000 new connections a second, 120 s",
-      workload: Workload.random(seed: 5, duration: .seconds(120), rates: rates, family: .xnu11215))
+    return Workload.random(seed: 5, duration: .seconds(120), rates: rates, family: .xnu11215)
+  }
+
+  /// Writes the benchmark's `steady` or `churn` capture to `path`, for profiling its replays
+  /// (`replay-configured PATH recorded|default`).
+  static func writeCapture(_ path: String, _ name: String) throws {
+    switch name {
+    case "steady": try record(path, workload: steady)
+    case "churn": try record(path, workload: churn)
+    default: print("write-divergent-capture: expected steady or churn, got \(name)")
+    }
   }
 
   static func measure(_ label: String, workload: Workload) throws {

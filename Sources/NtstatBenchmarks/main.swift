@@ -15,7 +15,8 @@ if let index = arguments.firstIndex(of: "--frames"), index + 1 < arguments.count
 let selected = Set(
   arguments.isEmpty
     ? ["decode"]
-    : ["replay-only", "read-only", "write-replay-capture", "replay-configured"].contains(arguments[0]) ? [] : arguments)
+    : ["replay-only", "read-only", "write-replay-capture", "replay-configured", "write-divergent-capture"].contains(
+      arguments[0]) ? [] : arguments)
 
 if selected.contains("sizes") { printSizes() }
 if selected.contains("decode") {
@@ -44,6 +45,9 @@ if selected.contains("divergent") {
 }
 if arguments.first == "replay-configured", arguments.count == 3 {
   try! DivergentReplayBenchmark.replayConfigured(arguments[1], arguments[2])
+}
+if arguments.first == "write-divergent-capture", arguments.count == 3 {
+  try! DivergentReplayBenchmark.writeCapture(arguments[1], arguments[2])
 }
 if arguments.first == "write-replay-capture", arguments.count == 2 {
   try! ReplayBenchmark.writeCapture(arguments[1], frames: frameCount, spacing: 50_000)
