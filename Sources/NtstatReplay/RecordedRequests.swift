@@ -16,20 +16,28 @@ struct RecordedRequests {
     var context: UInt64
   }
 
+  /// The requests from `base` on, by position: a request's position is its place in the order
+  /// they were appended, which compaction never changes, so `byKey` is never rewritten.
   private var items: [Request] = []
   private var matched: [Bool] = []
-  /// Position in `items` of the oldest entry still held.
+  /// Position of `items[0]`: everything before it was matched or aged out, and dropped.
+  private var base = 0
+  /// Position of the oldest entry still held.
   private var head = 0
-  /// Positions (in `items`, ascending) of the entries with each key, from `start` on.
+  /// Positions (ascending) of the unmatched entries with each key, from `start` on. A key
+  /// leaves when its last entry is taken or ages out, so this holds no more keys than there are
+  /// unmatched requests (a capture whose every request diverges has a key per source ref).
   private var byKey: [RequestKey: (positions: [Int], start: Int)] = [:]
   /// Unmatched entries per context.
   private var contexts: [UInt64: Int] = [:]
   private(set) var count = 0
 
   var isEmpty: Bool { count == 0 }
+  /// Keys held in the index (tests: it must not outgrow ``count``).
+  var indexedKeys: Int { byKey.count }
 
   mutating func append(_ request: Request) {
-    let position = items.count
+    let position = base + items.count
     items.append(request)
     matched.append(false)
     byKey[request.key, default: ([], 0)].positions.append(position)
@@ -40,30 +48,14 @@ struct RecordedRequests {
   /// The oldest unmatched request.
   mutating func first() -> Request? {
     skipMatched()
-    return head < items.count ? items[head] : nil
+    return head - base < items.count ? items[head - base] : nil
   }
 
   /// Takes the oldest unmatched request with `key`, if any.
   mutating func take(_ key: RequestKey) -> Request? {
-    guard var entry = byKey[key] else { return nil }
-    while entry.start < entry.positions.count, matched[entry.positions[entry.start]] { entry.start += 1 }
-    guard entry.start < entry.positions.count else {
-      byKey[key] = nil
-      return nil
-    }
-    let position = entry.positions[entry.start]
-    entry.start += 1
-    if entry.start == entry.positions.count {
-      byKey[key] = nil
-    } else {
-      if entry.start >= 64, entry.start * 2 >= entry.positions.count {
-        entry.positions.removeFirst(entry.start)
-        entry.start = 0
-      }
-      byKey[key] = entry
-    }
+    guard let position = removeFirstPosition(of: key) else { return nil }
     markMatched(position)
-    return items[position]
+    return items[position - base]
   }
 
   /// Whether an unmatched request carries `context`.
@@ -74,8 +66,10 @@ struct RecordedRequests {
   mutating func expire(where expired: (Request) -> Bool, report: (Request) -> Void) {
     while true {
       skipMatched()
-      guard head < items.count, expired(items[head]) else { break }
-      let request = items[head]
+      guard head - base < items.count, expired(items[head - base]) else { break }
+      let request = items[head - base]
+      // The oldest unmatched request is the oldest unmatched one of its key too.
+      _ = removeFirstPosition(of: request.key)
       markMatched(head)
       report(request)
     }
@@ -87,28 +81,48 @@ struct RecordedRequests {
     expire(where: { _ in true }, report: report)
   }
 
+  /// The position of the oldest unmatched request with `key`, taken out of the index.
+  private mutating func removeFirstPosition(of key: RequestKey) -> Int? {
+    guard let slot = byKey.index(forKey: key) else { return nil }
+    let (positions, start) = byKey.values[slot]
+    var next = start
+    while next < positions.count, isMatched(positions[next]) { next += 1 }
+    guard next < positions.count else {
+      byKey.remove(at: slot)
+      return nil
+    }
+    let position = positions[next]
+    next += 1
+    if next == positions.count {
+      byKey.remove(at: slot)
+    } else if next >= 64, next * 2 >= positions.count {
+      byKey.values[slot] = (Array(positions[next...]), 0)
+    } else {
+      byKey.values[slot].start = next
+    }
+    return position
+  }
+
+  private func isMatched(_ position: Int) -> Bool { position < base || matched[position - base] }
+
   private mutating func markMatched(_ position: Int) {
-    guard !matched[position] else { return }
-    matched[position] = true
+    guard !isMatched(position) else { return }
+    matched[position - base] = true
     count -= 1
-    let context = items[position].context
+    let context = items[position - base].context
     if let left = contexts[context], left > 1 { contexts[context] = left - 1 } else { contexts[context] = nil }
   }
 
   private mutating func skipMatched() {
-    while head < items.count, matched[head] { head += 1 }
+    while head - base < items.count, matched[head - base] { head += 1 }
   }
 
-  /// Drops the consumed prefix now and then; positions in `byKey` shift with it.
+  /// Drops the consumed prefix now and then.
   private mutating func compact() {
-    guard head >= 1024, head * 2 >= items.count else { return }
-    let shift = head
-    items.removeFirst(shift)
-    matched.removeFirst(shift)
-    head = 0
-    for (key, entry) in byKey {
-      let live = entry.positions[entry.start...].filter { $0 >= shift }.map { $0 - shift }
-      byKey[key] = live.isEmpty ? nil : (live, 0)
-    }
+    let consumed = head - base
+    guard consumed >= 1024, consumed * 2 >= items.count else { return }
+    items.removeFirst(consumed)
+    matched.removeFirst(consumed)
+    base = head
   }
 }

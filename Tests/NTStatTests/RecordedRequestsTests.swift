@@ -1,3 +1,4 @@
+import NtstatSimulator
 import NtstatTestSupport
 import NtstatWire
 import Testing
@@ -53,5 +54,41 @@ import Testing
     pending.removeAll { rest.append($0.index) }
     #expect(expected.count + rest.count + 5000 == 10_000)
     #expect((expected + rest) == (expected + rest).sorted())
+  }
+
+  /// Random appends, takes and expiries across many compactions, held to a plain list scanned
+  /// in full for every answer; the key index never holds more keys than unmatched requests.
+  @Test(arguments: [1, 2, 3])
+  func agreesWithAListScan(seed: UInt64) {
+    var random = SeededRandom(seed: seed)
+    var pending = RecordedRequests()
+    var model: [RecordedRequests.Request] = []
+    var index: UInt64 = 0
+    for step in 0..<20_000 {
+      switch random.next() % 8 {
+      case 0, 1, 2, 3:
+        index += 1
+        let request = Self.request(index, ref: random.next() % 50, at: Double(index) / 1000)
+        pending.append(request)
+        model.append(request)
+      case 4, 5:
+        let key = Self.request(0, ref: random.next() % 50, at: 0).key
+        let expected = model.firstIndex { $0.key == key }.map { model.remove(at: $0) }
+        #expect(pending.take(key)?.index == expected?.index, "step \(step)")
+      case 6:
+        let cutoff = MonotonicTime.seconds(Double(index) / 1000 - Double(random.next() % 300) / 1000)
+        var aged: [UInt64] = []
+        pending.expire(where: { $0.time < cutoff }) { aged.append($0.index) }
+        let expected = model.prefix { $0.time < cutoff }.map(\.index)
+        model.removeFirst(expected.count)
+        #expect(aged == expected, "step \(step)")
+      default:
+        let context = random.next() % (index + 1)
+        #expect(pending.contains(context: context) == model.contains { $0.context == context }, "step \(step)")
+        #expect(pending.first()?.index == model.first?.index, "step \(step)")
+      }
+      #expect(pending.count == model.count)
+      #expect(pending.indexedKeys <= pending.count)
+    }
   }
 }
