@@ -249,8 +249,9 @@ struct TrackedSource: Sendable {
 
   var stream: NetworkStream? {
     guard let described, let provider else { return nil }
+    // Whether it is a listener is asked last: that derives the descriptor's fields.
     let failed =
-      removedAt != nil && provider == .tcpKernel && !described.isListener && sawConnectAttempt && !sawEstablished
+      removedAt != nil && provider == .tcpKernel && sawConnectAttempt && !sawEstablished && !described.isListener
     return NetworkStream(
       id: ref, provider: provider, counts: counts, detailedBox: detailed, connectionFailed: failed,
       removal: removal, firstSeen: firstSeen, lastUpdated: lastUpdated, described: described)
@@ -544,15 +545,19 @@ extension ClientEngine {
   }
 
   mutating func removed(_ ref: SourceRef, reason: RemovalReason) {
-    guard var source = sources[ref], source.removedAt == nil else { return }
-    source.removedAt = now
-    source.lastUpdated = now
-    source.removal = reason
+    guard let slot = sources.slot(of: ref), sources[slot: slot].removedAt == nil else { return }
+    let now = self.now
+    // In place: a copy of the record out and back retained and released its box.
+    let (stream, undescribed) = sources.withRecord(slot: slot) { source -> (NetworkStream?, Bool) in
+      source.removedAt = now
+      source.lastUpdated = now
+      source.removal = reason
+      return (source.announced ? source.stream : nil, source.described == nil)
+    }
     if reason == .closedAfterDrop { statistics.kernelDrops += 1 }
-    sources[ref] = source
-    if source.announced, let stream = source.stream {
+    if let stream {
       eventQueue.push(.streamRemoved(stream))
-    } else if source.described == nil {
+    } else if undescribed {
       statistics.undescribedRemovals += 1
     }
     purgeQueue.push((now.adding(nanoseconds: removedRetention), ref))

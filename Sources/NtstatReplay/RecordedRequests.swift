@@ -16,18 +16,26 @@ struct RecordedRequests {
     var context: UInt64
   }
 
+  /// A request, whether it was matched (or aged out), and the position of the next request
+  /// with the same key (-1: none yet).
+  private struct Entry {
+    var request: Request
+    var matched = false
+    var nextWithKey = -1
+  }
+
   /// The requests from `base` on, by position: a request's position is its place in the order
   /// they were appended, which compaction never changes, so `byKey` is never rewritten.
-  private var items: [Request] = []
-  private var matched: [Bool] = []
+  private var items: [Entry] = []
   /// Position of `items[0]`: everything before it was matched or aged out, and dropped.
   private var base = 0
   /// Position of the oldest entry still held.
   private var head = 0
-  /// Positions (ascending) of the unmatched entries with each key, from `start` on. A key
-  /// leaves when its last entry is taken or ages out, so this holds no more keys than there are
-  /// unmatched requests (a capture whose every request diverges has a key per source ref).
-  private var byKey: [RequestKey: (positions: [Int], start: Int)] = [:]
+  /// The first and last unmatched requests with each key; the rest of them are chained through
+  /// their entries' `nextWithKey`, oldest first (no array per key). A key leaves when its last
+  /// request is taken or ages out, so this holds no more keys than there are unmatched
+  /// requests (a capture whose every request diverges has a key per source ref).
+  private var byKey: [RequestKey: (first: Int, last: Int)] = [:]
   /// Unmatched entries per context.
   private var contexts: [UInt64: Int] = [:]
   private(set) var count = 0
@@ -38,9 +46,13 @@ struct RecordedRequests {
 
   mutating func append(_ request: Request) {
     let position = base + items.count
-    items.append(request)
-    matched.append(false)
-    byKey[request.key, default: ([], 0)].positions.append(position)
+    items.append(Entry(request: request))
+    if let slot = byKey.index(forKey: request.key) {
+      items[byKey.values[slot].last - base].nextWithKey = position
+      byKey.values[slot].last = position
+    } else {
+      byKey[request.key] = (position, position)
+    }
     contexts[request.context, default: 0] += 1
     count += 1
   }
@@ -48,14 +60,14 @@ struct RecordedRequests {
   /// The oldest unmatched request.
   mutating func first() -> Request? {
     skipMatched()
-    return head - base < items.count ? items[head - base] : nil
+    return head - base < items.count ? items[head - base].request : nil
   }
 
   /// Takes the oldest unmatched request with `key`, if any.
   mutating func take(_ key: RequestKey) -> Request? {
     guard let position = removeFirstPosition(of: key) else { return nil }
     markMatched(position)
-    return items[position - base]
+    return items[position - base].request
   }
 
   /// Whether an unmatched request carries `context`.
@@ -64,16 +76,22 @@ struct RecordedRequests {
   /// Removes, oldest first, the unmatched requests `expired` says are too old, handing each to
   /// `report`. Stops at the first one that is not (requests are held in capture order).
   mutating func expire(where expired: (Request) -> Bool, report: (Request) -> Void) {
-    while true {
-      skipMatched()
-      guard head - base < items.count, expired(items[head - base]) else { break }
-      let request = items[head - base]
-      // The oldest unmatched request is the oldest unmatched one of its key too.
-      _ = removeFirstPosition(of: request.key)
-      markMatched(head)
-      report(request)
+    while let request = popExpired(where: expired) { report(request) }
+  }
+
+  /// Removes and returns the oldest unmatched request if `expired` says it is too old; nil once
+  /// the oldest is not.
+  mutating func popExpired(where expired: (Request) -> Bool) -> Request? {
+    skipMatched()
+    guard head - base < items.count, expired(items[head - base].request) else {
+      compact()
+      return nil
     }
-    compact()
+    let request = items[head - base].request
+    // The oldest unmatched request is the oldest unmatched one of its key too.
+    _ = removeFirstPosition(of: request.key)
+    markMatched(head)
+    return request
   }
 
   /// Removes every unmatched request, handing each to `report`, oldest first.
@@ -81,40 +99,29 @@ struct RecordedRequests {
     expire(where: { _ in true }, report: report)
   }
 
-  /// The position of the oldest unmatched request with `key`, taken out of the index.
+  /// The position of the oldest unmatched request with `key`, unchained from the index. Every
+  /// request leaves its key's chain when it is matched or ages out, so the first is unmatched.
   private mutating func removeFirstPosition(of key: RequestKey) -> Int? {
     guard let slot = byKey.index(forKey: key) else { return nil }
-    let (positions, start) = byKey.values[slot]
-    var next = start
-    while next < positions.count, isMatched(positions[next]) { next += 1 }
-    guard next < positions.count else {
+    let (first, last) = byKey.values[slot]
+    if first == last {
       byKey.remove(at: slot)
-      return nil
-    }
-    let position = positions[next]
-    next += 1
-    if next == positions.count {
-      byKey.remove(at: slot)
-    } else if next >= 64, next * 2 >= positions.count {
-      byKey.values[slot] = (Array(positions[next...]), 0)
     } else {
-      byKey.values[slot].start = next
+      byKey.values[slot].first = items[first - base].nextWithKey
     }
-    return position
+    return first
   }
 
-  private func isMatched(_ position: Int) -> Bool { position < base || matched[position - base] }
-
   private mutating func markMatched(_ position: Int) {
-    guard !isMatched(position) else { return }
-    matched[position - base] = true
+    guard position >= base, !items[position - base].matched else { return }
+    items[position - base].matched = true
     count -= 1
-    let context = items[position - base].context
+    let context = items[position - base].request.context
     if let left = contexts[context], left > 1 { contexts[context] = left - 1 } else { contexts[context] = nil }
   }
 
   private mutating func skipMatched() {
-    while head - base < items.count, matched[head - base] { head += 1 }
+    while head - base < items.count, items[head - base].matched { head += 1 }
   }
 
   /// Drops the consumed prefix now and then.
@@ -122,7 +129,6 @@ struct RecordedRequests {
     let consumed = head - base
     guard consumed >= 1024, consumed * 2 >= items.count else { return }
     items.removeFirst(consumed)
-    matched.removeFirst(consumed)
     base = head
   }
 }

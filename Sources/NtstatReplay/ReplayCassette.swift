@@ -30,16 +30,32 @@ struct ReplayCassette {
 
   /// The key of a request the client sent, or nil when it does not decode.
   func key(ofSent datagram: [UInt8]) -> (key: RequestKey, context: UInt64)? {
-    guard let message = try? decoder.decode(datagram, direction: .toKernel).first else { return nil }
-    return (RequestKey(message, family: family), message.header.context)
+    datagram.withUnsafeBytes { requestKey(in: $0) }
   }
 
   /// A recorded request read from the capture (frame `index`, counted from 1).
   func recorded(_ index: UInt64, _ datagram: DatagramBytes, at time: MonotonicTime) -> RecordedRequests.Request {
-    let message = try? decoder.decode(datagram, direction: .toKernel).first
     let context = MessageHeader.readContext(in: datagram)
-    let key = message.map { RequestKey($0, family: family) } ?? RequestKey(undecodable: datagram.array)
+    let key = datagram.withUnsafeBytes { requestKey(in: $0)?.key } ?? RequestKey(undecodable: datagram.array)
     return RecordedRequests.Request(index: index, time: time, key: key, context: context)
+  }
+
+  /// The key and context of the request a datagram holds (a request is a datagram of its own),
+  /// or nil when it does not decode. A request naming one source, most of what a replay
+  /// matches, is keyed where it lies; others are decoded whole.
+  private func requestKey(in datagram: UnsafeRawBufferPointer) -> (key: RequestKey, context: UInt64)? {
+    var result: (key: RequestKey, context: UInt64)?
+    try? decoder.forEachView(in: datagram, direction: .toKernel) { view in
+      guard result == nil else { return }
+      let key: RequestKey
+      if let ref = try view.requestedSourceRef() {
+        key = RequestKey(type: view.type, sourceRef: ref, flags: view.header.flags, family: family)
+      } else {
+        key = RequestKey(try view.decode(), family: family)
+      }
+      result = (key, view.header.context)
+    }
+    return result
   }
 
   mutating func expect(_ request: RecordedRequests.Request) { expected.append(request) }
@@ -79,15 +95,10 @@ struct ReplayCassette {
   mutating func reportUnmatched(before time: MonotonicTime?, end: ReplayEnd) {
     guard !expected.isEmpty else { return }
     let window = matchWindow
-    var missing: [RecordedRequests.Request] = []
-    expected.expire(
-      where: { request in
-        end.excludes(request.index, request.time) || time.map { $0.since(request.time) > window } ?? true
-      },
-      report: { request in
-        if !end.excludes(request.index, request.time) { missing.append(request) }
-      })
-    for request in missing {
+    while let request = expected.popExpired(where: { request in
+      end.excludes(request.index, request.time) || time.map { $0.since(request.time) > window } ?? true
+    }) {
+      guard !end.excludes(request.index, request.time) else { continue }
       append(
         ReplayDivergence(
           kind: .missingRequest, frame: request.index, time: request.time, expected: request.key.description,
@@ -159,17 +170,30 @@ struct RequestKey: Hashable, Sendable, CustomStringConvertible {
 
   init(_ message: Message, family: LayoutFamily) {
     type = message.header.type
-    // Only the flags that change what the kernel does.
-    flags = family.hasLengthAndFlags ? message.header.flags.intersection([.continuation, .supportsAggregate]) : []
+    flags = Self.matchedFlags(message.header.flags, family: family)
     switch message.body {
     case .addAllSources(let r): provider = r.provider.rawValue
     case .addSource(let r): provider = r.provider.rawValue
-    case .removeSource(let ref), .querySource(let ref), .getSourceDescription(let ref), .getUpdate(let ref):
+    case .removeSource(let ref), .querySource(let ref), .getSourceDescription(let ref), .getUpdate(let ref),
+      .getDetails(let ref):
       sourceRef = ref
     case .setFilter(let r): sourceRef = r.sourceRef
     case .unknown(_, let payload): raw = payload
     default: break
     }
+  }
+
+  /// A request naming one source, read in place (``MessageView/requestedSourceRef()``): the
+  /// same key as the decoded message gives.
+  init(type: MessageType, sourceRef: SourceRef, flags: MessageFlags, family: LayoutFamily) {
+    self.type = type
+    self.sourceRef = sourceRef
+    self.flags = Self.matchedFlags(flags, family: family)
+  }
+
+  /// Only the flags that change what the kernel does.
+  static func matchedFlags(_ flags: MessageFlags, family: LayoutFamily) -> MessageFlags {
+    family.hasLengthAndFlags ? flags.intersection([.continuation, .supportsAggregate]) : []
   }
 
   init(undecodable bytes: [UInt8]) {

@@ -46,4 +46,16 @@ final class DecoderTables: @unchecked Sendable {  // immutable after init; `hot`
   deinit {
     UnsafeMutablePointer(mutating: hot).deallocate()
   }
+
+  /// Whether `type` is a message of the family's source-ref layout (a request naming one source,
+  /// or SRC_REMOVED). GET_UPDATE needs xnu-3247+ and GET_DETAILS xnu-12377+; before that their
+  /// codes are not defined, and such a message is unknown.
+  func definesSourceRefMessage(_ type: MessageType) -> Bool {
+    switch type {
+    case .removeSource, .querySource, .getSourceDescription, .sourceRemoved: return true
+    case .getUpdate: return packs
+    case .getDetails: return family.hasDetails
+    default: return false
+    }
+  }
 }

@@ -212,7 +212,7 @@ public struct MessageDecoder: Sendable {
           filter: try r.u64(l[.filter]), events: try r.u64(l[.events]),
           targetPID: try r.u32(l[.targetPID]).map { Int32(bitPattern: $0) }, targetUUID: try r.uuid(l[.targetUUID])))
     case .removeSource, .querySource, .getSourceDescription, .sourceRemoved, .getUpdate, .getDetails:
-      if (type == .getUpdate && !packs) || (type == .getDetails && !family.hasDetails) {
+      if !tables.definesSourceRefMessage(type) {
         body = .unknown(type: type, payload: try r.bytes(MessageHeader.size, count: length - MessageHeader.size))
         consumed = length
         break

@@ -57,6 +57,13 @@ public struct MessageView {
     return SourceRef(rawValue: raw)
   }
 
+  /// The source a request names: REM_SRC, QUERY_SRC, GET_SRC_DESC, GET_UPDATE or GET_DETAILS,
+  /// where the family defines it (as the full decoder reads it). Nil for every other message.
+  public func requestedSourceRef() throws(WireError) -> SourceRef? {
+    guard header.type != .sourceRemoved, tables.definesSourceRefMessage(header.type) else { return nil }
+    return try sourceRef()
+  }
+
   /// The counters of SRC_COUNTS, SRC_UPDATE and SRC_EXTENDED_UPDATE (nil for other types).
   @inlinable
   public func counts() throws(WireError) -> Counts? {
