@@ -88,7 +88,7 @@ struct ReplayCore {
   // MARK: Input
 
   /// The capture's next frame (on any interface: others are counted and skipped).
-  mutating func push(_ frame: CapturedFrame) {
+  mutating func push(_ frame: consuming CapturedFrame) {
     framesRead += 1
     guard frame.interfaceID == interfaceID else { return }
     if pendingRequest != nil {
@@ -164,23 +164,27 @@ struct ReplayCore {
     case exhausted
   }
 
+  /// Whether ``next(deadline:)`` would ask for a frame before anything else: a driver that
+  /// pushes one first saves a call per frame (at top speed, a tenth of the core's work).
+  var wantsFrame: Bool {
+    // Matched, not compared with nil: a comparison copied each optional (a frame, an error).
+    if case .some = pendingDrop { return false }
+    if case .some = pulled { return false }
+    if case .some = damage { return false }
+    return lookahead.isEmpty && !exhausted
+  }
+
   private mutating func pullFrame() -> Pull {
     if let next = lookahead.pop() { return .frame(next) }
-    if let next = pulled {
-      pulled = nil
-      return .frame(next)
-    }
-    if let error = damage {
-      damage = nil
-      return .damaged(error)
-    }
+    // Moved out (`take`), not copied and cleared: a frame holds its slab.
+    if let next = pulled.take() { return .frame(next) }
+    if let error = damage.take() { return .damaged(error) }
     return exhausted ? .exhausted : .needsFrame
   }
 
   /// What the client gets next, given its earliest timer (`deadline`).
   mutating func next(deadline: MonotonicTime?) -> ReplayStep {
-    if let drop = pendingDrop {
-      pendingDrop = nil
+    if let drop = pendingDrop.take() {
       return .input(deliver(drop.index, drop.frame))
     }
     while true {

@@ -202,6 +202,7 @@ private struct ReplayDriver {
       return .end(at: core.now)
     }
     let previous = core.now
+    if core.wantsFrame { try feed() }
     while true {
       switch core.next(deadline: deadline) {
       case .input(let input):

@@ -1,50 +1,153 @@
-/// A small first-in, first-out queue with amortised O(1) pops: the client engine's requests
-/// and events, the replay's request-matching lookahead.
+/// A first-in, first-out queue: the client engine's requests and events, the replay's
+/// request-matching lookahead.
+///
+/// A ring buffer whose elements are moved in and moved out, never copied: a queue over an array
+/// copied each element out and destroyed it again when the array was cleared, about 300
+/// instructions for each event of a replay (`callgrind`). A value, like an array: copies share
+/// their storage until one of them changes.
 ///
 /// Public and inlinable, not `package`: the Swift 6.3 compiler neither inlines nor specialises
 /// `@inlinable package` members in the package's other modules, so the replay's lookahead
 /// called the unspecialised generic `pop` (runtime metadata for every tuple it moved).
-public struct FIFO<Element: Sendable>: Sendable {
-  @usableFromInline var items: [Element] = []
-  @usableFromInline var head = 0
+// Unchecked: its storage is a class (`ManagedBuffer` is never Sendable), which a queue writes
+// only while no other queue shares it, copying it first otherwise, as an array does.
+public struct FIFO<Element: Sendable>: @unchecked Sendable {
+  /// Nil until the first push: an empty queue allocates nothing.
+  @usableFromInline var buffer: FIFOBuffer<Element>?
 
   /// An empty queue.
   @inlinable public init() {}
 
-  /// Whether nothing is queued.
-  @inlinable public var isEmpty: Bool { head == items.count }
   /// How many elements are queued.
-  @inlinable public var count: Int { items.count - head }
+  @inlinable public var count: Int {
+    buffer?.withUnsafeMutablePointerToHeader { $0.pointee.count } ?? 0
+  }
+
+  /// Whether nothing is queued.
+  @inlinable public var isEmpty: Bool { count == 0 }
+
   /// The element ``pop()`` would return next.
-  @inlinable public var first: Element? { head < items.count ? items[head] : nil }
-
-  /// Queues `element` last.
-  @inlinable public mutating func push(_ element: Element) { items.append(element) }
-
-  /// Puts an element back at the head.
-  @inlinable public mutating func pushFront(_ element: Element) {
-    if head > 0 {
-      head -= 1
-      items[head] = element
-    } else {
-      items.insert(element, at: 0)
+  @inlinable public var first: Element? {
+    guard let buffer else { return nil }
+    return buffer.withUnsafeMutablePointers { header, elements in
+      header.pointee.count > 0 ? elements[header.pointee.head] : nil
     }
   }
 
-  /// The first element, removed; nil when empty.
+  /// Queues `element` last.
+  @inlinable public mutating func push(_ element: consuming Element) {
+    makeUnique(room: 1)
+    let (header, elements) = buffer.unsafelyUnwrapped.pointers
+    let slot = (header.pointee.head &+ header.pointee.count) & (header.pointee.capacity &- 1)
+    (elements + slot).initialize(to: element)
+    header.pointee.count &+= 1
+  }
+
+  /// Puts an element back at the head.
+  @inlinable public mutating func pushFront(_ element: consuming Element) {
+    makeUnique(room: 1)
+    let (header, elements) = buffer.unsafelyUnwrapped.pointers
+    let head = (header.pointee.head &- 1) & (header.pointee.capacity &- 1)
+    (elements + head).initialize(to: element)
+    header.pointee.head = head
+    header.pointee.count &+= 1
+  }
+
+  /// The first element, moved out of the queue; nil when empty.
   @inlinable public mutating func pop() -> Element? {
-    guard head < items.count else { return nil }
-    let element = items[head]
-    head += 1
-    if head == items.count {
-      // Drained: let go of the elements at once (an event holds its stream's descriptor box,
-      // which the engine can reuse only when nothing else does).
-      items.removeAll(keepingCapacity: true)
-      head = 0
-    } else if head >= 256, head * 2 >= items.count {
-      items.removeFirst(head)
-      head = 0
+    guard !isEmpty else { return nil }
+    makeUnique(room: 0)
+    let (header, elements) = buffer.unsafelyUnwrapped.pointers
+    let head = header.pointee.head
+    header.pointee.head = (head &+ 1) & (header.pointee.capacity &- 1)
+    header.pointee.count &-= 1
+    return (elements + head).move()
+  }
+
+  /// Makes the storage this queue's alone, with room for `room` more elements: copied if
+  /// another queue shares it, grown (the elements moved) if full.
+  @inlinable mutating func makeUnique(room: Int) {
+    if isKnownUniquelyReferenced(&buffer) {
+      let (count, capacity) = buffer.unsafelyUnwrapped.withUnsafeMutablePointerToHeader {
+        ($0.pointee.count, $0.pointee.capacity)
+      }
+      if count &+ room > capacity { buffer = buffer.unsafelyUnwrapped.moved(capacity: capacity &* 2) }
+    } else if let shared = buffer {
+      let (count, capacity) = shared.withUnsafeMutablePointerToHeader { ($0.pointee.count, $0.pointee.capacity) }
+      buffer = shared.copied(capacity: count &+ room <= capacity ? capacity : capacity &* 2)
+    } else {
+      buffer = FIFOBuffer.make(capacity: 16)
     }
-    return element
+  }
+}
+
+/// Where a ring starts, how many elements it holds, and its capacity (a power of two).
+@usableFromInline
+struct FIFOHeader {
+  @usableFromInline var head: Int
+  @usableFromInline var count: Int
+  @usableFromInline let capacity: Int
+
+  @inlinable init(capacity: Int) {
+    head = 0
+    count = 0
+    self.capacity = capacity
+  }
+}
+
+/// A ``FIFO``'s ring of elements.
+@usableFromInline
+final class FIFOBuffer<Element>: ManagedBuffer<FIFOHeader, Element> {
+  /// The header and the elements. Their addresses are fixed for the object's life (both are
+  /// inside it), and the queue holds the object across each use of them; handing them out
+  /// lets an element be moved in without a closure capturing it.
+  @inlinable var pointers: (header: UnsafeMutablePointer<FIFOHeader>, elements: UnsafeMutablePointer<Element>) {
+    withUnsafeMutablePointers { ($0, $1) }
+  }
+
+  @inlinable static func make(capacity: Int) -> FIFOBuffer {
+    let buffer = create(minimumCapacity: capacity) { _ in FIFOHeader(capacity: capacity) }
+    return unsafeDowncast(buffer, to: FIFOBuffer.self)
+  }
+
+  /// A new ring of `capacity` holding copies of this one's elements, in order.
+  @inlinable func copied(capacity: Int) -> FIFOBuffer {
+    transferred(capacity: capacity) { target, source, count in target.initialize(from: source, count: count) }
+  }
+
+  /// A new ring of `capacity` holding this one's elements, moved out of it, in order.
+  @inlinable func moved(capacity: Int) -> FIFOBuffer {
+    let result = transferred(capacity: capacity) { target, source, count in
+      target.moveInitialize(from: source, count: count)
+    }
+    withUnsafeMutablePointerToHeader { $0.pointee.count = 0 }
+    return result
+  }
+
+  /// Both halves of the ring, oldest first, handed to `transfer` into a new ring's start.
+  @inlinable func transferred(
+    capacity: Int,
+    _ transfer: (UnsafeMutablePointer<Element>, UnsafeMutablePointer<Element>, Int) -> Void
+  ) -> FIFOBuffer {
+    let result = FIFOBuffer.make(capacity: capacity)
+    withUnsafeMutablePointers { header, elements in
+      let (head, count) = (header.pointee.head, header.pointee.count)
+      let firstHalf = min(count, header.pointee.capacity &- head)
+      result.withUnsafeMutablePointers { targetHeader, target in
+        transfer(target, elements + head, firstHalf)
+        transfer(target + firstHalf, elements, count &- firstHalf)
+        targetHeader.pointee.count = count
+      }
+    }
+    return result
+  }
+
+  deinit {
+    withUnsafeMutablePointers { header, elements in
+      let (head, count) = (header.pointee.head, header.pointee.count)
+      let firstHalf = min(count, header.pointee.capacity &- head)
+      (elements + head).deinitialize(count: firstHalf)
+      elements.deinitialize(count: count &- firstHalf)
+    }
   }
 }
