@@ -14,9 +14,19 @@ package final class CaptureReadAhead {
   private let thread: pthread_t?
   private let directReader: CaptureFileReader?
 
-  /// - Parameter depth: how many batches may wait (each about one zstd frame of the capture).
-  package init(reader: CaptureFileReader, depth: Int = 3) {
+  /// - Parameters:
+  ///   - depth: how many batches may wait (each about one zstd frame of the capture).
+  ///   - threaded: whether to read on a thread of its own. By default, only when the process
+  ///     may run on more than one CPU: on one, the two threads would only take turns, and the
+  ///     records read ahead would leave the cache before the replay reads them (a replay pinned
+  ///     to one core ran about a tenth faster reading on its own thread; docs/performance.md).
+  package init(reader: CaptureFileReader, depth: Int = 3, threaded: Bool = AvailableCPUs.count > 1) {
     shared = Shared(depth: max(1, depth))
+    guard threaded else {
+      thread = nil
+      directReader = reader
+      return
+    }
     let job = Unmanaged.passRetained(Job(shared: shared, reader: reader))
     var started: pthread_t?
     #if canImport(Glibc)

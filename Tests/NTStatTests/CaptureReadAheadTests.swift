@@ -21,8 +21,12 @@ import Testing
     return (records, nil)
   }
 
-  static func readAhead(_ path: String, depth: Int) throws -> ([CaptureRecord], String?, batches: Int) {
-    let readAhead = CaptureReadAhead(reader: try CaptureFileReader(path: path), depth: depth)
+  /// `threaded`: on a thread of its own, or on the caller's (as when the process may run on
+  /// one CPU only).
+  static func readAhead(
+    _ path: String, depth: Int, threaded: Bool = true
+  ) throws -> ([CaptureRecord], String?, batches: Int) {
+    let readAhead = CaptureReadAhead(reader: try CaptureFileReader(path: path), depth: depth, threaded: threaded)
     var records: [CaptureRecord] = []
     var batch: [CaptureRecord] = []
     var batches = 0
@@ -41,8 +45,8 @@ import Testing
   func sameRecordsAsTheReader(capture: String) throws {
     let path = CapturesCorpusTests.root.appendingPathComponent(capture).path
     let (expected, expectedError) = try Self.sequential(path)
-    for depth in [1, 3] {
-      let (records, error, batches) = try Self.readAhead(path, depth: depth)
+    for (depth, threaded) in [(1, true), (3, true), (3, false)] {
+      let (records, error, batches) = try Self.readAhead(path, depth: depth, threaded: threaded)
       #expect(records == expected)
       #expect(error == expectedError)
       #expect(error == nil)
@@ -123,10 +127,12 @@ import Testing
       if fraction > 0.5 { cut[cut.startIndex + cut.count / 2] ^= 0x5A }
       try cut.write(to: URL(fileURLWithPath: path))
       let (expected, expectedError) = try Self.sequential(path)
-      let (records, error, _) = try Self.readAhead(path, depth: 1)
-      #expect(records == expected, "cut at \(fraction)")
-      #expect(error == expectedError, "cut at \(fraction)")
-      if error != nil { damaged += 1 }
+      for threaded in [true, false] {
+        let (records, error, _) = try Self.readAhead(path, depth: 1, threaded: threaded)
+        #expect(records == expected, "cut at \(fraction)")
+        #expect(error == expectedError, "cut at \(fraction)")
+        if error != nil, threaded { damaged += 1 }
+      }
     }
     #expect(damaged == 7)
   }
@@ -139,5 +145,15 @@ import Testing
       #expect(try readAhead.nextRecords(&batch))
       #expect(!batch.isEmpty)
     }
+  }
+
+  /// The CPUs a process may run on, from the affinity mask `/proc/PID/status` shows.
+  @Test func allowedCPUsAreCountedFromTheMask() {
+    let status = "Name:\tntstat\nCpus_allowed:\tff,00000005\nCpus_allowed_list:\t0,2,32-39\n"
+    #expect(AvailableCPUs.allowedCount(status: status) == 10)
+    #expect(AvailableCPUs.allowedCount(status: "Cpus_allowed:\t1\n") == 1)
+    #expect(AvailableCPUs.allowedCount(status: "Cpus_allowed_list:\t0-3\n") == nil)
+    #expect(AvailableCPUs.allowedCount(status: "Cpus_allowed:\t0\n") == nil)
+    #expect(AvailableCPUs.count >= 1)
   }
 }
