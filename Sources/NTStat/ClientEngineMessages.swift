@@ -521,27 +521,30 @@ extension ClientEngine {
     return sources.slot(of: ref)
   }
 
+  // Both read the record in place: reading its fields through the table copied the record out
+  // (retaining its box, which a retained box's next update then cannot reuse).
   mutating func announceIfReady(slot: Int) {
-    guard !sources[slot: slot].announced, !sources[slot: slot].ignored, let stream = sources[slot: slot].stream else {
-      return
+    let filter = configuration.filter
+    let now = self.now
+    let added = sources.withRecord(slot: slot) { source -> NetworkStream? in
+      guard !source.announced, !source.ignored, var stream = source.stream else { return nil }
+      if !filter.matches(stream) {
+        source.ignored = true
+        return nil
+      }
+      source.announced = true
+      source.firstSeen = now
+      stream.firstSeen = now
+      return stream
     }
-    if !configuration.filter.matches(stream) {
-      sources[slot: slot].ignored = true
-      return
-    }
-    sources[slot: slot].announced = true
-    sources[slot: slot].firstSeen = now
-    var added = stream
-    added.firstSeen = now
-    eventQueue.push(.streamAdded(added))
+    if let added { eventQueue.push(.streamAdded(added)) }
   }
 
   mutating func reportUpdate(slot: Int) {
-    // Read through the table's borrow: copying the record out would retain its box, and a
-    // retained box cannot be reused by the next update.
-    guard sources[slot: slot].announced, sources[slot: slot].removedAt == nil, let stream = sources[slot: slot].stream
-    else { return }
-    eventQueue.push(.streamStatsUpdated(stream))
+    let stream = sources.withRecord(slot: slot) { source in
+      source.announced && source.removedAt == nil ? source.stream : nil
+    }
+    if let stream { eventQueue.push(.streamStatsUpdated(stream)) }
   }
 
   mutating func removed(_ ref: SourceRef, reason: RemovalReason) {

@@ -56,7 +56,7 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
   public let transport: ClientTransport
   public let configuration: ClientConfiguration
   private var engine: ClientEngine
-  private let stopLock = NSLockLike()
+  private let stopLock = PthreadMutex()
   private var stopRequested = false
 
   public init(transport: ClientTransport, configuration: ClientConfiguration = ClientConfiguration()) {

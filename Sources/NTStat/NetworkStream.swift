@@ -216,8 +216,40 @@ public struct ClientStatistics: Hashable, Sendable {
   /// Sweeps of missing sources put off because the kernel keeps dropping answers silently.
   public var sweepsDeferred: UInt64 = 0
   /// Providers the kernel accepted, and refused (with the errno it gave).
-  public var providersSubscribed: [ProviderKind] = []
-  public var providersRefused: [ProviderKind: Int32] = [:]
+  public var providersSubscribed: [ProviderKind] {
+    get { providers.subscribed }
+    set { providers = ProviderOutcomes(subscribed: newValue, refused: providers.refused) }
+  }
+  public var providersRefused: [ProviderKind: Int32] {
+    get { providers.refused }
+    set { providers = ProviderOutcomes(subscribed: providers.subscribed, refused: newValue) }
+  }
+  /// Both collections behind one reference, replaced when either changes (a few times a run):
+  /// the client publishes a copy of the statistics after every input, and each collection
+  /// held directly was a reference to retain and release.
+  private var providers = ProviderOutcomes.none
 
   public init() {}
+}
+
+/// The providers a client's subscriptions were accepted and refused for. Immutable.
+final class ProviderOutcomes: Hashable, Sendable {
+  let subscribed: [ProviderKind]
+  let refused: [ProviderKind: Int32]
+
+  static let none = ProviderOutcomes(subscribed: [], refused: [:])
+
+  init(subscribed: [ProviderKind], refused: [ProviderKind: Int32]) {
+    self.subscribed = subscribed
+    self.refused = refused
+  }
+
+  static func == (lhs: ProviderOutcomes, rhs: ProviderOutcomes) -> Bool {
+    lhs === rhs || (lhs.subscribed == rhs.subscribed && lhs.refused == rhs.refused)
+  }
+
+  func hash(into hasher: inout Hasher) {
+    hasher.combine(subscribed)
+    hasher.combine(refused)
+  }
 }

@@ -1,13 +1,24 @@
 import Foundation
 
-/// A mutex for the few flags shared across threads.
-package final class NSLockLike: @unchecked Sendable {  // NSLock is itself safe to share
-  private let lock = NSLock()
-  package init() {}
+/// A mutex for the few flags shared across threads: a `pthread_mutex_t` of its own, since the
+/// client takes it once per input (an `NSLock` cost twice the instructions).
+package final class PthreadMutex: @unchecked Sendable {  // the mutex is only used through pthread calls
+  private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
+  package init() {
+    mutex = .allocate(capacity: 1)
+    pthread_mutex_init(mutex, nil)
+  }
+
+  deinit {
+    pthread_mutex_destroy(mutex)
+    mutex.deallocate()
+  }
+
+  @inline(__always)
   package func withLock<T>(_ body: () throws -> T) rethrows -> T {
-    lock.lock()
-    defer { lock.unlock() }
+    pthread_mutex_lock(mutex)
+    defer { pthread_mutex_unlock(mutex) }
     return try body()
   }
 }

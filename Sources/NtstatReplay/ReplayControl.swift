@@ -6,7 +6,7 @@ import NTStat
 /// takes effect from the capture time reached, with no catch-up burst. A top-speed replay is
 /// never paced, so neither applies to it.
 public final class ReplayControl: @unchecked Sendable {  // every field is read and written under `lock`
-  private let lock = NSLockLike()
+  private let lock = PthreadMutex()
   private var pausedValue = false
   private var speedValue: ReplaySpeed
   /// Bumped on every change, so a wait in progress knows to start over.

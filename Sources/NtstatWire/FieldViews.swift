@@ -256,11 +256,25 @@ extension MessageView {
   public func descriptorRegionAndState() throws(WireError) -> (
     provider: ProviderID, bytes: UnsafeRawBufferPointer, state: TCPState?
   )? {
-    guard let (provider, bytes) = try descriptorRegion() else { return nil }
     let h = hot
-    guard h.pointee.descriptorCode(provider: provider.rawValue) == 1 else { return (provider, bytes, nil) }
+    // TCP and UDP, nearly every descriptor, are placed from the hot table alone; the rest
+    // through the family's layouts, as ``descriptorRegion()`` places them.
+    guard let (data, providerOffset) = try descriptorPlacement() else { return nil }
+    let provider = ProviderID(rawValue: reader.u32(checked: providerOffset))
+    let code = h.pointee.descriptorCode(provider: provider.rawValue)
+    let size: Int
+    switch code {
+    case 1: size = h.pointee.tcp.size
+    case 2: size = h.pointee.udp.size
+    default:
+      guard let (provider, bytes) = try descriptorRegion() else { return nil }
+      return (provider, bytes, nil)
+    }
+    try need(data + size)
+    let from = start + data
+    let bytes = UnsafeRawBufferPointer(rebasing: buffer[from..<(from + size)])
     let offset = h.pointee.tcp.required(.state).offset
-    guard offset + 4 <= bytes.count else { return (provider, bytes, nil) }
+    guard code == 1, offset + 4 <= size else { return (provider, bytes, nil) }
     let state = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     return (provider, bytes, TCPState(rawValue: state))
   }
