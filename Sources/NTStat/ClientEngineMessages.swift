@@ -88,7 +88,7 @@ final class DescribedSource: @unchecked Sendable {
   func withFields<Result>(_ body: (borrowing DerivedFields) -> Result) -> Result {
     Self.locks.withLock(for: self) {
       if !hasDerived {
-        derived = deriveLocked()
+        deriveLocked()
         hasDerived = true
       }
       return body(derived)
@@ -100,17 +100,21 @@ final class DescribedSource: @unchecked Sendable {
   /// TCP and UDP descriptors (almost every event) are read in place for the handful of
   /// fields derived from them; decoding the whole descriptor would build every string, UUID
   /// and reserved byte of it.
-  private func deriveLocked() -> DerivedFields {
+  ///
+  /// Written over the last derivation in place: building a new value and assigning it copied
+  /// and destroyed all of it once more per event (`callgrind`: a tenth of a text replay's
+  /// output work).
+  private func deriveLocked() {
     if !hasDecoded, let decoder {
       let provider = self.provider
-      let fromView = raw.withUnsafeBytes { bytes in
-        decoder.socketDescriptorView(bytes, provider: rawProvider).map {
-          DerivedFields($0, provider: provider, nameHint: derived.process.name)
-        }
+      let derivedInPlace = raw.withUnsafeBytes { bytes in
+        guard let view = decoder.socketDescriptorView(bytes, provider: rawProvider) else { return false }
+        derived.update(from: view, provider: provider)
+        return true
       }
-      if let fromView { return fromView }
+      if derivedInPlace { return }
     }
-    return DerivedFields(decodedLocked(), provider: provider)
+    derived = DerivedFields(decodedLocked(), provider: provider)
   }
 
   private func decodedLocked() -> Descriptor {
@@ -187,13 +191,20 @@ package struct DerivedFields: Sendable {
   }
 
   /// The same fields as from the decoded descriptor (`DerivedFieldsTests` holds the two to
-  /// each other on every corpus capture), read in place.
-  init(_ view: SocketDescriptorView, provider: ProviderKind, nameHint: String?) {
-    key = StreamKey(
-      protocolName: provider.protocolName, local: view.local, remote: view.remote, interfaceIndex: view.ifindex)
-    process = StreamProcess(
-      pid: view.pid, upid: view.upid, name: view.processName(reusing: nameHint), epid: view.epid, uuid: view.uuid,
-      euuid: view.euuid)
+  /// each other on every corpus capture), read in place and written over these. The process
+  /// name is kept when the descriptor carries the same one (a stream's next descriptor almost
+  /// always does, and making a name longer than 15 bytes into a `String` allocates).
+  mutating func update(from view: SocketDescriptorView, provider: ProviderKind) {
+    key.protocolName = provider.protocolName
+    key.local = view.local
+    key.remote = view.remote
+    key.interfaceIndex = view.ifindex
+    process.pid = view.pid
+    process.upid = view.upid
+    process.name = view.processName(reusing: process.name)
+    process.epid = view.epid
+    process.uuid = view.uuid
+    process.euuid = view.euuid
     if view.isTCP {
       tcpState = view.state
       tcpWindows = TCPWindows(
@@ -202,6 +213,9 @@ package struct DerivedFields: Sendable {
         sendBufferUsed: view.tcpField(.sendBufferUsed) ?? 0,
         receiveBufferSize: view.tcpField(.receiveBufferSize) ?? 0,
         receiveBufferUsed: view.tcpField(.receiveBufferUsed) ?? 0)
+    } else {
+      tcpState = nil
+      tcpWindows = nil
     }
     interfaceProperties = view.interfaceProperties
   }
