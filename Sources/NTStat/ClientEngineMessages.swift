@@ -402,7 +402,10 @@ extension ClientEngine {
       track(ref, provider: nil)
       return
     }
-    if let poll, !polled(by: poll, sources[slot: slot]) { return }
+    // The provider read before the call: read in its arguments, it made the engine copy itself
+    // for the call, and retain and release everything it holds.
+    let provider = sources[slot: slot].provider
+    if let poll, !polled(by: poll, provider: provider) { return }
     let seenInPoll = activePolls[.counts]?.context
     let now = self.now
     sources.withRecord(slot: slot) { source in
@@ -642,7 +645,7 @@ extension ClientEngine {
     var probes: [SourceRef] = []
     for source in sources.records
     where source.removedAt == nil && source.createdAt < poll.startedAt && source.seenInPoll != poll.context
-      && polled(by: kind, source)
+      && polled(by: kind, provider: source.provider)
     {
       probes.append(source.ref)
     }

@@ -64,6 +64,7 @@ extension ClientEngine {
   // MARK: Paced polls
 
   /// A paced (CONTINUATION) poll has been sent and is not over.
+  @inline(__always)  // see `polled(by:provider:)`: `pump` calls it for every request sent
   var pacedPollInFlight: Bool {
     guard configuration.polling == .automatic, family.hasLengthAndFlags else { return false }
     for kind in [PollKind.updates, .counts] {
