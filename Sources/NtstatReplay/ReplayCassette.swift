@@ -119,12 +119,21 @@ struct ReplayCassette {
   }
 
   private func carriesUnmatchedContext(_ bytes: DatagramBytes) -> Bool {
-    guard let ranges = try? decoder.messageRanges(in: bytes) else { return false }
-    for range in ranges where range.count >= 8 {
-      let context = MessageHeader.readContext(in: bytes, at: range.lowerBound)
-      if context != 0, contextMap[context] == nil, expected.contains(context: context) { return true }
+    // The headers read where they lie, in one pass: a list of the messages' ranges, then a
+    // context read through the datagram for each, cost a packed datagram 8,000 instructions.
+    // A poll's answers come dozens to a datagram with one context, which is looked up once.
+    var checked: UInt64 = 0
+    var answers = false
+    let readWhole = bytes.withUnsafeBytes { buffer in
+      (try? decoder.forEachView(in: buffer, direction: .fromKernel) { view in
+        let context = view.header.context
+        guard !answers, context != 0, context != checked else { return }
+        checked = context
+        if contextMap[context] == nil, expected.contains(context: context) { answers = true }
+      }) != nil
     }
-    return false
+    // A datagram that does not split into messages answers nothing, as it decodes to nothing.
+    return readWhole && answers
   }
 
   /// Recorded contexts → the client's, in every message of the datagram.

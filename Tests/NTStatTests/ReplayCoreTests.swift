@@ -206,4 +206,39 @@ import Testing
       #expect(replies[i] == expected, "seed \(seed): reply \(i)")
     }
   }
+
+  /// A recorded reply that comes before the replaying client has sent its request (the
+  /// client's timer runs a little later than the recorded client's did) waits for that timer:
+  /// the client sends, its context is mapped, and the reply reaches it with that context. The
+  /// packed reply carries the request's context on every message, after one of its own.
+  @Test(arguments: [false, true]) func aReplyWaitsForItsRequestsTimer(packed: Bool) throws {
+    let request = Message(context: 7, .querySource(.all))
+    var replyMessages = [Message(context: 7, .sourceRemoved(SourceRef(1)))]
+    if packed {
+      replyMessages =
+        [Message(context: 0, .sourceRemoved(SourceRef(2)))]
+        + (1...5).map { Message(context: 7, .sourceRemoved(SourceRef(UInt64(2 + $0)))) }
+    }
+    let replyBytes = try replyMessages.flatMap { try Self.encoder.encode($0, settingLength: true) }
+    let frames = [
+      Self.frame(request, at: 100_000_000, .toKernel),
+      CapturedFrame(timestamp: Self.origin + 100_020_000, direction: .fromKernel, bytes: replyBytes),
+    ]
+    var driver = Driver(frames)
+    // The client's timer: 480 µs after the reply, well within the match window.
+    let timer = MonotonicTime(nanoseconds: 500_000)
+    guard case .timeout(let at) = driver.next(deadline: timer) else {
+      Issue.record("the reply was delivered before the timer of the request it answers")
+      return
+    }
+    #expect(at == timer)
+    driver.send(Message(context: 1007, .querySource(.all)))
+    guard case .datagram(let bytes, _) = driver.next(deadline: nil) else {
+      Issue.record("no reply after the request was sent")
+      return
+    }
+    let contexts = try MessageDecoder(family: Self.family).decode(bytes).map(\.header.context)
+    #expect(contexts.last == 1007, "the reply carries the client's context: \(contexts)")
+    #expect(driver.core.cassette.requestsMatched == 1)
+  }
 }
