@@ -36,8 +36,10 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   public var descriptor: Descriptor { described.descriptor }
 
   /// `body` with the derived fields, in place: a renderer takes out the few it prints without
-  /// copying them all (under the lock that guards them, so `body` should do nothing more).
-  package func withDerivedFields<Result>(_ body: (borrowing DerivedFields) -> Result) -> Result {
+  /// copying them all (under the lock that guards them, so `body` should do nothing more, and
+  /// only read them: they are lent `inout` so as not to be copied, see
+  /// ``DescribedSource/withFields(_:)``).
+  package func withDerivedFields<Result>(_ body: (inout DerivedFields) -> Result) -> Result {
     described.withFields(body)
   }
 
