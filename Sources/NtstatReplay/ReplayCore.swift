@@ -107,7 +107,7 @@ struct ReplayCore {
 
   /// A frame read ahead: a recorded request is expected (or matches the pending one), a kernel
   /// frame waits in the lookahead.
-  private mutating func readAhead(_ index: UInt64, _ frame: CapturedFrame) {
+  private mutating func readAhead(_ index: UInt64, _ frame: consuming CapturedFrame) {
     let t = time(of: frame)
     horizon = t
     guard frame.direction == .toKernel else {
