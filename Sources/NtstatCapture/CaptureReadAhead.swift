@@ -17,9 +17,9 @@ package final class CaptureReadAhead {
   /// - Parameters:
   ///   - depth: how many batches may wait (each about one zstd frame of the capture).
   ///   - threaded: whether to read on a thread of its own. By default, only when the process
-  ///     may run on more than one CPU: on one, the two threads would only take turns, and the
-  ///     records read ahead would leave the cache before the replay reads them (a replay pinned
-  ///     to one core ran about a tenth faster reading on its own thread; docs/performance.md).
+  ///     may run on more than one CPU: on one, the two threads would only take turns (a replay
+  ///     pinned to one core ran about a tenth faster reading on its own thread;
+  ///     docs/performance.md).
   package init(reader: CaptureFileReader, depth: Int = 3, threaded: Bool = AvailableCPUs.count > 1) {
     shared = Shared(depth: max(1, depth))
     guard threaded else {
