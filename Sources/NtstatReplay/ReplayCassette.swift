@@ -119,21 +119,16 @@ struct ReplayCassette {
   }
 
   private func carriesUnmatchedContext(_ bytes: DatagramBytes) -> Bool {
-    // The headers read where they lie, in one pass: a list of the messages' ranges, then a
-    // context read through the datagram for each, cost a packed datagram 8,000 instructions.
     // A poll's answers come dozens to a datagram with one context, which is looked up once.
     var checked: UInt64 = 0
     var answers = false
-    let readWhole = bytes.withUnsafeBytes { buffer in
-      (try? decoder.forEachView(in: buffer, direction: .fromKernel) { view in
-        let context = view.header.context
-        guard !answers, context != 0, context != checked else { return }
-        checked = context
-        if contextMap[context] == nil, expected.contains(context: context) { answers = true }
-      }) != nil
+    let whole = forEachContext(in: bytes) { _, context in
+      guard !answers, context != 0, context != checked else { return }
+      checked = context
+      if contextMap[context] == nil, expected.contains(context: context) { answers = true }
     }
     // A datagram that does not split into messages answers nothing, as it decodes to nothing.
-    return readWhole && answers
+    return whole && answers
   }
 
   /// Recorded contexts → the client's, in every message of the datagram.
@@ -143,20 +138,25 @@ struct ReplayCassette {
   }
 
   private func remapped(_ datagram: DatagramBytes) -> DatagramBytes {
-    guard let ranges = try? decoder.messageRanges(in: datagram) else { return datagram }
-    // Copied only when a context changes: most datagrams carry none the client remapped.
-    var copy: [UInt8] = []
-    var changed = false
-    for range in ranges where range.count >= 8 {
-      let context = MessageHeader.readContext(in: datagram, at: range.lowerBound)
-      guard context != 0, let mapped = contextMap[context], mapped != context else { continue }
-      if !changed {
-        copy = datagram.array
-        changed = true
-      }
-      MessageHeader.writeContext(mapped, in: &copy, at: range.lowerBound)
+    var changes: [(offset: Int, context: UInt64)] = []
+    let whole = forEachContext(in: datagram) { offset, context in
+      guard context != 0, let mapped = contextMap[context], mapped != context else { return }
+      changes.append((offset, mapped))
     }
-    return changed ? DatagramBytes(copy) : datagram
+    // Copied only when a context changes: most datagrams carry none the client remapped.
+    guard whole, !changes.isEmpty else { return datagram }
+    var copy = datagram.array
+    for change in changes { MessageHeader.writeContext(change.context, in: &copy, at: change.offset) }
+    return DatagramBytes(copy)
+  }
+
+  /// Each message's offset and context, read from the headers where they lie in one pass (a
+  /// list of the messages' ranges, then each context read through the datagram, cost a packed
+  /// datagram 8,000 instructions). False when the datagram does not split into messages.
+  private func forEachContext(in datagram: DatagramBytes, _ body: (_ offset: Int, _ context: UInt64) -> Void) -> Bool {
+    datagram.withUnsafeBytes { buffer in
+      (try? decoder.forEachView(in: buffer, direction: .fromKernel) { body($0.offset, $0.header.context) }) != nil
+    }
   }
 
   /// Counts a divergence, and keeps the first 1,000. The rest are not even made: their text
