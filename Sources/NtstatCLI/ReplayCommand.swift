@@ -122,6 +122,9 @@ struct ReplayCommand: ParsableCommand {
     // terminal or the replay is paced as recorded.
     let progress = ProgressLine(file: file, quiet: quiet || isatty(1) == 1 || speed == .realtime)
     defer { progress.finish() }
+    // Read once: an option's `wrappedValue` is a generic getter that looks up type metadata,
+    // about 450 instructions an event when read in the closure.
+    let fromFrame = self.fromFrame
     do {
       try client.run { event in
         progress.tick { transport.fileBytesRead }
