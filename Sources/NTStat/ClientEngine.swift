@@ -488,10 +488,15 @@ struct PendingRequests: Sendable {
     return values.remove(at: index)
   }
 
-  /// When the longest-waiting request was sent.
+  /// When the longest-waiting request was sent. Each request's time is read where it lies:
+  /// iterating the requests copied each one out, its bytes retained and released (asked after
+  /// every input).
   var oldestSentAt: MonotonicTime? {
     var oldest: MonotonicTime?
-    for request in values where oldest.map({ request.sentAt < $0 }) ?? true { oldest = request.sentAt }
+    for index in values.indices {
+      let sentAt = values[index].sentAt
+      if oldest.map({ sentAt < $0 }) ?? true { oldest = sentAt }
+    }
     return oldest
   }
 }

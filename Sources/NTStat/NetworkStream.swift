@@ -232,6 +232,21 @@ public struct ClientStatistics: Hashable, Sendable {
   private var providers = ProviderOutcomes.none
 
   public init() {}
+
+  /// Becomes `other`, taking its provider lists only if they are another box. The client
+  /// publishes its statistics after every input: a whole-value assignment retained the new
+  /// box and released the old one each time, two atomic operations for what rarely changes.
+  mutating func assign(_ other: borrowing ClientStatistics) {
+    guard providers === other.providers else {
+      self = copy other
+      return
+    }
+    // The same box: every other stored property is a plain number, so copying the bytes
+    // leaves this value holding the one reference it held, and the box's count as it was.
+    withUnsafeMutableBytes(of: &self) { target in
+      withUnsafeBytes(of: other) { target.copyMemory(from: $0) }
+    }
+  }
 }
 
 /// The providers a client's subscriptions were accepted and refused for. Immutable.

@@ -4,7 +4,9 @@ import NtstatCapture
 struct FrameSource {
   private var reader: CaptureReadAhead?
   private var frames: [CapturedFrame] = []
-  /// Records read from the file and not yet handed out (a zstd frame's worth at most).
+  /// Records read from the file and not yet handed out (a zstd frame's worth at most), last
+  /// first: each is moved out with `popLast`, so a frame's bytes are neither retained when it
+  /// is taken nor released when the batch is refilled (two atomic operations a frame).
   private var batch: [CaptureRecord] = []
   private var position = 0
   private(set) var metadata: CaptureMetadata?
@@ -25,36 +27,35 @@ struct FrameSource {
   private var interfaces: [Bool] = []  // per interface id in the current section: ntstat?
 
   mutating func next() throws -> CapturedFrame? {
-    guard let reader else {
+    // Not `guard let reader`: that binding retained the reader for every frame.
+    guard reader != nil else {
       guard position < frames.count else { return nil }
       position += 1
       return frames[position - 1]
     }
     while true {
-      if position == batch.count {
-        position = 0
-        guard try reader.nextRecords(&batch) else { return nil }
+      if batch.isEmpty {
+        guard try reader.unsafelyUnwrapped.nextRecords(&batch) else { return nil }
+        // Through the buffer, whose swaps move the records: `Array.reverse` copied each one
+        // and destroyed the original.
+        batch.withUnsafeMutableBufferPointer { $0.reverse() }
       }
-      let index = position
-      position += 1
-      // The frame's payload alone: copying the whole record out (it can hold a section's
-      // metadata) and destroying it cost each frame 90 instructions.
-      if case .frame(let frame) = batch[index] {
+      // Moved out (`unsafelyUnwrapped` of `popLast()` would copy it and destroy the original).
+      switch batch.removeLast() {
+      case .frame(let frame):
         // Frames of another tool's interfaces (Ethernet, …) are not ntstat datagrams.
         if Int(frame.interfaceID) < interfaces.count, !interfaces[Int(frame.interfaceID)] {
           foreignFrames += 1
           continue
         }
         return frame
-      }
-      switch batch[index] {
       case .section(let section):
         if metadata == nil { metadata = section }
         interfaces = []
       case .interface(let interface):
         interfaces.append(interface.isNtstat)
         if !interface.isNtstat { foreignLinkTypes.insert(interface.linkType) }
-      case .frame, .statistics: continue
+      case .statistics: continue
       }
     }
   }

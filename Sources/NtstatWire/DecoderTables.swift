@@ -22,7 +22,15 @@ final class DecoderTables: @unchecked Sendable {  // immutable after init; `hot`
   /// Plain-data copy of the hot offsets, owned by this object.
   @usableFromInline let hot: UnsafePointer<HotOffsets>
 
-  init(family: LayoutFamily) {
+  /// The tables of `family`: one set per family, made on first use and kept for the life of
+  /// the process, so that a decoder holds them without a reference count (see
+  /// ``MessageDecoder``).
+  static func shared(_ family: LayoutFamily) -> DecoderTables { all[family].unsafelyUnwrapped }
+
+  private static let all = Dictionary(
+    uniqueKeysWithValues: LayoutFamily.allCases.map { ($0, DecoderTables(family: $0)) })
+
+  private init(family: LayoutFamily) {
     self.family = family
     layouts = family.layouts
     packs = family.hasLengthAndFlags
@@ -41,10 +49,6 @@ final class DecoderTables: @unchecked Sendable {  // immutable after init; `hot`
     let hot = UnsafeMutablePointer<HotOffsets>.allocate(capacity: 1)
     hot.initialize(to: HotOffsets(layouts, providers: family.providers))
     self.hot = UnsafePointer(hot)
-  }
-
-  deinit {
-    UnsafeMutablePointer(mutating: hot).deallocate()
   }
 
   /// Whether `type` is a message of the family's source-ref layout (a request naming one source,

@@ -13,14 +13,17 @@ public enum Direction: String, Hashable, Sendable {
 /// and message type, and never traps. Decoding keeps every byte (unknown types, bytes past the
 /// family's struct, non-zero reserved fields), so ``MessageEncoder`` reproduces the input.
 public struct MessageDecoder: Sendable {
-  @usableFromInline let tables: DecoderTables
+  /// Unowned: every family's tables live as long as the process (``DecoderTables/shared(_:)``).
+  /// A counted reference made each copy of a decoder two atomic operations, and the client
+  /// engine copies its decoder for every datagram and every update it reads in place.
+  @usableFromInline unowned(unsafe) let tables: DecoderTables
   public var family: LayoutFamily { tables.family }
   var layouts: FamilyLayouts { tables.layouts }
   @usableFromInline var packs: Bool { tables.packs }
   var providerKinds: [ProviderKind?] { tables.providerKinds }
 
   public init(family: LayoutFamily) {
-    tables = DecoderTables(family: family)
+    tables = .shared(family)
   }
 
   init(tables: DecoderTables) {

@@ -4,7 +4,7 @@
 /// Handed out by ``MessageDecoder/forEachView(in:direction:_:)``; it points into the datagram and
 /// is valid only inside that call. Every accessor is bounds-checked like the full decoder.
 public struct MessageView {
-  /// Unretained: the decoder that made the view outlives it (views never escape `forEachView`).
+  /// Unretained: a family's tables live as long as the process (``DecoderTables/shared(_:)``).
   @usableFromInline let tablesRef: Unmanaged<DecoderTables>
   @usableFromInline let hot: UnsafePointer<HotOffsets>
   var tables: DecoderTables { tablesRef.takeUnretainedValue() }
