@@ -115,14 +115,14 @@ struct DiffCommand: ParsableCommand {
   func replaySide(_ path: String, override: LayoutFamily?, progress showProgress: Bool) throws -> EventDiffSide {
     // Opened here, so that a capture that cannot be replayed is reported before anything runs;
     // the first read replays this transport, a second read opens the capture again.
-    var opened: ReplayTransport? = try ReplayTransport(path: path, speed: .topSpeed, family: override)
+    var opened: ReplayTransport? = try ReplayTransport(path: path, speed: .topSpeed, family: override, replaysAtOnce: 2)
     return EventDiffSide(name: path) { header, each in
       let transport: ReplayTransport
       if let first = opened {
         transport = first
         opened = nil
       } else {
-        do { transport = try ReplayTransport(path: path, speed: .topSpeed, family: override) } catch {
+        do { transport = try ReplayTransport(path: path, speed: .topSpeed, family: override, replaysAtOnce: 2) } catch {
           throw CommandFailure(describe(error, reading: path))
         }
       }

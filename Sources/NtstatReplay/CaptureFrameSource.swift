@@ -11,7 +11,10 @@ struct FrameSource {
   private var position = 0
   private(set) var metadata: CaptureMetadata?
 
-  init(reader: CaptureFileReader) { self.reader = CaptureReadAhead(reader: reader) }
+  /// Frames of `reader`, read on a thread of their own if `threaded` (``CaptureReadAhead``).
+  init(reader: CaptureFileReader, threaded: Bool) {
+    self.reader = CaptureReadAhead(reader: reader, threaded: threaded)
+  }
 
   init(frames: [CapturedFrame], metadata: CaptureMetadata) {
     self.frames = frames

@@ -81,8 +81,17 @@ public final class ReplayTransport: ClientTransport {
 
   /// Opens `path` (a `.pcapng.zst` or `.pcapng`). The family is `family` if given, else the
   /// capture's, else detected from the sizes of the first kernel datagrams.
-  public convenience init(path: String, speed: ReplaySpeed = .topSpeed, family: LayoutFamily? = nil) throws {
-    try self.init(source: FrameSource(reader: CaptureFileReader(path: path)), speed: speed, family: family)
+  ///
+  /// The file is read on a thread of its own when the process has two CPUs for each of the
+  /// `replaysAtOnce` replays it runs together, else on the client's thread: `ntstat diff`
+  /// replays its two sides at once, and on two CPUs four threads only took turns (about 6 %
+  /// longer, docs/performance.md).
+  public convenience init(
+    path: String, speed: ReplaySpeed = .topSpeed, family: LayoutFamily? = nil, replaysAtOnce: Int = 1
+  ) throws {
+    let reader = try CaptureFileReader(path: path)
+    let source = FrameSource(reader: reader, threaded: AvailableCPUs.count >= 2 * max(1, replaysAtOnce))
+    try self.init(source: source, speed: speed, family: family)
   }
 
   /// Replays frames held in memory (tests, tools).
