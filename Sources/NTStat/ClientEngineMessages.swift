@@ -17,6 +17,8 @@ final class DescribedSource: @unchecked Sendable {
   /// (`callgrind`: five `memcpy`s an update).
   @exclusivity(unchecked) private var hasDecoded: Bool
   @exclusivity(unchecked) private var hasDerived = false
+  /// Whether the detail fields (``DerivedFields/updateDetails(from:)``) are current as well.
+  @exclusivity(unchecked) private var hasDerivedDetails = false
   @exclusivity(unchecked) private var raw: [UInt8]
   private let rawProvider: ProviderID
   private let decoder: MessageDecoder?
@@ -64,6 +66,7 @@ final class DescribedSource: @unchecked Sendable {
     // The fields derived from the last descriptor stay until the next derivation: their
     // process name is that derivation's hint.
     hasDerived = false
+    hasDerivedDetails = false
     return true
   }
 
@@ -87,12 +90,13 @@ final class DescribedSource: @unchecked Sendable {
   /// a tenth of its time). Lent `inout` though `body` only reads them: lent `borrowing`, this
   /// class's stored property was copied for every call (`callgrind`: 230 instructions an event
   /// of a text replay); `inout` passes its address.
-  func withFields<Result>(_ body: (inout DerivedFields) -> Result) -> Result {
+  ///
+  /// Without `details`, only the fields a line of text or CSV prints are current (those
+  /// ``DerivedFields/updateDetails(from:)`` leaves out may be the last descriptor's): reading
+  /// the TCP windows and the UUIDs was a fifth of deriving, for a renderer that prints neither.
+  func withFields<Result>(details: Bool = true, _ body: (inout DerivedFields) -> Result) -> Result {
     Self.locks.withLock(for: self) {
-      if !hasDerived {
-        deriveLocked()
-        hasDerived = true
-      }
+      if !hasDerived || (details && !hasDerivedDetails) { deriveLocked(details: details) }
       return body(&derived)
     }
   }
@@ -106,17 +110,25 @@ final class DescribedSource: @unchecked Sendable {
   /// Written over the last derivation in place: building a new value and assigning it copied
   /// and destroyed all of it once more per event (`callgrind`: a tenth of a text replay's
   /// output work).
-  private func deriveLocked() {
+  private func deriveLocked(details: Bool) {
     if !hasDecoded, let decoder {
       let provider = self.provider
+      let (core, details) = (!hasDerived, details && !hasDerivedDetails)
       let derivedInPlace = raw.withUnsafeBytes { bytes in
         guard let view = decoder.socketDescriptorView(bytes, provider: rawProvider) else { return false }
-        derived.update(from: view, provider: provider)
+        if core { derived.update(from: view, provider: provider) }
+        if details { derived.updateDetails(from: view) }
         return true
       }
-      if derivedInPlace { return }
+      if derivedInPlace {
+        hasDerived = true
+        hasDerivedDetails = hasDerivedDetails || details
+        return
+      }
     }
     derived = DerivedFields(decodedLocked(), provider: provider)
+    hasDerived = true
+    hasDerivedDetails = true
   }
 
   private func decodedLocked() -> Descriptor {
@@ -141,13 +153,13 @@ final class DescribedSource: @unchecked Sendable {
   }
 
   // Derived on first access: a client that ignores most fields of most updates pays for none.
-  var key: StreamKey { withFields { $0.key } }
+  var key: StreamKey { withFields(details: false) { $0.key } }
   var process: StreamProcess { withFields { $0.process } }
-  var tcpState: TCPState? { withFields { $0.tcpState } }
+  var tcpState: TCPState? { withFields(details: false) { $0.tcpState } }
   var tcpWindows: TCPWindows? { withFields { $0.tcpWindows } }
-  var interfaceProperties: InterfaceProperties? { withFields { $0.interfaceProperties } }
-  var isListener: Bool { withFields { $0.isListener } }
-  var interfaceClass: InterfaceClass { withFields { $0.interfaceClass } }
+  var interfaceProperties: InterfaceProperties? { withFields(details: false) { $0.interfaceProperties } }
+  var isListener: Bool { withFields(details: false) { $0.isListener } }
+  var interfaceClass: InterfaceClass { withFields(details: false) { $0.interfaceClass } }
 }
 
 /// What a stream's descriptor says, lifted out once (``DescribedSource/fields``).
@@ -193,33 +205,36 @@ package struct DerivedFields: Sendable {
   }
 
   /// The same fields as from the decoded descriptor (`DerivedFieldsTests` holds the two to
-  /// each other on every corpus capture), read in place and written over these. The process
-  /// name is kept when the descriptor carries the same one (a stream's next descriptor almost
-  /// always does, and making a name longer than 15 bytes into a `String` allocates).
+  /// each other on every corpus capture), read in place and written over these: with
+  /// ``updateDetails(from:)``, all of them; alone, those a line of text or CSV prints. The
+  /// process name is kept when the descriptor carries the same one (a stream's next descriptor
+  /// almost always does, and making a name longer than 15 bytes into a `String` allocates).
   mutating func update(from view: SocketDescriptorView, provider: ProviderKind) {
     key.protocolName = provider.protocolName
     key.local = view.local
     key.remote = view.remote
     key.interfaceIndex = view.ifindex
     process.pid = view.pid
-    process.upid = view.upid
     process.name = view.processName(reusing: process.name)
+    tcpState = view.isTCP ? view.state : nil
+    interfaceProperties = view.interfaceProperties
+  }
+
+  /// The rest: the process's other ids and UUIDs, and a TCP source's windows and buffers.
+  mutating func updateDetails(from view: SocketDescriptorView) {
+    process.upid = view.upid
     process.epid = view.epid
     process.uuid = view.uuid
     process.euuid = view.euuid
-    if view.isTCP {
-      tcpState = view.state
-      tcpWindows = TCPWindows(
+    tcpWindows =
+      view.isTCP
+      ? TCPWindows(
         txWindow: view.tcpField(.txWindow) ?? 0, txCongestionWindow: view.tcpField(.txCongestionWindow) ?? 0,
         txUnacked: view.tcpField(.txUnacked) ?? 0, sendBufferSize: view.tcpField(.sendBufferSize) ?? 0,
         sendBufferUsed: view.tcpField(.sendBufferUsed) ?? 0,
         receiveBufferSize: view.tcpField(.receiveBufferSize) ?? 0,
         receiveBufferUsed: view.tcpField(.receiveBufferUsed) ?? 0)
-    } else {
-      tcpState = nil
-      tcpWindows = nil
-    }
-    interfaceProperties = view.interfaceProperties
+      : nil
   }
 
   package var isListener: Bool {

@@ -38,9 +38,10 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   /// `body` with the derived fields, in place: a renderer takes out the few it prints without
   /// copying them all (under the lock that guards them, so `body` should do nothing more, and
   /// only read them: they are lent `inout` so as not to be copied, see
-  /// ``DescribedSource/withFields(_:)``).
-  package func withDerivedFields<Result>(_ body: (inout DerivedFields) -> Result) -> Result {
-    described.withFields(body)
+  /// ``DescribedSource/withFields(details:_:)``). Without `details`, only the fields a line of
+  /// text or CSV prints are current.
+  package func withDerivedFields<Result>(details: Bool = true, _ body: (inout DerivedFields) -> Result) -> Result {
+    described.withFields(details: details, body)
   }
 
   public static func == (lhs: NetworkStream, rhs: NetworkStream) -> Bool {

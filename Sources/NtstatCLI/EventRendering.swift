@@ -126,8 +126,8 @@ struct EventPrinter {
 
   private func appendCSV(_ kind: StreamEventKind, _ stream: NetworkStream) {
     // The derived fields are read at once: every accessor is a lock on the stream's descriptor.
-    let (key, process, tcpState, isListener, medium) = stream.withDerivedFields {
-      ($0.key, $0.process, $0.tcpState, $0.isListener, $0.interfaceClass)
+    let (key, pid, name, tcpState, isListener, medium) = stream.withDerivedFields(details: false) {
+      ($0.key, $0.process.pid, $0.process.name, $0.tcpState, $0.isListener, $0.interfaceClass)
     }
     out.line { bytes in
       var row = CSVRow(taking: &bytes)
@@ -142,8 +142,8 @@ struct EventPrinter {
       row.cell(key.protocolName)
       row.cell { $0.append(endpoint: key.local) }
       row.cell { $0.append(endpoint: key.remote) }
-      row.cell(UInt64(process.pid))
-      row.cell(process.name)
+      row.cell(UInt64(pid))
+      row.cell(name)
       row.cell(tcpState?.description ?? "")
       row.cell(isListener ? "true" : "false")
       row.cell(stream.connectionFailed ? "true" : "false")
@@ -189,7 +189,7 @@ struct EventPrinter {
     let when = kind == .added ? stream.firstSeen : stream.lastUpdated
     // The derived fields are read at once, and only those printed: every accessor is a lock on
     // the stream's descriptor, and each whole field copied is its strings retained.
-    let (local, remote, pid, processName, isListener, medium) = stream.withDerivedFields {
+    let (local, remote, pid, processName, isListener, medium) = stream.withDerivedFields(details: false) {
       ($0.key.local, $0.key.remote, $0.process.pid, $0.process.name, $0.isListener, $0.interfaceClass)
     }
     let protocolName = stream.provider.protocolNameText

@@ -134,11 +134,13 @@ public struct SocketDescriptorView {
     guard let slot = slot(.processName, .processName) else { return "" }
     let field = UnsafeRawBufferPointer(
       rebasing: reader.buffer[(reader.start + slot.offset)..<(reader.start + slot.offset + slot.width)])
-    let text = UnsafeRawBufferPointer(rebasing: field[..<(field.firstIndex(of: 0) ?? field.endIndex)])
-    if var hint, hint.utf8.count == text.count,
-      hint.withUTF8({ TextBytes.equal(UnsafeRawBufferPointer($0), text) })
+    let text = UnsafeRawBufferPointer(rebasing: field[..<TextBytes.lengthBeforeZero(field)])
+    // The hint's bytes borrowed where they lie: a `var` copy of it retained and released a
+    // name longer than 15 bytes (two atomic operations a descriptor).
+    if let same = hint?.utf8.withContiguousStorageIfAvailable({ TextBytes.equal(UnsafeRawBufferPointer($0), text) }),
+      same
     {
-      return hint
+      return hint.unsafelyUnwrapped
     }
     return String(decoding: text, as: UTF8.self)
   }

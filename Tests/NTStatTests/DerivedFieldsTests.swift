@@ -38,4 +38,43 @@ import Testing
     #expect(inPlace > 0, "\(capture): no TCP or UDP descriptor")
   }
 
+  /// Text and CSV derive only the fields they print; what they leave out is derived when
+  /// asked for, from the current descriptor, not the one the box held when it was last asked.
+  /// Every other event is read that way first, so a box's detail fields are often a
+  /// descriptor or two behind when they are asked for.
+  @Test(arguments: Corpus.captures)
+  func detailsAskedForLaterAreCurrent(capture: String) throws {
+    let transport = try ReplayTransport(path: Corpus.path(capture))
+    let client = NetworkStatisticsClient(
+      transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
+    var index = 0
+    var detailsCompared = 0
+    try client.run { event in
+      let stream: NetworkStream
+      switch event {
+      case .streamAdded(let s), .streamStatsUpdated(let s), .streamRemoved(let s): stream = s
+      case .notice: return
+      }
+      index += 1
+      // Read in place first; the reference decodes the descriptor, after which the box would
+      // derive from the decoded value instead (until its next descriptor).
+      let core = index % 3 != 0 ? stream.withDerivedFields(details: false) { $0 } : nil
+      let fields = index % 2 == 0 ? stream.withDerivedFields { $0 } : nil
+      let reference = DerivedFields(stream.descriptor, provider: stream.provider)
+      if let core {
+        #expect(core.key == reference.key, "\(capture) \(stream.id)")
+        #expect(core.process.pid == reference.process.pid, "\(capture) \(stream.id)")
+        #expect(core.process.name == reference.process.name, "\(capture) \(stream.id)")
+        #expect(core.tcpState == reference.tcpState, "\(capture) \(stream.id)")
+        #expect(core.interfaceProperties == reference.interfaceProperties, "\(capture) \(stream.id)")
+      }
+      if let fields {
+        #expect(fields.key == reference.key, "\(capture) \(stream.id)")
+        #expect(fields.process == reference.process, "\(capture) \(stream.id)")
+        #expect(fields.tcpWindows == reference.tcpWindows, "\(capture) \(stream.id)")
+        detailsCompared += 1
+      }
+    }
+    #expect(detailsCompared > 10, "\(capture): \(detailsCompared) events")
+  }
 }

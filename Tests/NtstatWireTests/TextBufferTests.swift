@@ -89,6 +89,29 @@ import Testing
     }
   }
 
+  /// A C string's length in a fixed field, against a byte-by-byte scan: every length up to 24
+  /// with a zero at every place, non-zero bytes that borrow into the next lane when a word is
+  /// tested (0x01 after a zero, 0x80, 0xFF), and no zero at all.
+  @Test func lengthBeforeZeroIsWhereTheFirstZeroIs() {
+    for filler: UInt8 in [0x01, 0x41, 0x80, 0xFF] {
+      for count in 0...24 {
+        var bytes = [UInt8](repeating: filler, count: count)
+        func check() {
+          let expected = bytes.firstIndex(of: 0) ?? bytes.count
+          bytes.withUnsafeBytes { #expect(TextBytes.lengthBeforeZero($0) == expected, "\(bytes)") }
+        }
+        check()
+        for zero in 0..<count {
+          bytes[zero] = 0
+          check()
+          if zero + 1 < count { bytes[zero + 1] = 0x01 }
+          check()
+          bytes = [UInt8](repeating: filler, count: count)
+        }
+      }
+    }
+  }
+
   @Test func largeAppendsGrowTheBufferOnce() {
     var buffer = TextBuffer(capacity: 16)
     defer { buffer.deallocate() }
