@@ -117,7 +117,9 @@ package final class CaptureReadAhead {
         }
         while ready.count >= depth, !cancelled { condition.wait() }
         if cancelled { return }
-        ready.append((batch, reader.stream.compressedBytes))
+        // Moved, not copied: a reference left in this loop until its next turn could make the
+        // consumer, which moves the records out, copy the whole batch first.
+        ready.append((consume batch, reader.stream.compressedBytes))
         condition.broadcast()
       }
     }
