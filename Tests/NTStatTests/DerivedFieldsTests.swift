@@ -9,19 +9,24 @@ import Testing
 /// TCP and UDP descriptor bytes; the decoded descriptor is the reference they must equal, for
 /// every event of every corpus capture (every family, details mode, the libntstat import).
 @Suite(.hangLimit) struct DerivedFieldsTests {
-  @Test(arguments: Corpus.captures)
-  func readInPlaceEqualsDecoded(capture: String) throws {
+  /// `body` with the stream of every event of `capture`, replayed as it was recorded.
+  static func forEachStream(of capture: String, _ body: (NetworkStream) -> Void) throws {
     let transport = try ReplayTransport(path: Corpus.path(capture))
     let client = NetworkStatisticsClient(
       transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
-    var compared = 0
-    var inPlace = 0
     try client.run { event in
-      let stream: NetworkStream
       switch event {
-      case .streamAdded(let s), .streamStatsUpdated(let s), .streamRemoved(let s): stream = s
+      case .streamAdded(let stream), .streamStatsUpdated(let stream), .streamRemoved(let stream): body(stream)
       case .notice: return
       }
+    }
+  }
+
+  @Test(arguments: Corpus.captures)
+  func readInPlaceEqualsDecoded(capture: String) throws {
+    var compared = 0
+    var inPlace = 0
+    try Self.forEachStream(of: capture) { stream in
       // The in-place reading happens on first access, before anything decodes the descriptor.
       let fields = stream.described.fields
       let reference = DerivedFields(stream.descriptor, provider: stream.provider)
@@ -44,17 +49,9 @@ import Testing
   /// descriptor or two behind when they are asked for.
   @Test(arguments: Corpus.captures)
   func detailsAskedForLaterAreCurrent(capture: String) throws {
-    let transport = try ReplayTransport(path: Corpus.path(capture))
-    let client = NetworkStatisticsClient(
-      transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
     var index = 0
     var detailsCompared = 0
-    try client.run { event in
-      let stream: NetworkStream
-      switch event {
-      case .streamAdded(let s), .streamStatsUpdated(let s), .streamRemoved(let s): stream = s
-      case .notice: return
-      }
+    try Self.forEachStream(of: capture) { stream in
       index += 1
       // Read in place first; the reference decodes the descriptor, after which the box would
       // derive from the decoded value instead (until its next descriptor).
