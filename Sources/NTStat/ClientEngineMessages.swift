@@ -113,16 +113,16 @@ final class DescribedSource: @unchecked Sendable {
   private func deriveLocked(details: Bool) {
     if !hasDecoded, let decoder {
       let provider = self.provider
-      let (core, details) = (!hasDerived, details && !hasDerivedDetails)
+      let (deriveCore, deriveDetails) = (!hasDerived, details && !hasDerivedDetails)
       let derivedInPlace = raw.withUnsafeBytes { bytes in
         guard let view = decoder.socketDescriptorView(bytes, provider: rawProvider) else { return false }
-        if core { derived.update(from: view, provider: provider) }
-        if details { derived.updateDetails(from: view) }
+        if deriveCore { derived.update(from: view, provider: provider) }
+        if deriveDetails { derived.updateDetails(from: view) }
         return true
       }
       if derivedInPlace {
         hasDerived = true
-        hasDerivedDetails = hasDerivedDetails || details
+        hasDerivedDetails = hasDerivedDetails || deriveDetails
         return
       }
     }

@@ -5,7 +5,7 @@ struct FrameSource {
   private var reader: CaptureReadAhead?
   private var frames: [CapturedFrame] = []
   /// Records read from the file and not yet handed out (a zstd frame's worth at most), last
-  /// first: each is moved out with `popLast`, so a frame's bytes are neither retained when it
+  /// first: each is moved out with `removeLast`, so a frame's bytes are neither retained when it
   /// is taken nor released when the batch is refilled (two atomic operations a frame).
   private var batch: [CaptureRecord] = []
   private var position = 0
