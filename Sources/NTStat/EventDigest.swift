@@ -265,22 +265,28 @@ public struct EventDigest: Hashable, Sendable {
   }
 }
 
-/// Feeds a live event's fields to a digest, as ``FlatFieldsSink`` would build them.
+/// Feeds a live event's fields to a digest, as ``FlatFieldsSink`` would build them. The
+/// common fields' methods are inlined into the one caller that emits every field: a call per
+/// field was about a twentieth of a `diff` (`callgrind`).
 struct DigestSink: CanonicalFieldSink {
   var builder: EventDigest.Builder
 
+  @inline(__always)
   mutating func add(_ name: StaticString, _ value: UInt64?) {
     guard let value else { return }
     builder.add(builder.name(name), integer: value)
   }
+  @inline(__always)
   mutating func add(_ name: StaticString, _ value: String?) {
     guard let value else { return }
     builder.add(builder.name(name), string: value)
   }
+  @inline(__always)
   mutating func add(_ name: StaticString, _ value: StaticString) {
     let name = builder.name(name)
     value.withUTF8Buffer { builder.add(name, text: UnsafeRawBufferPointer($0)) }
   }
+  @inline(__always)
   mutating func add(_ name: StaticString, _ value: Bool) {
     builder.add(builder.name(name), bool: value)
   }
