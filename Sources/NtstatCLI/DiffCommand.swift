@@ -113,16 +113,20 @@ struct DiffCommand: ParsableCommand {
   /// A capture replayed into canonical events, field for field what parsing its JSON Lines
   /// would give, without writing or parsing them.
   func replaySide(_ path: String, override: LayoutFamily?, progress showProgress: Bool) throws -> EventDiffSide {
+    // Both sides replay at once (`StreamDigest.both`): read-ahead threads only with two CPUs a side.
+    func open() throws -> ReplayTransport {
+      try ReplayTransport(path: path, speed: .topSpeed, family: override, replaysAtOnce: 2)
+    }
     // Opened here, so that a capture that cannot be replayed is reported before anything runs;
     // the first read replays this transport, a second read opens the capture again.
-    var opened: ReplayTransport? = try ReplayTransport(path: path, speed: .topSpeed, family: override, replaysAtOnce: 2)
+    var opened: ReplayTransport? = try open()
     return EventDiffSide(name: path) { header, each in
       let transport: ReplayTransport
       if let first = opened {
         transport = first
         opened = nil
       } else {
-        do { transport = try ReplayTransport(path: path, speed: .topSpeed, family: override, replaysAtOnce: 2) } catch {
+        do { transport = try open() } catch {
           throw CommandFailure(describe(error, reading: path))
         }
       }

@@ -263,12 +263,7 @@ extension MessageView {
     // through the family's layouts, as ``descriptorRegion()`` places them.
     guard let (data, providerOffset) = try descriptorPlacement() else { return nil }
     let provider = ProviderID(rawValue: reader.u32(checked: providerOffset))
-    let code = h.pointee.descriptorCode(provider: provider.rawValue)
-    let size: Int
-    switch code {
-    case 1: size = h.pointee.tcp.size
-    case 2: size = h.pointee.udp.size
-    default:
+    guard let (isTCP, size) = h.pointee.socketDescriptor(provider: provider.rawValue) else {
       guard let (provider, bytes) = try descriptorRegion() else { return nil }
       return (provider, bytes, nil)
     }
@@ -276,7 +271,7 @@ extension MessageView {
     let from = start + data
     let bytes = UnsafeRawBufferPointer(rebasing: buffer[from..<(from + size)])
     let offset = h.pointee.tcp.required(.state).offset
-    guard code == 1, offset + 4 <= size else { return (provider, bytes, nil) }
+    guard isTCP, offset + 4 <= size else { return (provider, bytes, nil) }
     let state = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     return (provider, bytes, TCPState(rawValue: state))
   }

@@ -74,4 +74,15 @@ struct HotOffsets {
   func descriptorCode(provider: UInt32) -> UInt64 {
     provider < 16 ? descriptorByProvider.0 >> (4 * UInt64(provider)) & 0xf : 0
   }
+
+  /// Whether a provider's sources are described by the TCP or the UDP descriptor, and its
+  /// size; nil for any other descriptor (or none).
+  @inlinable
+  func socketDescriptor(provider: UInt32) -> (isTCP: Bool, size: Int)? {
+    switch descriptorCode(provider: provider) {
+    case 1: return (true, tcp.size)
+    case 2: return (false, udp.size)
+    default: return nil
+    }
+  }
 }

@@ -55,15 +55,12 @@ public struct MessageDecoder: Sendable {
     // was copied twice and the provider list retained and released (`callgrind`: 200
     // instructions a descriptor, a fifth of deriving its fields).
     let hot = tables.hot
-    let reader = StructReader(buffer: bytes, start: 0, end: bytes.count, messageType: nil)
-    switch hot.pointee.descriptorCode(provider: provider.rawValue) {
-    case 1 where bytes.count >= hot.pointee.tcp.size:
-      return SocketDescriptorView(reader: reader, tcp: hot.pointee.tcp, udp: nil)
-    case 2 where bytes.count >= hot.pointee.udp.size:
-      return SocketDescriptorView(reader: reader, tcp: nil, udp: hot.pointee.udp)
-    default:
+    guard let (isTCP, size) = hot.pointee.socketDescriptor(provider: provider.rawValue), bytes.count >= size else {
       return nil
     }
+    return SocketDescriptorView(
+      reader: StructReader(buffer: bytes, start: 0, end: bytes.count, messageType: nil),
+      tcp: isTCP ? hot.pointee.tcp : nil, udp: isTCP ? nil : hot.pointee.udp)
   }
 
   /// Decodes every message of a datagram.
