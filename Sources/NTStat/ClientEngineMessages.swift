@@ -257,10 +257,13 @@ package struct DerivedFields: Sendable {
 
 /// What the engine holds about one source ref.
 struct TrackedSource: Sendable {
+  // First, as in `NetworkStream`: at the same offset in both, an update's counters are copied
+  // into its event in aligned 16-byte moves (`reportUpdate`). At different offsets the compiler
+  // moved them twice through the stack, each load straddling two stores of the first move.
+  var counts = Counts()
   var ref: SourceRef
   var provider: ProviderKind?
   var described: DescribedSource?
-  var counts = Counts()
   /// Details mode (xnu-12377+): the per-medium counters of the last SRC_DETAILS.
   /// Boxed: a record without details (every family but xnu-12377 in details mode) pays one word.
   var detailed: DetailedCountsBox?
@@ -286,7 +289,7 @@ struct TrackedSource: Sendable {
     let failed =
       removedAt != nil && provider == .tcpKernel && sawConnectAttempt && !sawEstablished && !described.isListener
     return NetworkStream(
-      id: ref, provider: provider, counts: counts, detailedBox: detailed, connectionFailed: failed,
+      counts: counts, id: ref, provider: provider, detailedBox: detailed, connectionFailed: failed,
       removal: removal, firstSeen: firstSeen, lastUpdated: lastUpdated, described: described)
   }
 
@@ -492,8 +495,8 @@ extension ClientEngine {
       guard let d = try view.detailedCountsView()?.counts else { return false }
       (detailed, counts) = (DetailedCountsBox(d), d.classicCounts)
     case .sourceCounts:
-      guard let counts = try view.counts(), let ref = try view.sourceRef() else { return false }
-      handleCounts(ref: ref, counts: counts, context: context, flags: flags)
+      guard let (ref, counts) = try view.sourceCounts() else { return false }
+      handleCounts(ref: ref, counts: counts.counts, context: context, flags: flags)
       return true
     case .sourceDescription:
       guard let ref = try view.sourceRef(), let (providerID, bytes, state) = try view.descriptorRegionAndState() else {
@@ -585,8 +588,8 @@ extension ClientEngine {
 
   mutating func reportUpdate(slot: Int) {
     withRecordAndEvents(slot: slot) { source, events in
-      guard source.announced, source.removedAt == nil, let stream = source.stream else { return }
-      events.push(.streamStatsUpdated(stream))
+      guard source.announced, source.removedAt == nil, source.described != nil, source.provider != nil else { return }
+      events.push { .streamStatsUpdated(source.stream.unsafelyUnwrapped) }
     }
   }
 

@@ -2,12 +2,13 @@ import NtstatWire
 
 /// One network flow as the client sees it: what libntstat called a stream.
 public struct NetworkStream: Hashable, Sendable, Identifiable {
+  /// Cumulative counters as last reported. In details mode, computed from the detailed
+  /// counters as the kernel computes `nstat_counts` (``DetailedCounts/classicCounts``).
+  // First, at the offset they have in the engine's record (`TrackedSource`).
+  public var counts: Counts
   /// The kernel's source ref, unique per client connection.
   public var id: SourceRef
   public var provider: ProviderKind
-  /// Cumulative counters as last reported. In details mode, computed from the detailed
-  /// counters as the kernel computes `nstat_counts` (``DetailedCounts/classicCounts``).
-  public var counts: Counts
   /// Details mode (xnu-12377+, ``ClientConfiguration/details``): the per-medium counters and
   /// activity bitmaps of the last SRC_DETAILS; nil otherwise.
   public var detailedCounts: DetailedCounts? { detailedBox?.value }

@@ -17,6 +17,7 @@ public final class CaptureFileReader {
   private let descriptor: Int32
   private var buffer = [UInt8](repeating: 0, count: 1 << 18)
   private var atEnd = false
+  private var finished = false
 
   public init(path: String) throws {
     self.path = path
@@ -39,6 +40,7 @@ public final class CaptureFileReader {
   public func next() throws -> CaptureRecord? {
     while true {
       if let record = stream.nextRecord() { return record }
+      if stream.decodeNextFrame() { continue }
       guard try readMore() else { return nil }
     }
   }
@@ -50,14 +52,23 @@ public final class CaptureFileReader {
   public func nextRecords(_ records: inout [CaptureRecord]) throws -> Bool {
     while true {
       if stream.takeRecords(&records) { return true }
+      if stream.decodeNextFrame() { continue }
       guard try readMore() else { return false }
     }
   }
 
-  /// Pushes the next read of the file into the stream: false at the end with nothing pending.
+  /// Hands the next read of the file to the stream, which decodes it a zstd frame at a time as
+  /// records are asked for: false at the end with nothing pending.
   private func readMore() throws -> Bool {
     if let error = stream.error { throw error }
-    if atEnd { return false }
+    if atEnd {
+      // Every whole zstd frame has been taken, a frame at a time: now the end's checks, and the
+      // blocks an unfinished frame leaves.
+      guard !finished else { return false }
+      finished = true
+      stream.finish()
+      return true
+    }
     while true {
       let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
       if count < 0 {
@@ -68,9 +79,9 @@ public final class CaptureFileReader {
       }
       if count == 0 {
         atEnd = true
-        stream.finish()
+        stream.endInput()
       } else {
-        buffer.withUnsafeBytes { stream.push(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        buffer.withUnsafeBytes { stream.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
       }
       return true
     }

@@ -29,9 +29,13 @@ public final class CaptureStreamReader {
   /// frame itself is intact), so that a damaged frame is reported as zstd corruption whatever
   /// the size of the reads.
   private var frameDecodeError: CaptureError?
-  /// Compressed input waiting to be fed to zstd in fixed slices.
+  /// Compressed input waiting to be fed to zstd (`sliced[slicedStart...]`), in fixed slices: the
+  /// one being fed ends at `sliceEnd`.
   private var sliced: [UInt8] = []
   private var slicedStart = 0
+  private var sliceEnd = 0
+  /// The input has ended: the last slice is shorter than the others.
+  private var inputEnded = false
   static let sliceSize = 64 << 10
 
   public init(file: String? = nil) {
@@ -69,8 +73,18 @@ public final class CaptureStreamReader {
     return true
   }
 
-  /// Feeds the next bytes of the file. After damage, further input is ignored.
+  /// Feeds the next bytes of the file and decodes all of them. After damage, further input is
+  /// ignored.
   public func push(_ chunk: UnsafeRawBufferPointer) {
+    append(chunk)
+    while decodeNextFrame() {}
+  }
+
+  /// Takes the next bytes of the file without decoding more than plain pcapng needs: zstd input
+  /// waits for ``decodeNextFrame()``, so that a reader can take each frame's records while they
+  /// are still in the processor's cache (a 256 KiB read of a simulated capture decompresses to
+  /// tens of MiB). After damage, further input is ignored.
+  func append(_ chunk: UnsafeRawBufferPointer) {
     guard error == nil, !chunk.isEmpty else { return }
     var chunk = chunk
     if compression == nil {
@@ -96,7 +110,7 @@ public final class CaptureStreamReader {
 
   private func consume(_ chunk: UnsafeRawBufferPointer) {
     guard error == nil else { return }
-    guard let decompressor else {
+    guard decompressor != nil else {
       // Plain pcapng: blocks are released as soon as they are complete.
       do throws(CaptureError) {
         try decoder.push(chunk, into: &ready)
@@ -110,32 +124,59 @@ public final class CaptureStreamReader {
       }
       return
     }
-    // zstd is always fed the same slices of the file (fixed sizes at fixed offsets), whatever
-    // sizes the caller pushes: on malformed input zstd's verdict can depend on how much input
-    // it is given at once, and the outcome of reading a file must not depend on read sizes.
-    sliced.append(contentsOf: chunk)
-    while sliced.count - slicedStart >= Self.sliceSize, error == nil {
-      let start = slicedStart
-      slicedStart += Self.sliceSize
-      sliced.withUnsafeBytes {
-        feed(UnsafeRawBufferPointer(rebasing: $0[start..<(start + Self.sliceSize)]), decompressor)
-      }
-    }
     if slicedStart > 0 && slicedStart * 2 >= sliced.count {
       sliced.removeFirst(slicedStart)
+      sliceEnd -= slicedStart
       slicedStart = 0
     }
+    sliced.append(contentsOf: chunk)
   }
 
-  /// Feeds what is left of the sliced input (at the end of the file).
+  /// Decodes the zstd input taken so far up to the end of the next zstd frame: true if a frame
+  /// ended (its records are ready) or damage was found, false once no whole slice is left.
+  ///
+  /// zstd is always fed the same slices of the file (fixed sizes at fixed offsets), whatever
+  /// sizes the caller pushes: on malformed input zstd's verdict can depend on how much input it
+  /// is given at once, and the outcome of reading a file must not depend on read sizes. Stopping
+  /// at a frame's end and going on later with the rest of its slice gives zstd the same input.
+  func decodeNextFrame() -> Bool {
+    guard let decompressor else { return false }
+    while error == nil {
+      if slicedStart == sliceEnd { sliceEnd += Self.sliceSize }
+      // At the end of the input the last slice is what is left.
+      let end = inputEnded ? min(sliceEnd, sliced.count) : sliceEnd
+      guard end <= sliced.count, slicedStart < end else { return false }
+      if feed(upTo: end, decompressor) { return true }
+    }
+    return false
+  }
+
+  /// No more input follows (until a ``jump(compressedOffset:uncompressedOffset:)``): the last,
+  /// short slice may be decoded too, still a frame at a time. ``finish()`` checks the end.
+  func endInput() {
+    inputEnded = true
+  }
+
+  /// Decodes all that is left of the input.
   private func feedRest() {
-    guard let decompressor, slicedStart < sliced.count else { return }
-    let start = slicedStart
-    slicedStart = sliced.count
-    sliced.withUnsafeBytes { feed(UnsafeRawBufferPointer(rebasing: $0[start...]), decompressor) }
+    inputEnded = true
+    while decodeNextFrame() {}
   }
 
-  private func feed(_ chunk: UnsafeRawBufferPointer, _ decompressor: ZstdDecompressor) {
+  /// Feeds `sliced[slicedStart..<end]` until it is used up or a zstd frame ends in it: true if a
+  /// frame ended or damage was found.
+  private func feed(upTo end: Int, _ decompressor: ZstdDecompressor) -> Bool {
+    let start = slicedStart
+    let (consumed, stopped) = sliced.withUnsafeBytes {
+      feed(UnsafeRawBufferPointer(rebasing: $0[start..<end]), decompressor)
+    }
+    slicedStart += consumed
+    return stopped
+  }
+
+  /// Feeds `chunk` until it is used up or a zstd frame ends: the bytes consumed, and whether a
+  /// frame ended or damage was found.
+  private func feed(_ chunk: UnsafeRawBufferPointer, _ decompressor: ZstdDecompressor) -> (Int, Bool) {
     var remaining = chunk
     while !remaining.isEmpty, error == nil {
       do throws(CaptureError) {
@@ -161,9 +202,10 @@ public final class CaptureStreamReader {
           if let failure = frameDecodeError {
             // The frame is intact (its checksum matched) but its blocks are not pcapng.
             reportDecodeError(failure)
-            return
+          } else {
+            frameStart = compressedBytes
           }
-          frameStart = compressedBytes
+          return (chunk.count - remaining.count, true)
         }
       } catch {
         // The frame being decoded is not trustworthy: drop what it produced.
@@ -173,8 +215,10 @@ public final class CaptureStreamReader {
         failure.compressedOffset = frameStart
         failure.uncompressedOffset = failure.uncompressedOffset ?? decoder.consumed
         self.error = failure
+        return (chunk.count - remaining.count, true)
       }
     }
+    return (chunk.count - remaining.count, false)
   }
 
   private func reportDecodeError(_ failure: CaptureError) {
@@ -192,6 +236,8 @@ public final class CaptureStreamReader {
     guard error == nil, let decompressor, !decompressor.inFrame, !decoder.hasPartialBlock else { return false }
     sliced.removeAll()
     slicedStart = 0
+    sliceEnd = 0
+    inputEnded = false
     compressedBytes = compressedOffset
     frameStart = compressedOffset
     decoder.restart(at: uncompressedOffset)

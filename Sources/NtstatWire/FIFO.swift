@@ -36,11 +36,24 @@ public struct FIFO<Element: Sendable>: @unchecked Sendable {
 
   /// Queues `element` last.
   @inlinable public mutating func push(_ element: consuming Element) {
+    appendSlot().initialize(to: element)
+  }
+
+  /// Queues last the element `make` returns, made where it is stored. For large elements made
+  /// from parts: queued with ``push(_:)``, an event of a few hundred bytes was assembled on the
+  /// stack and then copied into the ring, the copy's wide loads each straddling two of the
+  /// assembly's narrower stores, which the processor cannot forward.
+  @inlinable @inline(__always) public mutating func push(making make: () -> Element) {
+    appendSlot().initialize(to: make())
+  }
+
+  /// The slot after the last element, already counted: initialise it before anything else.
+  @inlinable @inline(__always) mutating func appendSlot() -> UnsafeMutablePointer<Element> {
     makeUnique(room: 1)
     let (header, elements) = buffer.unsafelyUnwrapped.pointers
     let slot = (header.pointee.head &+ header.pointee.count) & (header.pointee.capacity &- 1)
-    (elements + slot).initialize(to: element)
     header.pointee.count &+= 1
+    return elements + slot
   }
 
   /// Puts an element back at the head.
@@ -65,8 +78,19 @@ public struct FIFO<Element: Sendable>: @unchecked Sendable {
   }
 
   /// Makes the storage this queue's alone, with room for `room` more elements: copied if
-  /// another queue shares it, grown (the elements moved) if full.
-  @inlinable mutating func makeUnique(room: Int) {
+  /// another queue shares it, grown (the elements moved) if full. The usual case (the storage
+  /// is ours and has room) is checked inline; the rest is a call.
+  @inlinable @inline(__always) mutating func makeUnique(room: Int) {
+    if isKnownUniquelyReferenced(&buffer) {
+      let (count, capacity) = buffer.unsafelyUnwrapped.withUnsafeMutablePointerToHeader {
+        ($0.pointee.count, $0.pointee.capacity)
+      }
+      if count &+ room <= capacity { return }
+    }
+    reallocate(room: room)
+  }
+
+  @inlinable @inline(never) mutating func reallocate(room: Int) {
     if isKnownUniquelyReferenced(&buffer) {
       let (count, capacity) = buffer.unsafelyUnwrapped.withUnsafeMutablePointerToHeader {
         ($0.pointee.count, $0.pointee.capacity)

@@ -3,6 +3,8 @@
 @usableFromInline
 struct HotOffsets {
   @usableFromInline var counts: StructLayout<CountsField>
+  /// ``CountsView/isPacked(_:)`` of `counts`.
+  @usableFromInline var countsArePacked: Bool
   @usableFromInline var tcp: StructLayout<TCPDescriptorField>
   @usableFromInline var udp: StructLayout<UDPDescriptorField>
   /// SRC_COUNTS: size, counts offset, srcref slot.
@@ -33,6 +35,7 @@ struct HotOffsets {
 
   init(_ l: FamilyLayouts, providers: [(ProviderID, ProviderKind)]) {
     counts = l.counts
+    countsArePacked = CountsView.isPacked(l.counts)
     tcp = l.tcpDescriptor
     udp = l.udpDescriptor
     countsMessageSize = l.sourceCountsMessage.size

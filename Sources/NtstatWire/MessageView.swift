@@ -52,9 +52,31 @@ public struct MessageView {
     default: return nil
     }
     try need(size)
+    return sourceRef(checked: slot)
+  }
+
+  /// The srcref in `slot`, after a length check that covered it (a 32-bit all-ones srcref is
+  /// `NSTAT_SRC_REF_ALL`).
+  @inlinable @inline(__always)
+  func sourceRef(checked slot: FieldSlot) -> SourceRef {
     let raw = reader.uint(checked: slot)
-    if slot.width == 4, raw == UInt64(UInt32.max) { return .all }
-    return SourceRef(rawValue: raw)
+    return slot.width == 4 && raw == UInt64(UInt32.max) ? .all : SourceRef(rawValue: raw)
+  }
+
+  /// SRC_COUNTS read in place with one length check: its source, and a view of its counters
+  /// (nil for other types). Read apart, the two checked the length and chose the type's offsets
+  /// twice for the message that makes up most of a polled capture.
+  @inlinable
+  public func sourceCounts() throws(WireError) -> (ref: SourceRef, counts: CountsView)? {
+    guard header.type == .sourceCounts else { return nil }
+    let h = hot
+    try need(h.pointee.countsMessageSize)
+    return (
+      sourceRef(checked: h.pointee.countsMessageRef),
+      CountsView(
+        base: buffer.baseAddress!.advanced(by: start + h.pointee.countsInCountsMessage), layout: h.pointee.counts,
+        packed: h.pointee.countsArePacked)
+    )
   }
 
   /// The source a request names: REM_SRC, QUERY_SRC, GET_SRC_DESC, GET_UPDATE or GET_DETAILS,

@@ -187,7 +187,20 @@ import Testing
 
   @Test func malformedHeadersAreTypedErrors() throws {
     let decoder = MessageDecoder(family: .xnu11215)
-    #expect(throws: WireError.self) { try decoder.decode([1, 2, 3]) }
+    #expect(throws: WireError(.truncated, offset: 0, reason: "3 byte(s) left, a message header needs 16")) {
+      try decoder.decode([1, 2, 3])
+    }
+    // A header whose length runs past the datagram, after a whole message: named at its offset.
+    var pastTheEnd = try MessageEncoder(family: .xnu11215).encodeDatagram([Message(context: 1, .success)])
+    pastTheEnd += [0, 0, 0, 0, 0, 0, 0, 0, 0x14, 0x27, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0]
+    #expect(
+      throws: WireError(
+        .truncated, offset: 16, messageType: .sourceCounts,
+        reason: "header length 40 runs past the datagram's end (20 byte(s) left)")
+    ) { try decoder.decode(pastTheEnd) }
+    #expect(
+      throws: WireError(.truncated, offset: 16, reason: "4 byte(s) left, a message header needs 16")
+    ) { try decoder.decode(Array(pastTheEnd.prefix(20))) }
     var zeroLength = [UInt8](repeating: 0, count: 16)
     zeroLength[8] = 0x14  // type 10004 = 0x2714
     zeroLength[9] = 0x27

@@ -1,6 +1,7 @@
 import NtstatTestSupport
-import NtstatWire
 import Testing
+
+@testable import NtstatWire
 
 /// The zero-copy views must agree with the full decoder on every sample of every family.
 @Suite(.hangLimit) struct MessageViewTests {
@@ -25,6 +26,9 @@ import Testing
             #expect(try view.sourceRef() == c.sourceRef)
             #expect(try view.counts() == c.counts)
             #expect(try view.countsView()?.counts == c.counts)
+            let both = try view.sourceCounts()
+            #expect(both?.ref == c.sourceRef)
+            #expect(both?.counts.counts == c.counts)
             checkedCounts += 1
           case .sourceDescription(let d):
             #expect(try view.sourceRef() == d.sourceRef)
@@ -66,6 +70,7 @@ import Testing
             #expect(try view.sourceRef() == ref)
             #expect(try view.countsView() == nil)
           default:
+            #expect(try view.sourceCounts() == nil)
             #expect(try view.countsView() == nil)
             #expect(try view.detailedCountsView() == nil)
             #expect(try view.socketDescriptorView() == nil)
@@ -75,6 +80,26 @@ import Testing
       #expect(index == full.count)
     }
     #expect(checkedCounts > 0 && checkedDescriptors > 0)
+  }
+
+  /// The counters read at fixed offsets (``CountsView/packedCounts``) are those read through the
+  /// table's offsets, field by field, in every family whose table allows it; every field holds a
+  /// different value, so a counter read from its neighbour's place fails. The families with the
+  /// fixed layout are those of xnu-4570 on (xnu-2782 to 3789 put the per-medium counters last).
+  @Test("packed counters read what the table reads", arguments: LayoutFamily.allCases)
+  func packedCountsAgreeWithTheTable(family: LayoutFamily) {
+    let layout = family.layouts.counts
+    let packed = CountsView.isPacked(layout)
+    #expect(packed == (family >= .xnu4570))
+    guard packed else { return }
+    let bytes = (0..<layout.size).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+    bytes.withUnsafeBytes { buffer in
+      let fixed = CountsView(base: buffer.baseAddress!, layout: layout, packed: true).counts
+      let table = CountsView(base: buffer.baseAddress!, layout: layout, packed: false).counts
+      #expect(fixed == table)
+      #expect(Set([fixed.rxPackets, fixed.rxBytes, fixed.txPackets, fixed.txBytes]).count == 4)
+      #expect(fixed.wiredTxBytes != nil && fixed.varRTT != fixed.avgRTT)
+    }
   }
 
   /// The region read with the state: the same region as alone, and the state of a TCP
