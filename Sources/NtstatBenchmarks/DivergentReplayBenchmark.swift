@@ -44,28 +44,60 @@ enum DivergentReplayBenchmark {
     }
   }
 
+  /// Rounds of the three commands, each timed as a whole process (its start-up included) and in
+  /// turn within a round, so that a host whose load changes weighs on each ratio's both sides
+  /// alike; the ratios are taken within each round. From each time the round's cost of starting
+  /// and awaiting a process (`true`) is taken: tens of milliseconds through Foundation's
+  /// `Process`, which would otherwise pull every ratio towards 1.
+  static let rounds = 7
+
   static func measure(_ label: String, workload: Workload) throws {
     let path = NSTemporaryDirectory() + "ntstat-divergent-bench-\(getpid()).pcapng.zst"
     defer { try? FileManager.default.removeItem(atPath: path) }
     print("divergent replay benchmark, xnu-11215 polled libntstat-style: \(label)")
     let recorded = try CaptureBenchmark.time { try record(path, workload: workload) }
     let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-    let zstd = try CaptureBenchmark.timeCommand(["zstd", "-d", "-c"], input: path, output: "/dev/null")
-    let matched = try ReplayBenchmark.child(["replay-configured", path, "recorded"], pinned: false)
-    let divergent = try ReplayBenchmark.child(["replay-configured", path, "default"], pinned: false)
-    print("  recorded \(size >> 20) MiB in \(String(format: "%.1f", recorded)) s")
-    print("  zstd -d -c > /dev/null  \(String(format: "%.2f", zstd)) s")
-    for (label, fields) in [
-      ("as recorded (requests match)", matched), ("default client (requests diverge)", divergent),
-    ] {
-      let s = fields["seconds"] ?? .nan
-      print(
-        "  \(label)  \(String(format: "%.2f", s)) s, \(Int(fields["frames"] ?? 0)) kernel frames, "
-          + "\(Int(fields["matched"] ?? 0)) requests matched, \(Int(fields["divergences"] ?? 0)) divergences, "
-          + "\(String(format: "%.2f", zstd / s))× of zstd -d")
+    var spawn: [Double] = []
+    var zstd: [Double] = []
+    var matched: [Double] = []
+    var divergent: [Double] = []
+    var reports: [[String: Double]] = []
+    for _ in 0..<rounds {
+      let start = try CaptureBenchmark.timeCommand(["true"], input: "/dev/null", output: "/dev/null")
+      spawn.append(start)
+      zstd.append(try CaptureBenchmark.timeCommand(["zstd", "-d", "-c"], input: path, output: "/dev/null") - start)
+      for (mode, times) in [("recorded", 0), ("default", 1)] {
+        var report: [String: Double] = [:]
+        let seconds = try CaptureBenchmark.time {
+          report = try ReplayBenchmark.child(["replay-configured", path, mode], pinned: false)
+        }
+        if times == 0 { matched.append(seconds - start) } else { divergent.append(seconds - start) }
+        if reports.count < 2 { reports.append(report) }
+      }
     }
-    let ratio = (matched["seconds"] ?? .nan) / (divergent["seconds"] ?? .nan)
-    print("  divergent / matched speed: \(String(format: "%.2f", ratio))×")
+    print(
+      "  recorded \(size >> 20) MiB in \(String(format: "%.1f", recorded)) s; \(rounds) rounds, each process timed "
+        + "whole less starting one (\(spread(spawn)) s); median (least–most):")
+    print("  zstd -d -c > /dev/null  \(spread(zstd)) s")
+    for (label, times, fields) in [
+      ("as recorded (requests match)", matched, reports[0]),
+      ("default client (requests diverge)", divergent, reports[1]),
+    ] {
+      let ratios = zip(zstd, times).map { $0 / $1 }
+      print(
+        "  \(label)  \(spread(times)) s, \(Int(fields["frames"] ?? 0)) kernel frames, "
+          + "\(Int(fields["matched"] ?? 0)) requests matched, \(Int(fields["divergences"] ?? 0)) divergences; "
+          + "\(spread(ratios))× of zstd -d")
+    }
+    print("  divergent / matched speed: \(spread(zip(matched, divergent).map { $0 / $1 }))×")
+  }
+
+  /// The median of `values`, then their least and most: "0.35 (0.33–0.41)".
+  static func spread(_ values: [Double]) -> String {
+    let sorted = values.sorted()
+    let median =
+      sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return String(format: "%.2f (%.2f–%.2f)", median, sorted.first ?? .nan, sorted.last ?? .nan)
   }
 
   /// Records the session through the real client and a recording tee.
