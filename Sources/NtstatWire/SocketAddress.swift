@@ -26,11 +26,16 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     // fifth of deriving a stream's fields (`callgrind`).
     func zero(_ range: Range<Int>) -> Bool {
       var index = range.lowerBound
-      while index + 8 <= range.upperBound {
-        if field.loadUnaligned(fromByteOffset: index, as: UInt64.self) != 0 { return false }
-        index += 8
+      let end = range.upperBound
+      if end - index >= 8 {
+        while index + 8 < end {
+          if field.loadUnaligned(fromByteOffset: index, as: UInt64.self) != 0 { return false }
+          index += 8
+        }
+        // The last word ends at the range's end, overlapping the one before if need be.
+        return field.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self) == 0
       }
-      while index < range.upperBound {
+      while index < end {
         if field[index] != 0 { return false }
         index += 1
       }
@@ -39,11 +44,9 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     func be16(_ at: Int) -> UInt16 { UInt16(bigEndian: field.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
     func le32(_ at: Int) -> UInt32 { UInt32(littleEndian: field.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
     func be64(_ at: Int) -> UInt64 { UInt64(bigEndian: field.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-    if zero(0..<width) {
-      self = .unspecified
-    } else if width >= Self.inetSize, field[0] == Self.inetSize, field[1] == Self.darwinAFInet,
-      zero(8..<width)
-    {
+    // The kernel's two forms first, told by their first two bytes (an all-zero field is neither):
+    // a scan of the whole field for zeros first was half of reading an address.
+    if width >= Self.inetSize, field[0] == Self.inetSize, field[1] == Self.darwinAFInet, zero(8..<width) {
       let address = UInt32(bigEndian: field.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
       self = .ipv4(IPv4Address(rawValue: address), port: be16(2))
     } else if width >= Self.inet6Size, field[0] == Self.inet6Size, field[1] == Self.darwinAFInet6,
@@ -51,6 +54,8 @@ public enum SocketAddress: Hashable, Sendable, CustomStringConvertible {
     {
       self = .ipv6(
         IPv6Address(high: be64(8), low: be64(16)), port: be16(2), flowInfo: le32(4), scopeID: le32(24))
+    } else if zero(0..<width) {
+      self = .unspecified
     } else {
       var end = width
       while end > 0, field[end - 1] == 0 { end -= 1 }

@@ -1,7 +1,8 @@
 import Foundation
 import NtstatTestSupport
-import NtstatWire
 import Testing
+
+@testable import NtstatWire
 
 /// Golden vectors, round trips and hostile-input behaviour, for every family.
 ///
@@ -258,5 +259,64 @@ import Testing
     #expect(IPv4Address("0.0.0.0")?.description == "0.0.0.0")
     #expect(IPv4Address("255.10.100.7")?.description == "255.10.100.7")
     #expect(IPv6Address("1::2::3") == nil)
+  }
+
+  /// A descriptor's 28-byte address field: the kernel's two forms by their length and family
+  /// bytes, all zeros as unspecified, and any other byte anywhere kept as `other`.
+  @Test func addressFieldsAreReadByForm() {
+    func read(_ bytes: [UInt8]) -> SocketAddress { bytes.withUnsafeBytes { SocketAddress(field: $0) } }
+    var v4 = [UInt8](repeating: 0, count: 28)
+    v4[0...7] = [16, 2, 0x01, 0xBB, 10, 0, 0, 1]
+    var v6 = [UInt8](repeating: 0, count: 28)
+    v6[0...3] = [28, 30, 0x00, 0x35]
+    v6[8] = 0xFE
+    v6[9] = 0x80
+    v6[23] = 1
+    v6[24] = 4
+    #expect(read(v4) == .ipv4(IPv4Address(rawValue: 0x0A00_0001), port: 443))
+    #expect(read(v6) == .ipv6(IPv6Address(high: 0xFE80 << 48, low: 1), port: 53, flowInfo: 0, scopeID: 4))
+    #expect(read([UInt8](repeating: 0, count: 28)) == .unspecified)
+    for position in 8..<28 {
+      var stray = v4
+      stray[position] = 7
+      #expect(read(stray) == .other(Array(stray[0...max(7, position)])), "IPv4, byte \(position)")
+    }
+    var longer = v6 + [0, 0, 0, 0]
+    longer[31] = 9
+    #expect(read(longer) == .other(longer))
+    var lone = [UInt8](repeating: 0, count: 28)
+    lone[27] = 1
+    #expect(read(lone) == .other(lone))
+  }
+
+  /// The C library's `inet_ntop` as the oracle: every IPv4 octet value in every position, and
+  /// every pattern of zero groups in an IPv6 address, with non-zero groups of one to four hex
+  /// digits. Left out: addresses whose first six groups are zero and the next not 0xffff, which
+  /// `inet_ntop` writes as `::a.b.c.d` (RFC 5952 keeps that form for IPv4-mapped ones only).
+  @Test func addressTextIsWhatInetNtopWrites() {
+    func ntop(_ family: Int32, _ bytes: [UInt8]) -> String {
+      var text = [CChar](repeating: 0, count: 64)
+      bytes.withUnsafeBytes { _ = inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
+      return String(cString: text)
+    }
+    for octet in 0...255 {
+      for position in 0..<4 {
+        let value = UInt32(octet) << (24 - 8 * UInt32(position)) | 0x0A00_0001 & ~(0xFF << (24 - 8 * UInt32(position)))
+        let bytes = withUnsafeBytes(of: value.bigEndian) { Array($0) }
+        #expect(IPv4Address(rawValue: value).description == ntop(AF_INET, bytes))
+      }
+    }
+    let widths: [UInt16] = [0x7, 0x2a, 0xbcd, 0xfe80]
+    for zeros in 0..<256 {
+      for width in 0..<4 {
+        var groups: [UInt16] = []
+        for index in 0..<8 { groups.append(zeros & 1 << index != 0 ? 0 : widths[(index + width) % 4]) }
+        if groups[0..<6].allSatisfy({ $0 == 0 }), groups[6] != 0 || groups[7] > 1 { continue }
+        let high = groups[0..<4].reduce(UInt64(0)) { $0 << 16 | UInt64($1) }
+        let low = groups[4..<8].reduce(UInt64(0)) { $0 << 16 | UInt64($1) }
+        let bytes = withUnsafeBytes(of: high.bigEndian) { Array($0) } + withUnsafeBytes(of: low.bigEndian) { Array($0) }
+        #expect(IPv6Address(high: high, low: low).description == ntop(AF_INET6, bytes), "zero groups \(zeros)")
+      }
+    }
   }
 }
