@@ -36,6 +36,35 @@ final class BackgroundThread: @unchecked Sendable {  // `thread` is set once and
   func start() { thread.start() }
 }
 
+/// Work started on a thread of its own, its result awaited later (``value()``): two pieces of
+/// work that share nothing, such as the two sides of a `diff`, take about as long as the longer
+/// one on two cores.
+// `work` runs on the thread alone; `result` is written by it before `finished` is signalled and
+// read only after the wait.
+package final class ThreadedWork<Value>: @unchecked Sendable {
+  private let work: () throws -> Value
+  private let finished = DispatchSemaphore(value: 0)
+  private var result: Result<Value, Error>?
+
+  /// Starts `work` now, on a thread with an 8 MiB stack (a replay's and a digest's recursion
+  /// stay well within it).
+  package init(_ work: @escaping () throws -> Value) {
+    self.work = work
+    let thread = Thread { [self] in
+      result = Result { try self.work() }
+      finished.signal()
+    }
+    thread.stackSize = 8 << 20
+    thread.start()
+  }
+
+  /// Waits for the work to end: its value, or the error it threw.
+  package func value() throws -> Value {
+    finished.wait()
+    return try result!.get()
+  }
+}
+
 /// A fixed set of mutexes picked by an object's address: objects that each need a short
 /// critical section now and then share them, without an allocation per object and without
 /// every thread queueing on one lock. Raw `pthread` mutexes, never freed: nothing is retained

@@ -57,8 +57,15 @@ struct DiffCommand: ParsableCommand {
       a = eventFileSide(output, name: "\(binary) on \(inputs[0])")
       b = try side(inputs[0], override: override)
     case (nil, nil, 2):
-      a = try side(inputs[0], override: override, progress: false)
-      b = try side(inputs[1], override: override)
+      // Opened at once: opening a capture decodes its first zstd frame (a short capture's
+      // whole length), and opened one after the other B's began only once A's had ended. A's
+      // failure is still the one reported when both fail.
+      let (first, second) = (inputs[0], inputs[1])
+      let opening = ThreadedWork { try self.side(second, override: override) }
+      let openedA = Result { try side(first, override: override, progress: false) }
+      let openedB = Result { try opening.value() }
+      a = try openedA.get()
+      b = try openedB.get()
     default:
       throw ValidationError("give two inputs, or one with --baseline GOLDEN or --decoder BIN")
     }

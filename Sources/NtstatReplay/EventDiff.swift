@@ -334,33 +334,10 @@ struct StreamDigest {
   static func both(
     _ a: EventDiffSide, _ b: EventDiffSide, options: EventDiffOptions
   ) throws -> (StreamDigest, StreamDigest) {
-    let job = SideJob(side: b, options: options)
-    let thread = Thread { job.run() }
-    thread.stackSize = 8 << 20
-    thread.start()
+    let second = ThreadedWork { try StreamDigest(b, options: options) }
     let first = Result { try StreamDigest(a, options: options) }
-    job.finished.wait()
-    return (try first.get(), try job.result!.get())
-  }
-
-  /// One side digested on another thread.
-  // `side` is read by the thread alone; `result` is written by it before `finished` is
-  // signalled and read only after the wait.
-  private final class SideJob: @unchecked Sendable {
-    let side: EventDiffSide
-    let options: EventDiffOptions
-    let finished = DispatchSemaphore(value: 0)
-    var result: Result<StreamDigest, Error>?
-
-    init(side: EventDiffSide, options: EventDiffOptions) {
-      self.side = side
-      self.options = options
-    }
-
-    func run() {
-      result = Result { try StreamDigest(side, options: options) }
-      finished.signal()
-    }
+    let secondDigest = Result { try second.value() }
+    return (try first.get(), try secondDigest.get())
   }
 
   /// Reads `side` again, keeping the events of `wanted` streams at the indices given.
