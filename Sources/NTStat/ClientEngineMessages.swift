@@ -588,6 +588,7 @@ extension ClientEngine {
 
   mutating func reportUpdate(slot: Int) {
     withRecordAndEvents(slot: slot) { source, events in
+      // `stream` is there once the source has a description and a provider.
       guard source.announced, source.removedAt == nil, source.described != nil, source.provider != nil else { return }
       events.push { .streamStatsUpdated(source.stream.unsafelyUnwrapped) }
     }

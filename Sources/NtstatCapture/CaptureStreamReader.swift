@@ -81,9 +81,9 @@ public final class CaptureStreamReader {
   }
 
   /// Takes the next bytes of the file without decoding more than plain pcapng needs: zstd input
-  /// waits for ``decodeNextFrame()``, so that a reader can take each frame's records while they
-  /// are still in the processor's cache (a 256 KiB read of a simulated capture decompresses to
-  /// tens of MiB). After damage, further input is ignored.
+  /// waits for ``decodeNextFrame()``, so that a reader takes the records a zstd frame at a time
+  /// (a 256 KiB read of a simulated capture decompresses to tens of MiB, which decoding it at
+  /// once held all together). After damage, further input is ignored.
   func append(_ chunk: UnsafeRawBufferPointer) {
     guard error == nil, !chunk.isEmpty else { return }
     var chunk = chunk
