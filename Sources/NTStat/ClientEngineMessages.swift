@@ -281,6 +281,10 @@ struct TrackedSource: Sendable {
   /// The context of the last ALL poll that reported this source (for the sweep).
   var seenInPoll: UInt64 = 0
 
+  /// Whether ``stream`` is there: the source has a description and a provider. Asked apart by
+  /// callers that build the stream where it is stored (``FIFO/push(making:)``).
+  var hasStream: Bool { described != nil && provider != nil }
+
   // Inlined: out of line, the stream was built and then copied into the caller's optional.
   @inline(__always)
   var stream: NetworkStream? {
@@ -588,8 +592,7 @@ extension ClientEngine {
 
   mutating func reportUpdate(slot: Int) {
     withRecordAndEvents(slot: slot) { source, events in
-      // `stream` is there once the source has a description and a provider.
-      guard source.announced, source.removedAt == nil, source.described != nil, source.provider != nil else { return }
+      guard source.announced, source.removedAt == nil, source.hasStream else { return }
       events.push { .streamStatsUpdated(source.stream.unsafelyUnwrapped) }
     }
   }

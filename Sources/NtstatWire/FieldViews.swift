@@ -219,6 +219,13 @@ extension MessageView {
     default: return nil
     }
     try need(size)
+    return countsView(at: offset)
+  }
+
+  /// The counters at `offset` of the message, after a length check that covered them.
+  @inlinable @inline(__always)
+  func countsView(at offset: Int) -> CountsView {
+    let h = hot
     return CountsView(
       base: buffer.baseAddress!.advanced(by: start + offset), layout: h.pointee.counts,
       packed: h.pointee.countsArePacked)

@@ -71,12 +71,7 @@ public struct MessageView {
     guard header.type == .sourceCounts else { return nil }
     let h = hot
     try need(h.pointee.countsMessageSize)
-    return (
-      sourceRef(checked: h.pointee.countsMessageRef),
-      CountsView(
-        base: buffer.baseAddress!.advanced(by: start + h.pointee.countsInCountsMessage), layout: h.pointee.counts,
-        packed: h.pointee.countsArePacked)
-    )
+    return (sourceRef(checked: h.pointee.countsMessageRef), countsView(at: h.pointee.countsInCountsMessage))
   }
 
   /// The source a request names: REM_SRC, QUERY_SRC, GET_SRC_DESC, GET_UPDATE or GET_DETAILS,
