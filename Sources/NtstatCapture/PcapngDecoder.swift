@@ -12,14 +12,17 @@ import NtstatWire
 ///
 /// Not copyable: two copies would write into the same slab, over each other's frames.
 public struct PcapngDecoder: ~Copyable {
-  /// A slab's size: the largest block, so that an incomplete block always fits in a new one.
-  static let slabCapacity = PcapngFormat.maximumBlockLength
+  /// A slab's size: at least the largest block, so that an incomplete block always fits in a new
+  /// one, and a multiple of a huge page, so that it is mapped as huge pages
+  /// (``ByteSlab/makeLarge(size:)``).
+  static let slabCapacity = max(PcapngFormat.maximumBlockLength, ByteSlab.hugePageSize)
   /// Less room than this left in a slab, the next bytes go to a new one (zstd writes in pieces
   /// of up to 128 KiB, and many tiny writes at a slab's end would cost more than the move).
   static let minimumSpace = 64 << 10
   /// Slabs kept for reuse: what a replay holds at once (a zstd frame of up to 32 MiB being
-  /// decoded, three waiting, one being replayed) with room to spare. Past it, slabs are freed.
-  static let pooledSlabs = 256
+  /// decoded, three waiting, one being replayed: 80 slabs) with room to spare. Past it, slabs are
+  /// freed.
+  static let pooledSlabs = 128
 
   /// Bytes of the stream fully parsed (the offset of the next block).
   public private(set) var consumed: UInt64 = 0
@@ -106,7 +109,7 @@ public struct PcapngDecoder: ~Copyable {
     for index in pool.indices where pool[index].size >= capacity && ByteSlab.isUnused(&pool[index]) {
       return pool[index]
     }
-    let fresh = ByteSlab.make(size: capacity)
+    let fresh = ByteSlab.makeLarge(size: capacity)
     if pool.count < Self.pooledSlabs { pool.append(fresh) }
     return fresh
   }
