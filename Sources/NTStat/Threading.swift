@@ -89,3 +89,22 @@ final class StripedLocks: @unchecked Sendable {  // the mutexes are only used th
     return try body()
   }
 }
+
+/// Ends `value`'s life on a thread of its own: freeing a large structure (a `diff`'s two
+/// digests, a few million strings and arrays) keeps a core busy for a tenth of a second or
+/// more, which the caller can spend finishing its work. What `value` holds alone is freed
+/// there; what it shares with the caller's other values stays.
+package func releaseInBackground<Value>(_ value: consuming Value) {
+  let box = ReleasedValue(value)
+  Thread { box.release() }.start()
+}
+
+/// A value handed to another thread to be destroyed there.
+// Unchecked: the value was consumed into the box, and only the releasing thread touches it.
+private final class ReleasedValue<Value>: @unchecked Sendable {
+  private var value: Value?
+
+  init(_ value: consuming Value) { self.value = consume value }
+
+  func release() { value = nil }
+}

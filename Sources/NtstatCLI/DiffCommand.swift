@@ -77,7 +77,10 @@ struct DiffCommand: ParsableCommand {
       for line in Self.text(result, a: summaryA, b: summaryB, colour: isatty(1) == 1) { out.line(line) }
     }
     out.flush()
-    if !result.isSame { throw ExitCode(1) }
+    let same = result.isSame
+    // A quarter of a million streams only in A or only in B are as many identities to free.
+    releaseInBackground(consume result)
+    if !same { throw ExitCode(1) }
   }
 
   /// A capture (by magic) is replayed; anything else is read as canonical JSON Lines. Either is

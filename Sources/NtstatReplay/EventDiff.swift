@@ -236,7 +236,11 @@ public enum EventDiff {
       result.onlyInB.append((second.list[position].identity, second.list[position].hashes.count))
     }
     (result.noticesOnlyInA, result.noticesOnlyInB) = multisetDifference(first.notices, second.notices)
-    return (result, first.summary, second.summary)
+    let summaries = (first.summary, second.summary)
+    // Freed on another thread while the caller reports: on the million-event pair, freeing the
+    // digests was most of the 0.4 s the main thread ran alone after both sides were read.
+    releaseInBackground((consume first, consume second))
+    return (result, summaries.0, summaries.1)
   }
 
   static func multisetDifference(_ a: [String], _ b: [String]) -> ([String], [String]) {
