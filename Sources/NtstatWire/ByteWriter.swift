@@ -9,8 +9,21 @@ struct ByteWriter {
   var base: Int = 0
 
   init(count: Int) {
-    bytes = [UInt8](repeating: 0, count: count)
+    // Copied from zeros when short (every request is): `[UInt8](repeating:count:)` allocates
+    // through the standard library's unspecialised path, a generic metadata lookup each time
+    // (`callgrind`: about 800 instructions a request, against about 460 for a copy).
+    bytes =
+      count <= Self.zeroCount
+      ? Array(UnsafeRawBufferPointer(start: Self.zeros, count: count)) : [UInt8](repeating: 0, count: count)
   }
+
+  private static let zeroCount = 4096
+  // Written once, at its initialisation, and only read after: safe to share.
+  private nonisolated(unsafe) static let zeros: UnsafeRawPointer = {
+    let zeros = UnsafeMutableRawPointer.allocate(byteCount: zeroCount, alignment: 16)
+    zeros.initializeMemory(as: UInt8.self, repeating: 0, count: zeroCount)
+    return UnsafeRawPointer(zeros)
+  }()
 
   /// Writes into existing bytes (moved in and out by the caller, so nothing is copied).
   init(bytes: [UInt8]) {
