@@ -40,7 +40,7 @@ struct SourceTable: Sendable {
 
   /// Removes by moving the last record into the slot, keeping every other record's slot right.
   /// Moved, not swapped: `swapAt` copied both records (208 bytes each) through the stack, three
-  /// copies where one move does (`callgrind`: 515 instructions a removal).
+  /// copies where one move does (`callgrind`: 515 instructions a removal more).
   private mutating func remove(at slot: Int) {
     let ref = records[slot].ref
     if slot == records.count - 1 {
