@@ -72,7 +72,8 @@ import Testing
       func mappedKiB() throws -> Int {
         let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
         let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmSize:") })
-        return try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+        // "VmSize:<tab><spaces>NNN kB": a tab, then spaces only when the number is short.
+        return try #require(Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1]))
       }
       let before = try mappedKiB()
       for _ in 0..<64 {
