@@ -79,7 +79,9 @@ struct DiffCommand: ParsableCommand {
     out.flush()
     let same = result.isSame
     // A quarter of a million streams only in A or only in B are as many identities to free.
-    releaseInBackground(consume result)
+    if result.onlyInA.count + result.onlyInB.count + result.changed.count >= EventDiff.streamsFreedInBackground {
+      releaseInBackground(consume result)
+    }
     if !same { throw ExitCode(1) }
   }
 

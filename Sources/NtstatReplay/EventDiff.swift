@@ -237,11 +237,19 @@ public enum EventDiff {
     }
     (result.noticesOnlyInA, result.noticesOnlyInB) = multisetDifference(first.notices, second.notices)
     let summaries = (first.summary, second.summary)
-    // Freed on another thread while the caller reports: on the million-event pair, freeing the
-    // digests was most of the 0.4 s the main thread ran alone after both sides were read.
-    releaseInBackground((consume first, consume second))
+    // Large digests are freed on another thread while the caller reports: on the million-event
+    // pair, freeing them was most of the 0.4 s the main thread ran alone after both sides were
+    // read. Small ones cost less to free than a thread to start.
+    if first.list.count + second.list.count >= Self.streamsFreedInBackground {
+      releaseInBackground((consume first, consume second))
+    }
     return (result, summaries.0, summaries.1)
   }
+
+  /// How many streams, both sides together, make digests worth freeing on a thread of their own
+  /// (the million-event pair of docs/performance.md has 248,000, the 20-minute pair 99,000, the
+  /// 2-minute pair 9,500).
+  package static let streamsFreedInBackground = 10_000
 
   static func multisetDifference(_ a: [String], _ b: [String]) -> ([String], [String]) {
     var counts: [String: Int] = [:]
