@@ -41,6 +41,27 @@ import Testing
       change.field == "rx_bytes" && change.a == .integer(10) && change.b == .integer(12) && change.eventIndex == 1)
   }
 
+  /// Digests this large are freed on another thread after the comparison
+  /// (`EventDiff.streamsFreedInBackground`); what is reported must not depend on it.
+  @Test func largeComparisonsReportAsSmallOnesDo() throws {
+    let streams = EventDiff.streamsFreedInBackground / 2 + 10
+    func lines(changing changed: Int, dropping dropped: Int) -> [String] {
+      (1...streams).compactMap { id in
+        id == dropped ? nil : Self.line("added", id: id, rx: id == changed ? 1 : 0, local: "10.0.0.1:\(id)")
+      }
+    }
+    let a = try Self.file(lines(changing: 0, dropping: 2))
+    let b = try Self.file(lines(changing: 5, dropping: 3))
+    #expect(a.events.count + b.events.count >= EventDiff.streamsFreedInBackground)
+    let result = EventDiff.compare(a, b)
+    #expect(result.onlyInA.map(\.0.id) == ["3"])
+    #expect(result.onlyInB.map(\.0.id) == ["2"])
+    #expect(result.changed.map(\.stream.id) == ["5"])
+    #expect(result.changed.first?.fieldChanges.map(\.field) == ["rx_bytes"])
+    #expect(result.sameStreams == streams - 3)
+    #expect(EventDiff.compare(a, a).isSame)
+  }
+
   @Test func toleranceAndIgnoredFields() throws {
     let a = try Self.file([Self.line("added", id: 1, rx: 1000, time: 5)])
     let b = try Self.file([Self.line("added", id: 1, rx: 1040, time: 6)])
