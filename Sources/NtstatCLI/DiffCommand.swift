@@ -79,9 +79,8 @@ struct DiffCommand: ParsableCommand {
     out.flush()
     let same = result.isSame
     // A quarter of a million streams only in A or only in B are as many identities to free.
-    if result.onlyInA.count + result.onlyInB.count + result.changed.count >= EventDiff.streamsFreedInBackground {
-      releaseInBackground(consume result)
-    }
+    let streams = result.onlyInA.count + result.onlyInB.count + result.changed.count
+    EventDiff.release(consume result, holding: streams)
     if !same { throw ExitCode(1) }
   }
 

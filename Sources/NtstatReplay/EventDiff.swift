@@ -237,19 +237,23 @@ public enum EventDiff {
     }
     (result.noticesOnlyInA, result.noticesOnlyInB) = multisetDifference(first.notices, second.notices)
     let summaries = (first.summary, second.summary)
-    // Large digests are freed on another thread while the caller reports: on the million-event
-    // pair, freeing them was most of the 0.4 s the main thread ran alone after both sides were
-    // read. Small ones cost less to free than a thread to start.
-    if first.list.count + second.list.count >= Self.streamsFreedInBackground {
-      releaseInBackground((consume first, consume second))
-    }
+    let streams = first.list.count + second.list.count
+    release((consume first, consume second), holding: streams)
     return (result, summaries.0, summaries.1)
   }
 
-  /// How many streams, both sides together, make digests worth freeing on a thread of their own
-  /// (the million-event pair of docs/performance.md has 248,000, the 20-minute pair 99,000, the
-  /// 2-minute pair 9,500).
+  /// How many streams, both sides together, make a comparison's digests or report worth freeing
+  /// on a thread of their own (the million-event pair of docs/performance.md has 248,000, the
+  /// 20-minute pair 99,000, the 2-minute pair 9,500).
   package static let streamsFreedInBackground = 10_000
+
+  /// Ends `value`'s life, on another thread if it holds ``streamsFreedInBackground`` streams or
+  /// more, while the caller reports: on the million-event pair, freeing the digests and the
+  /// report was most of the 0.4 s the main thread ran alone after both sides were read. Smaller
+  /// ones cost less to free than a thread to start.
+  package static func release<Value>(_ value: consuming Value, holding streams: Int) {
+    if streams >= streamsFreedInBackground { releaseInBackground(value) }
+  }
 
   static func multisetDifference(_ a: [String], _ b: [String]) -> ([String], [String]) {
     var counts: [String: Int] = [:]
@@ -296,16 +300,15 @@ struct StreamDigest {
   var index: [StreamIdentity: Int] = [:]
   var notices: [String] = []
 
-  /// The positions of ``list`` in the order streams are reported: by id (parsed once per
-  /// stream, not at every comparison: sorting a side's 50,000 streams parsed ids 1.6 million
-  /// times), occurrence, then local and remote address, read only where the others tie.
+  /// The positions of ``list`` in the order streams are reported (``StreamIdentity``'s `<`), with
+  /// each id parsed once per stream, not at every comparison (sorting a side's 50,000 streams
+  /// parsed ids 1.6 million times): by id and occurrence, and by the whole identity where those
+  /// tie.
   func sortedPositions() -> [Int] {
     list.indices.map { (id: UInt64(list[$0].identity.id) ?? 0, occurrence: list[$0].identity.occurrence, position: $0) }
       .sorted { a, b in
-        if a.id != b.id { return a.id < b.id }
-        if a.occurrence != b.occurrence { return a.occurrence < b.occurrence }
-        let (x, y) = (list[a.position].identity, list[b.position].identity)
-        return (x.local, x.remote) < (y.local, y.remote)
+        if (a.id, a.occurrence) != (b.id, b.occurrence) { return (a.id, a.occurrence) < (b.id, b.occurrence) }
+        return list[a.position].identity < list[b.position].identity
       }
       .map(\.position)
   }
