@@ -94,6 +94,7 @@ let package = Package(
       name: "NtstatCaptureTests",
       dependencies: [
         "NtstatCapture", "NtstatWire", "NtstatFuzzChecks", "NtstatCaptureStress", "ntstat", "NtstatTestSupport",
+        "CZstd",
       ],
       exclude: ["Fixtures"]
     ),

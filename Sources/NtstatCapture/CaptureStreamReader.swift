@@ -18,7 +18,7 @@ public final class CaptureStreamReader {
   /// zstd frames completed (0 for plain pcapng).
   public private(set) var zstdFrames: UInt64 = 0
 
-  private var decoder = PcapngDecoder()
+  private var decoder: PcapngDecoder
   private var decompressor: ZstdDecompressor?
   private var ready: [CaptureRecord] = []
   private var readyIndex = 0
@@ -37,9 +37,39 @@ public final class CaptureStreamReader {
   /// The input has ended: the last slice is shorter than the others.
   private var inputEnded = false
   static let sliceSize = 64 << 10
+  /// The zstd frame being decoded whole into one slab (``ZstdDecompressor/beginFrame(into:)``):
+  /// where its input starts in `sliced`, the slice that began it, and `compressedBytes` then, to
+  /// decode it again in pieces if it turns out larger than the slab.
+  private var wholeFrame: (inputStart: Int, sliceEnd: Int, compressedBytes: UInt64, written: Int)?
+  /// The frame starting at `slicedStart` did not fit a slab: decoded in pieces.
+  private var piecewiseFrame = false
+  /// Compressed bytes handed to zstd at a time while a frame is decoded whole, each piece's
+  /// blocks parsed as soon as they are written: a 64 KiB slice of the simulated captures
+  /// decodes to several MiB, which parsed after the whole slice had left the cache (fixed
+  /// pieces of fixed slices: the input zstd sees still does not depend on read sizes).
+  static let wholeFramePiece = 8 << 10
+  /// The largest frame decoded whole when its header gives its size: larger ones (`zstd FILE`
+  /// of a long capture) are decoded in pieces, into slabs of the usual size.
+  static let largestWholeFrame = 256 << 20
+  /// The room a frame that does not give its size (every frame ntstat's recorder writes) is
+  /// started in; larger ones are decoded again in pieces. By default the 32 MiB after which
+  /// the recorder ends a frame, and its last block. A whole-frame slab holds one such frame and
+  /// the incomplete block before it: a slab is free again as soon as its frame has been replayed.
+  let unsizedFrameRoom: Int
+  public static let defaultUnsizedFrameRoom = CaptureWriter.defaultFrameBytes + PcapngFormat.maximumBlockLength
+  /// zstd frames decoded again in pieces: they did not give their size and turned out larger
+  /// than ``unsizedFrameRoom``.
+  public private(set) var framesDecodedAgain: UInt64 = 0
 
-  public init(file: String? = nil) {
+  public convenience init(file: String? = nil) {
+    self.init(file: file, unsizedFrameRoom: Self.defaultUnsizedFrameRoom)
+  }
+
+  /// `unsizedFrameRoom`: see ``unsizedFrameRoom``; tests make it small to reach its edges.
+  init(file: String?, unsizedFrameRoom: Int) {
     self.file = file
+    self.unsizedFrameRoom = unsizedFrameRoom
+    decoder = PcapngDecoder(frameSlabSize: PcapngDecoder.slabCapacity + unsizedFrameRoom)
   }
 
   /// Frames skipped because their interface is not an ntstat interface.
@@ -124,10 +154,15 @@ public final class CaptureStreamReader {
       }
       return
     }
-    if slicedStart > 0 && slicedStart * 2 >= sliced.count {
-      sliced.removeFirst(slicedStart)
-      sliceEnd -= slicedStart
-      slicedStart = 0
+    // The input of a frame being decoded whole stays until the frame ends: it may be decoded
+    // again.
+    let done = wholeFrame?.inputStart ?? slicedStart
+    if done > 0 && done * 2 >= sliced.count {
+      sliced.removeFirst(done)
+      sliceEnd -= done
+      slicedStart -= done
+      wholeFrame?.inputStart -= done
+      wholeFrame?.sliceEnd -= done
     }
     sliced.append(contentsOf: chunk)
   }
@@ -168,35 +203,48 @@ public final class CaptureStreamReader {
   private func feed(upTo end: Int, _ decompressor: ZstdDecompressor) -> Bool {
     let start = slicedStart
     let (consumed, stopped) = sliced.withUnsafeBytes {
-      feed(UnsafeRawBufferPointer(rebasing: $0[start..<end]), decompressor)
+      feed(UnsafeRawBufferPointer(rebasing: $0[start..<end]), from: start, decompressor)
     }
-    slicedStart += consumed
+    if let consumed { slicedStart += consumed }
     return stopped
   }
 
-  /// Feeds `chunk` until it is used up or a zstd frame ends: the bytes consumed, and whether a
-  /// frame ended or damage was found.
-  private func feed(_ chunk: UnsafeRawBufferPointer, _ decompressor: ZstdDecompressor) -> (Int, Bool) {
+  /// Feeds `chunk` (which starts at `sliced[start]`) until it is used up or a zstd frame ends:
+  /// the bytes consumed (nil when a frame too large for its slab sent the input back to its
+  /// start), and whether a frame ended or damage was found.
+  private func feed(
+    _ chunk: UnsafeRawBufferPointer, from start: Int, _ decompressor: ZstdDecompressor
+  ) -> (Int?, Bool) {
     var remaining = chunk
     while !remaining.isEmpty, error == nil {
+      if !decompressor.inFrame { beginFrame(remaining, at: start + chunk.count - remaining.count, decompressor) }
       do throws(CaptureError) {
-        // zstd writes straight into the decoder's slab, where the blocks are parsed in place.
-        let progress = try decompressor.decompress(remaining, space: { decoder.writableSpace() }) { count in
-          guard frameDecodeError == nil else {
-            decoder.didWriteUnparsed(count)
-            return
+        let progress: ZstdProgress
+        if let frame = wholeFrame {
+          progress = try decompressor.decompressWhole(
+            UnsafeRawBufferPointer(rebasing: remaining.prefix(Self.wholeFramePiece)))
+          if progress.stop != .outputFull {
+            parse(progress.written - frame.written)
+            wholeFrame?.written = progress.written
           }
-          do throws(CaptureError) {
-            try decoder.didWrite(count, into: &frameRecords)
-          } catch {
-            frameDecodeError = error
-            decoder.didWriteUnparsed(0)
-          }
+        } else {
+          // zstd writes straight into the decoder's slab, where the blocks are parsed in place.
+          progress = try decompressor.decompress(remaining, space: { decoder.writableSpace() }) { parse($0) }
         }
         compressedBytes += UInt64(progress.consumed)
         remaining = UnsafeRawBufferPointer(rebasing: remaining[progress.consumed...])
-        uncompressedBytes = decoder.consumed
-        if progress.frameEnded {
+        switch progress.stop {
+        case .needsInput:
+          break
+        case .outputFull:
+          decodeInPiecesFromItsStart()
+          return (nil, false)
+        case .frameEnded:
+          if wholeFrame != nil {
+            wholeFrame = nil
+            decoder.wholeFrameEnded()
+          }
+          uncompressedBytes = decoder.consumed
           zstdFrames += 1
           release()
           if let failure = frameDecodeError {
@@ -207,6 +255,7 @@ public final class CaptureStreamReader {
           }
           return (chunk.count - remaining.count, true)
         }
+        uncompressedBytes = decoder.consumed
       } catch {
         // The frame being decoded is not trustworthy: drop what it produced.
         frameRecords.removeAll()
@@ -219,6 +268,55 @@ public final class CaptureStreamReader {
       }
     }
     return (chunk.count - remaining.count, false)
+  }
+
+  /// Parses `count` bytes just written to the decoder's slab, unless the frame they belong to
+  /// is already known to be damaged.
+  private func parse(_ count: Int) {
+    guard frameDecodeError == nil else {
+      decoder.didWriteUnparsed(count)
+      return
+    }
+    do throws(CaptureError) {
+      try decoder.didWrite(count, into: &frameRecords)
+    } catch {
+      frameDecodeError = error
+      decoder.didWriteUnparsed(0)
+    }
+  }
+
+  /// At a frame's first byte (`sliced[start]`, whose first bytes are `input`): decodes it whole
+  /// into one slab if its size is known and not too large, or unknown, and this zstd can.
+  private func beginFrame(_ input: UnsafeRawBufferPointer, at start: Int, _ decompressor: ZstdDecompressor) {
+    guard !piecewiseFrame else {
+      piecewiseFrame = false
+      return
+    }
+    let room: Int
+    switch ZstdContentSize(ofFrameStartingAt: input) {
+    case .known(let size) where size > 0 && size <= Self.largestWholeFrame: room = Int(size)
+    case .unknown: room = unsizedFrameRoom
+    case .known, .unreadable: return
+    }
+    guard decompressor.beginFrame(into: decoder.wholeFrameSpace(capacity: room)) else {
+      decoder.abandonWholeFrameSpace()
+      return
+    }
+    wholeFrame = (start, sliceEnd, compressedBytes, 0)
+  }
+
+  /// The frame being decoded whole does not fit its slab: back to its first byte and slice, to
+  /// decode it in pieces, with what was parsed of it undone (its records are released only at
+  /// its end, so none has left the reader).
+  private func decodeInPiecesFromItsStart() {
+    guard let frame = wholeFrame else { return }
+    decoder.abandonWholeFrameSpace()
+    frameRecords.removeAll()
+    frameDecodeError = nil
+    (slicedStart, sliceEnd, compressedBytes) = (frame.inputStart, frame.sliceEnd, frame.compressedBytes)
+    wholeFrame = nil
+    piecewiseFrame = true
+    framesDecodedAgain += 1
   }
 
   private func reportDecodeError(_ failure: CaptureError) {
@@ -237,6 +335,7 @@ public final class CaptureStreamReader {
     sliced.removeAll()
     slicedStart = 0
     sliceEnd = 0
+    piecewiseFrame = false
     inputEnded = false
     compressedBytes = compressedOffset
     frameStart = compressedOffset
@@ -257,6 +356,10 @@ public final class CaptureStreamReader {
       return
     }
     if let decompressor, decompressor.inFrame {
+      if wholeFrame != nil {
+        wholeFrame = nil
+        decoder.wholeFrameEnded()
+      }
       release()
       if let failure = frameDecodeError {
         reportDecodeError(failure)

@@ -44,9 +44,12 @@ public final class CaptureWriter {
   ///     checksum is verified).
   ///   - flushInterval: nanoseconds between flushes of the zstd stream (default 250 ms: what a
   ///     crash can lose).
+  /// The uncompressed bytes after which a zstd frame ends by default.
+  public static let defaultFrameBytes = 32 << 20
+
   public init(
     metadata: CaptureMetadata, compression: CaptureCompression = .defaultZstd,
-    frameDuration: UInt64 = 600_000_000_000, frameBytes: Int = 32 << 20, flushInterval: UInt64 = 250_000_000,
+    frameDuration: UInt64 = 600_000_000_000, frameBytes: Int = defaultFrameBytes, flushInterval: UInt64 = 250_000_000,
     sink: @escaping ([UInt8]) throws -> Void
   ) throws {
     self.compression = compression

@@ -19,10 +19,13 @@ public struct PcapngDecoder: ~Copyable {
   /// Less room than this left in a slab, the next bytes go to a new one (zstd writes in pieces
   /// of up to 128 KiB, and many tiny writes at a slab's end would cost more than the move).
   static let minimumSpace = 64 << 10
-  /// Slabs kept for reuse: what a replay holds at once (a zstd frame of up to 32 MiB being
-  /// decoded, three waiting, one being replayed: 80 slabs) with room to spare. Past it, slabs are
-  /// freed.
-  static let pooledSlabs = 128
+  /// Slab bytes kept for reuse: what a replay holds at once (a zstd frame of up to 32 MiB being
+  /// decoded, three waiting, one being replayed: three slabs for whole frames, or 80 slabs of
+  /// 2 MiB) with room to spare. Past it, slabs are freed.
+  static let pooledBytes = 512 << 20
+  /// The size of the slabs whole zstd frames are decoded into (``wholeFrameSpace(capacity:)``),
+  /// unless a frame needs more.
+  let frameSlabSize: Int
 
   /// Bytes of the stream fully parsed (the offset of the next block).
   public private(set) var consumed: UInt64 = 0
@@ -34,13 +37,33 @@ public struct PcapngDecoder: ~Copyable {
   private var slab: ByteSlab?
   private var parsed = 0
   private var filled = 0
-  /// Every slab allocated (up to ``pooledSlabs``), the current one among them.
+  /// Every slab allocated (up to ``pooledBytes`` of them), the current one among them.
   private var pool: [ByteSlab] = []
+  private var pooled = 0
+  /// Everything parsing changes, as it was at ``wholeFrameSpace(capacity:)``, until
+  /// ``wholeFrameEnded()``: the frame may have to be written again.
+  private var beforeWholeFrame: Checkpoint?
+
+  private struct Checkpoint {
+    var slab: ByteSlab?
+    var parsed: Int
+    var filled: Int
+    var consumed: UInt64
+    var foreignFrames: UInt64
+    var bigEndian: Bool
+    var inSection: Bool
+    var interfaces: [CaptureInterface]
+  }
   private var bigEndian = false
   private var inSection = false
   private var interfaces: [CaptureInterface] = []
 
-  public init() {}
+  public init() { self.init(frameSlabSize: Self.slabCapacity + CaptureStreamReader.defaultUnsizedFrameRoom) }
+
+  /// `frameSlabSize`: see ``frameSlabSize``, rounded up to a huge page.
+  init(frameSlabSize: Int) {
+    self.frameSlabSize = (frameSlabSize + ByteSlab.hugePageSize - 1) & ~(ByteSlab.hugePageSize - 1)
+  }
 
   /// Continues at another block boundary of the same section (after a seek).
   mutating func restart(at offset: UInt64) {
@@ -83,6 +106,42 @@ public struct PcapngDecoder: ~Copyable {
     return UnsafeMutableRawBufferPointer(start: next.base + filled, count: next.size - filled)
   }
 
+  /// Where a whole zstd frame of up to `capacity` bytes is to be written, in one piece: the
+  /// rest of the slab being written if it has that room, or else a slab of ``frameSlabSize``
+  /// (or more if need be) with the incomplete block moved to its start, as ``writableSpace()``
+  /// does. Then call ``didWrite(_:into:)`` as it is written, and at its end
+  /// ``wholeFrameEnded()``, or ``abandonWholeFrameSpace()`` to undo it all. At least
+  /// `capacity` bytes; most often more.
+  mutating func wholeFrameSpace(capacity: Int) -> UnsafeMutableRawBufferPointer {
+    beforeWholeFrame = Checkpoint(
+      slab: slab, parsed: parsed, filled: filled, consumed: consumed, foreignFrames: foreignFrames,
+      bigEndian: bigEndian, inSection: inSection, interfaces: interfaces)
+    if let slab, slab.size - filled >= capacity {
+      return UnsafeMutableRawBufferPointer(start: slab.base + filled, count: slab.size - filled)
+    }
+    let carried = filled - parsed
+    let size = max(frameSlabSize, (carried + capacity + ByteSlab.hugePageSize - 1) & ~(ByteSlab.hugePageSize - 1))
+    let next = freeSlab(capacity: size)
+    if let slab, carried > 0 { next.base.copyMemory(from: slab.base + parsed, byteCount: carried) }
+    (slab, parsed, filled) = (next, 0, carried)
+    return UnsafeMutableRawBufferPointer(start: next.base + filled, count: next.size - filled)
+  }
+
+  /// Back to where the stream was before ``wholeFrameSpace(capacity:)``, as if nothing of the
+  /// frame had been written or parsed: it did not fit, and is to be written again in pieces.
+  mutating func abandonWholeFrameSpace() {
+    guard let before = beforeWholeFrame else { return }
+    (slab, parsed, filled, consumed) = (before.slab, before.parsed, before.filled, before.consumed)
+    (foreignFrames, bigEndian, inSection, interfaces) =
+      (before.foreignFrames, before.bigEndian, before.inSection, before.interfaces)
+    beforeWholeFrame = nil
+  }
+
+  /// The frame begun with ``wholeFrameSpace(capacity:)`` is written and parsed for good.
+  mutating func wholeFrameEnded() {
+    beforeWholeFrame = nil
+  }
+
   /// `count` bytes were written at ``writableSpace()``: parses every block they complete.
   mutating func didWrite(_ count: Int, into records: inout [CaptureRecord]) throws(CaptureError) {
     filled += count
@@ -106,11 +165,18 @@ public struct PcapngDecoder: ~Copyable {
 
   /// A slab of at least `capacity` bytes that no frame refers to any more, or a new one.
   private mutating func freeSlab(capacity: Int) -> ByteSlab {
-    for index in pool.indices where pool[index].size >= capacity && ByteSlab.isUnused(&pool[index]) {
-      return pool[index]
+    // The smallest that fits: a frame's slab taken for a piece leaves the next frame none.
+    var best: Int?
+    for index in pool.indices
+    where pool[index].size >= capacity && best.map({ pool[index].size < pool[$0].size }) ?? true {
+      if ByteSlab.isUnused(&pool[index]) { best = index }
     }
+    if let best { return pool[best] }
     let fresh = ByteSlab.makeLarge(size: capacity)
-    if pool.count < Self.pooledSlabs { pool.append(fresh) }
+    if pooled + capacity <= Self.pooledBytes {
+      pool.append(fresh)
+      pooled += capacity
+    }
     return fresh
   }
 

@@ -63,16 +63,61 @@ final class ZstdCompressor {
 struct ZstdProgress {
   /// Input bytes consumed.
   var consumed: Int
-  /// True when a frame (data or skippable) ended exactly at `consumed`.
-  var frameEnded: Bool
+  var stop: ZstdStop
+  /// For a frame decoded whole (``ZstdDecompressor/beginFrame(into:)``), the bytes of its
+  /// buffer written so far.
+  var written = 0
+}
+
+/// Why ``ZstdDecompressor`` handed control back.
+enum ZstdStop {
+  /// The input is used up, the frame not yet ended.
+  case needsInput
+  /// A frame (data or skippable) ended exactly at the bytes consumed, its checksum verified.
+  case frameEnded
+  /// The frame does not fit the one buffer it is being decoded into (decoding it with
+  /// ``ZstdDecompressor/beginFrame(into:)``): the frame is abandoned, to be decoded again from
+  /// its start in pieces.
+  case outputFull
+}
+
+/// What a zstd frame header says of the frame's decompressed size.
+enum ZstdContentSize: Equatable {
+  /// Written by a compressor that knew its input (`zstd FILE`): exactly this many bytes.
+  case known(UInt64)
+  /// Written by a streaming compressor (ntstat's recorder, `zstd < FILE`): not said.
+  case unknown
+  /// Not a data frame's header, or too few of its bytes are at hand.
+  case unreadable
+
+  /// The size declared by the header at the start of `bytes`.
+  init(ofFrameStartingAt bytes: UnsafeRawBufferPointer) {
+    let size = ZSTD_getFrameContentSize(bytes.baseAddress, bytes.count)
+    // ZSTD_CONTENTSIZE_UNKNOWN and ZSTD_CONTENTSIZE_ERROR (zstd.h): the two largest values.
+    switch size {
+    case UInt64.max: self = .unknown
+    case UInt64.max - 1: self = .unreadable
+    default: self = .known(size)
+    }
+  }
 }
 
 /// A streaming zstd decompressor that reports frame ends, so that the reader can release a
 /// frame's blocks only once its checksum has been verified.
+///
+/// A frame is decoded either in pieces, into whatever space the caller offers each time (zstd
+/// decodes into a window of its own and copies out), or, after ``beginFrame(into:)``, straight
+/// into one buffer that takes the whole frame (`ZSTD_d_stableOutBuffer`): no window, no copy.
+/// For a reader that holds each frame whole until its checksum is verified, the second is the
+/// same memory and a third less work: the copy out of the window wrote every byte once more,
+/// to memory far from any cache (docs/performance.md, "Frames decoded in place").
 final class ZstdDecompressor {
   private let context: OpaquePointer
   /// True between a frame's first byte and its end.
   private(set) var inFrame = false
+  /// The buffer the frame being decoded goes to whole, and how much of it is written; nil when
+  /// the frame is decoded in pieces.
+  private var stable: (output: UnsafeMutableRawBufferPointer, written: Int)?
 
   init() throws {
     guard let context = ZSTD_createDCtx() else {
@@ -82,6 +127,64 @@ final class ZstdDecompressor {
   }
 
   deinit { ZSTD_freeDCtx(context) }
+
+  /// Decodes the next frame (between frames only) into `output` alone, which must hold all of
+  /// it: ``decompressWhole(_:)`` then writes it there. False, and the frame is decoded in
+  /// pieces, if this zstd cannot (older than 1.4.4).
+  func beginFrame(into output: UnsafeMutableRawBufferPointer) -> Bool {
+    precondition(!inFrame, "a frame's buffer is chosen before its first byte")
+    ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
+    guard ZSTD_isError(ZSTD_DCtx_setParameter(context, ntstat_zstd_stable_output_parameter(), 1)) == 0 else {
+      stable = nil
+      return false
+    }
+    stable = (output, 0)
+    return true
+  }
+
+  /// Decompresses from `input` into the buffer given to ``beginFrame(into:)``, until the input
+  /// is used up, the frame ends, or the buffer turns out too small for it. Errors (corrupt
+  /// data, checksum mismatch) throw with zstd's message.
+  func decompressWhole(_ input: UnsafeRawBufferPointer) throws(CaptureError) -> ZstdProgress {
+    guard let (output, written) = stable else { preconditionFailure("decompressWhole without beginFrame(into:)") }
+    var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+    if inBuffer.size > 0 { inFrame = true }
+    // zstd checks that the buffer and position are what it left the last time.
+    var outBuffer = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: written)
+    while true {
+      let before = (inBuffer.pos, outBuffer.pos)
+      let result = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+      stable?.written = outBuffer.pos
+      if ZSTD_isError(result) != 0 {
+        let full = ZSTD_getErrorCode(result) == ZSTD_error_dstSize_tooSmall
+        endFrame()
+        if full { return ZstdProgress(consumed: inBuffer.pos, stop: .outputFull) }
+        throw CaptureError(.corrupt, reason: "zstd: " + String(cString: ZSTD_getErrorName(result)))
+      }
+      if result == 0 {
+        endFrame()
+        return ZstdProgress(consumed: inBuffer.pos, stop: .frameEnded, written: outBuffer.pos)
+      }
+      if inBuffer.pos == inBuffer.size {
+        return ZstdProgress(consumed: inBuffer.pos, stop: .needsInput, written: outBuffer.pos)
+      }
+      if (inBuffer.pos, outBuffer.pos) == before {
+        endFrame()
+        if outBuffer.pos == outBuffer.size { return ZstdProgress(consumed: inBuffer.pos, stop: .outputFull) }
+        throw CaptureError(.corrupt, reason: "zstd made no progress on the input")
+      }
+    }
+  }
+
+  /// Between frames again, decoding in pieces unless the next frame is begun otherwise.
+  private func endFrame() {
+    ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
+    if stable != nil {
+      _ = ZSTD_DCtx_setParameter(context, ntstat_zstd_stable_output_parameter(), 0)
+      stable = nil
+    }
+    inFrame = false
+  }
 
   /// Decompresses from `input` until it is used up or a frame ends (whichever is first),
   /// writing where `space` says and telling `wrote` how much it wrote there each time. Errors
@@ -97,15 +200,14 @@ final class ZstdDecompressor {
       var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
       let result = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
       if ZSTD_isError(result) != 0 {
-        ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
-        inFrame = false
+        endFrame()
         throw CaptureError(.corrupt, reason: "zstd: " + String(cString: ZSTD_getErrorName(result)))
       }
       if outBuffer.pos > 0 { wrote(outBuffer.pos) }
       if result == 0 {
         // The frame is decoded and fully flushed (and its checksum, if any, verified).
         inFrame = false
-        return ZstdProgress(consumed: inBuffer.pos, frameEnded: true)
+        return ZstdProgress(consumed: inBuffer.pos, stop: .frameEnded)
       }
       // Stop when the input is used up and zstd has nothing more to flush; go on while the
       // output space came back full (more may be waiting) or input remains.
@@ -115,7 +217,7 @@ final class ZstdDecompressor {
         throw CaptureError(.corrupt, reason: "zstd made no progress on the input")
       }
     }
-    return ZstdProgress(consumed: inBuffer.pos, frameEnded: false)
+    return ZstdProgress(consumed: inBuffer.pos, stop: .needsInput)
   }
 }
 

@@ -1,8 +1,9 @@
+import CZstd
 import Foundation
-import NtstatCapture
 import NtstatTestSupport
 import Testing
 
+@testable import NtstatCapture
 @testable import NtstatWire
 
 /// Frames read from a capture are ranges of slabs the reader reuses: a frame still alive must keep
@@ -12,11 +13,35 @@ import Testing
     ObjectIdentifier(frame.bytes.slab)
   }
 
-  @Test func heldFramesKeepTheirBytesWhileTheReaderReusesSlabs() throws {
+  /// How the reader writes the stream into slabs.
+  enum Filling: CaseIterable, Sendable {
+    /// zstd frames decoded whole, each into the rest of a slab when it has room for one and
+    /// into a new slab otherwise; made small here (2 MiB slabs, room for 256 KiB).
+    case wholeZstdFrames
+    /// Plain pcapng, copied into 2 MiB slabs in pieces.
+    case plainPieces
+
+    func reader() -> CaptureStreamReader {
+      switch self {
+      case .wholeZstdFrames: return CaptureStreamReader(file: "slabs", unsizedFrameRoom: 256 << 10)
+      case .plainPieces: return CaptureStreamReader(file: "slabs")
+      }
+    }
+
+    var compression: CaptureCompression {
+      switch self {
+      case .wholeZstdFrames: return .zstd(level: 1)
+      case .plainPieces: return .none
+      }
+    }
+  }
+
+  @Test(arguments: Filling.allCases)
+  func heldFramesKeepTheirBytesWhileTheReaderReusesSlabs(filling: Filling) throws {
     // About 32 MiB of frames: the reader goes through its slabs several times over.
     let count = 60_000
-    let file = try PatternedCapture.file(frames: count)
-    let reader = CaptureStreamReader(file: "slabs")
+    let file = try PatternedCapture.file(frames: count, compression: filling.compression)
+    let reader = filling.reader()
     var held: [(index: Int, frame: CapturedFrame)] = []
     var slabs = Set<ObjectIdentifier>()
     var index = 0
@@ -48,6 +73,100 @@ import Testing
     // the held frames pin (6), one being written, the zstd frame being verified.
     print("\(count) frames, \(slabs.count) slabs, \(held.count) frames held")
     #expect(slabs.count <= held.count + 3)
+    // Every 64 KiB frame fits the room it started in.
+    #expect(reader.framesDecodedAgain == 0)
+  }
+
+  /// A zstd frame that does not give its size and turns out larger than the rest of its slab is
+  /// decoded again from its start, in pieces: the frames read are the frames written, once each.
+  @Test func framesLargerThanTheirRoomAreDecodedAgainInPieces() throws {
+    // Bytes zstd cannot shrink, so that a frame's input spans several of the reader's 64 KiB
+    // slices and going back to its start means going back across them.
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    func payload(_ index: Int) -> [UInt8] {
+      (0..<(500 + index % 1_500)).map { _ in
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return UInt8(truncatingIfNeeded: state >> 56)
+      }
+    }
+    var file: [UInt8] = []
+    var frames: [[UInt8]] = []
+    let writer = try CaptureWriter(metadata: CaptureMetadata(), compression: .zstd(level: 1), frameBytes: 256 << 10) {
+      file += $0
+    }
+    _ = try writer.addInterface(description: "com.apple.network.statistics", now: 0)
+    for index in 0..<8_000 {
+      frames.append(payload(index))
+      try writer.write(CapturedFrame(timestamp: UInt64(index), direction: .fromKernel, bytes: frames[index]), now: 0)
+    }
+    try writer.close(now: 0, wallClock: 0)
+    // Room for 16 KiB in slabs of 4 MiB (2 MiB and the room, rounded up to a huge page): a
+    // 256 KiB frame starting in the last 16–256 KiB of a slab
+    // does not fit.
+    let reader = CaptureStreamReader(file: "again", unsizedFrameRoom: 16 << 10)
+    var index = 0
+    func drain() {
+      while let record = reader.nextRecord() {
+        guard case .frame(let frame) = record else { continue }
+        #expect(index < frames.count && frame.bytes.array == frames[index], "frame \(index)")
+        index += 1
+      }
+    }
+    for start in stride(from: 0, to: file.count, by: 50_000) {
+      file.withUnsafeBytes {
+        reader.push(UnsafeRawBufferPointer(rebasing: $0[start..<min(start + 50_000, file.count)]))
+      }
+      drain()
+    }
+    reader.finish()
+    drain()
+    #expect(reader.error == nil)
+    #expect(index == frames.count)
+    #expect(reader.compressedBytes == UInt64(file.count))
+    #expect(reader.framesDecodedAgain > 0)
+    // The stream's offsets as a reader that had room for every frame counts them.
+    let roomy = CaptureStreamReader(file: "roomy")
+    file.withUnsafeBytes { roomy.push($0) }
+    roomy.finish()
+    #expect(roomy.framesDecodedAgain == 0)
+    #expect((reader.uncompressedBytes, reader.zstdFrames) == (roomy.uncompressedBytes, roomy.zstdFrames))
+    print("\(reader.zstdFrames) zstd frames, \(reader.framesDecodedAgain) decoded again in pieces")
+  }
+
+  /// A zstd frame that gives its size (`zstd FILE`, one frame for the whole capture) is decoded
+  /// whole into a slab of that size; one larger than ``CaptureStreamReader/largestWholeFrame``
+  /// would be decoded in pieces. Either way the frames read are the frames written.
+  @Test func aFrameThatGivesItsSizeIsReadWhole() throws {
+    let count = 5_000
+    let plain = try PatternedCapture.file(frames: count, compression: .none)
+    var compressed = [UInt8](repeating: 0, count: ZSTD_compressBound(plain.count))
+    let written = plain.withUnsafeBytes { source in
+      compressed.withUnsafeMutableBytes { ZSTD_compress($0.baseAddress, $0.count, source.baseAddress, source.count, 3) }
+    }
+    #expect(ZSTD_isError(written) == 0)
+    compressed.removeSubrange(written...)
+    #expect(ZSTD_getFrameContentSize(compressed, compressed.count) == UInt64(plain.count))
+    let reader = CaptureStreamReader(file: "sized")
+    var index = 0
+    func drain() {
+      while let record = reader.nextRecord() {
+        guard case .frame(let frame) = record else { continue }
+        #expect(frame.bytes.array == PatternedCapture.payload(index), "frame \(index)")
+        index += 1
+      }
+    }
+    for start in stride(from: 0, to: compressed.count, by: 7_000) {
+      compressed.withUnsafeBytes {
+        reader.push(UnsafeRawBufferPointer(rebasing: $0[start..<min(start + 7_000, compressed.count)]))
+      }
+      drain()
+    }
+    reader.finish()
+    drain()
+    #expect(reader.error == nil)
+    #expect(index == count)
+    #expect(reader.zstdFrames == 1)
+    #expect(reader.framesDecodedAgain == 0)
   }
 
   @Test func largeSlabsAreMappingsOnHugePageBoundariesAndGoWhenReleased() throws {

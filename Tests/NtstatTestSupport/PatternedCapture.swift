@@ -9,12 +9,13 @@ package enum PatternedCapture {
     return (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) }
   }
 
-  /// The file's bytes, `count` frames from the kernel.
-  package static func file(frames count: Int) throws -> [UInt8] {
+  /// The file's bytes, `count` frames from the kernel, in zstd frames of 64 KiB (each
+  /// compressed in one call, so each gives its size) or plain.
+  package static func file(frames count: Int, compression: CaptureCompression = .zstd(level: 1)) throws -> [UInt8] {
     var file: [UInt8] = []
     var metadata = CaptureMetadata()
     metadata.simulated = true
-    let writer = try CaptureWriter(metadata: metadata, compression: .zstd(level: 1), frameBytes: 64 << 10) {
+    let writer = try CaptureWriter(metadata: metadata, compression: compression, frameBytes: 64 << 10) {
       file += $0
     }
     _ = try writer.addInterface(description: "com.apple.network.statistics", now: 0)
