@@ -13,6 +13,29 @@ import Testing
     ObjectIdentifier(frame.bytes.slab)
   }
 
+  /// Pushes `file` into `reader` `chunk` bytes at a time and finishes it, handing `each` every
+  /// frame (with its index) as soon as the reader releases it; how many frames it read.
+  @discardableResult
+  static func read(
+    _ file: [UInt8], into reader: CaptureStreamReader, chunk: Int, _ each: (Int, CapturedFrame) -> Void
+  ) -> Int {
+    var index = 0
+    func drain() {
+      while let record = reader.nextRecord() {
+        guard case .frame(let frame) = record else { continue }
+        each(index, frame)
+        index += 1
+      }
+    }
+    for start in stride(from: 0, to: file.count, by: chunk) {
+      file.withUnsafeBytes { reader.push(UnsafeRawBufferPointer(rebasing: $0[start..<min(start + chunk, file.count)])) }
+      drain()
+    }
+    reader.finish()
+    drain()
+    return index
+  }
+
   /// How the reader writes the stream into slabs.
   enum Filling: CaseIterable, Sendable {
     /// zstd frames decoded whole, each into the rest of a slab when it has room for one and
@@ -44,27 +67,14 @@ import Testing
     let reader = filling.reader()
     var held: [(index: Int, frame: CapturedFrame)] = []
     var slabs = Set<ObjectIdentifier>()
-    var index = 0
-    func drain() {
-      while let record = reader.nextRecord() {
-        guard case .frame(let frame) = record else { continue }
-        slabs.insert(Self.slab(of: frame))
-        // Every 10,000th frame is kept to the end; the rest are let go at once.
-        if index % 10_000 == 0 { held.append((index, frame)) }
-        #expect(frame.bytes.count == PatternedCapture.payload(index).count)
-        index += 1
-      }
+    let read = Self.read(file, into: reader, chunk: 100_000) { index, frame in
+      slabs.insert(Self.slab(of: frame))
+      // Every 10,000th frame is kept to the end; the rest are let go at once.
+      if index % 10_000 == 0 { held.append((index, frame)) }
+      #expect(frame.bytes.count == PatternedCapture.payload(index).count)
     }
-    for start in stride(from: 0, to: file.count, by: 100_000) {
-      file.withUnsafeBytes {
-        reader.push(UnsafeRawBufferPointer(rebasing: $0[start..<min(start + 100_000, file.count)]))
-      }
-      drain()
-    }
-    reader.finish()
-    drain()
     #expect(reader.error == nil)
-    #expect(index == count)
+    #expect(read == count)
     for (index, frame) in held {
       let intact = frame.bytes.array == PatternedCapture.payload(index)
       #expect(intact, "frame \(index) changed after it was read")
@@ -101,27 +111,13 @@ import Testing
     }
     try writer.close(now: 0, wallClock: 0)
     // Room for 16 KiB in slabs of 4 MiB (2 MiB and the room, rounded up to a huge page): a
-    // 256 KiB frame starting in the last 16–256 KiB of a slab
-    // does not fit.
+    // 256 KiB frame starting in the last 16–256 KiB of a slab does not fit.
     let reader = CaptureStreamReader(file: "again", unsizedFrameRoom: 16 << 10)
-    var index = 0
-    func drain() {
-      while let record = reader.nextRecord() {
-        guard case .frame(let frame) = record else { continue }
-        #expect(index < frames.count && frame.bytes.array == frames[index], "frame \(index)")
-        index += 1
-      }
+    let read = Self.read(file, into: reader, chunk: 50_000) { index, frame in
+      #expect(index < frames.count && frame.bytes.array == frames[index], "frame \(index)")
     }
-    for start in stride(from: 0, to: file.count, by: 50_000) {
-      file.withUnsafeBytes {
-        reader.push(UnsafeRawBufferPointer(rebasing: $0[start..<min(start + 50_000, file.count)]))
-      }
-      drain()
-    }
-    reader.finish()
-    drain()
     #expect(reader.error == nil)
-    #expect(index == frames.count)
+    #expect(read == frames.count)
     #expect(reader.compressedBytes == UInt64(file.count))
     #expect(reader.framesDecodedAgain > 0)
     // The stream's offsets as a reader that had room for every frame counts them.
@@ -147,24 +143,11 @@ import Testing
     compressed.removeSubrange(written...)
     #expect(ZSTD_getFrameContentSize(compressed, compressed.count) == UInt64(plain.count))
     let reader = CaptureStreamReader(file: "sized")
-    var index = 0
-    func drain() {
-      while let record = reader.nextRecord() {
-        guard case .frame(let frame) = record else { continue }
-        #expect(frame.bytes.array == PatternedCapture.payload(index), "frame \(index)")
-        index += 1
-      }
+    let read = Self.read(compressed, into: reader, chunk: 7_000) { index, frame in
+      #expect(frame.bytes.array == PatternedCapture.payload(index), "frame \(index)")
     }
-    for start in stride(from: 0, to: compressed.count, by: 7_000) {
-      compressed.withUnsafeBytes {
-        reader.push(UnsafeRawBufferPointer(rebasing: $0[start..<min(start + 7_000, compressed.count)]))
-      }
-      drain()
-    }
-    reader.finish()
-    drain()
     #expect(reader.error == nil)
-    #expect(index == count)
+    #expect(read == count)
     #expect(reader.zstdFrames == 1)
     #expect(reader.framesDecodedAgain == 0)
   }
