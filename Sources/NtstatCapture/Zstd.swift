@@ -108,9 +108,10 @@ enum ZstdContentSize: Equatable {
 /// A frame is decoded either in pieces, into whatever space the caller offers each time (zstd
 /// decodes into a window of its own and copies out), or, after ``beginFrame(into:)``, straight
 /// into one buffer that takes the whole frame (`ZSTD_d_stableOutBuffer`): no window, no copy.
-/// For a reader that holds each frame whole until its checksum is verified, the second is the
-/// same memory and a third less work: the copy out of the window wrote every byte once more,
-/// to memory far from any cache (docs/performance.md, "Frames decoded in place").
+/// For a reader that holds each frame whole until its checksum is verified, the second takes
+/// no more memory, and the copy out of the window, which wrote every byte once more to memory
+/// far from any cache, was a quarter of the reading thread's instructions on the simulated
+/// captures (docs/performance.md, "Frames decoded in place").
 final class ZstdDecompressor {
   private let context: OpaquePointer
   /// True between a frame's first byte and its end.
