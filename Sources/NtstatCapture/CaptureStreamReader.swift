@@ -40,7 +40,7 @@ public final class CaptureStreamReader {
   /// The zstd frame being decoded whole into one slab (``ZstdDecompressor/beginFrame(into:)``):
   /// where its input starts in `sliced`, the slice that began it, and `compressedBytes` then, to
   /// decode it again in pieces if it turns out larger than the slab.
-  private var wholeFrame: (inputStart: Int, sliceEnd: Int, compressedBytes: UInt64, written: Int)?
+  private var wholeFrame: (inputStart: Int, sliceEnd: Int, compressedBytes: UInt64)?
   /// The frame starting at `slicedStart` did not fit a slab: decoded in pieces.
   private var piecewiseFrame = false
   /// Compressed bytes handed to zstd at a time while a frame is decoded whole, each piece's
@@ -220,13 +220,10 @@ public final class CaptureStreamReader {
       if !decompressor.inFrame { beginFrame(remaining, at: start + chunk.count - remaining.count, decompressor) }
       do throws(CaptureError) {
         let progress: ZstdProgress
-        if let frame = wholeFrame {
+        if wholeFrame != nil {
           progress = try decompressor.decompressWhole(
             UnsafeRawBufferPointer(rebasing: remaining.prefix(Self.wholeFramePiece)))
-          if progress.stop != .outputFull {
-            parse(progress.written - frame.written)
-            wholeFrame?.written = progress.written
-          }
+          if progress.stop != .outputFull { parse(progress.wrote) }
         } else {
           // zstd writes straight into the decoder's slab, where the blocks are parsed in place.
           progress = try decompressor.decompress(remaining, space: { decoder.writableSpace() }) { parse($0) }
@@ -302,7 +299,7 @@ public final class CaptureStreamReader {
       decoder.abandonWholeFrameSpace()
       return
     }
-    wholeFrame = (start, sliceEnd, compressedBytes, 0)
+    wholeFrame = (start, sliceEnd, compressedBytes)
   }
 
   /// The frame being decoded whole does not fit its slab: back to its first byte and slice, to

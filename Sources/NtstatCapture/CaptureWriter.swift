@@ -37,6 +37,9 @@ public final class CaptureWriter {
   public private(set) var writtenBytes: UInt64 = 0
   public private(set) var framesWritten: UInt64 = 0
 
+  /// The uncompressed bytes after which a zstd frame ends by default.
+  public static let defaultFrameBytes = 32 << 20
+
   /// - Parameters:
   ///   - frameDuration: nanoseconds after which an open zstd frame is ended (default 10 minutes).
   ///   - frameBytes: uncompressed bytes after which an open zstd frame is ended (default 32 MiB;
@@ -44,9 +47,6 @@ public final class CaptureWriter {
   ///     checksum is verified).
   ///   - flushInterval: nanoseconds between flushes of the zstd stream (default 250 ms: what a
   ///     crash can lose).
-  /// The uncompressed bytes after which a zstd frame ends by default.
-  public static let defaultFrameBytes = 32 << 20
-
   public init(
     metadata: CaptureMetadata, compression: CaptureCompression = .defaultZstd,
     frameDuration: UInt64 = 600_000_000_000, frameBytes: Int = defaultFrameBytes, flushInterval: UInt64 = 250_000_000,

@@ -62,7 +62,7 @@ public struct PcapngDecoder: ~Copyable {
 
   /// `frameSlabSize`: see ``frameSlabSize``, rounded up to a huge page.
   init(frameSlabSize: Int) {
-    self.frameSlabSize = (frameSlabSize + ByteSlab.hugePageSize - 1) & ~(ByteSlab.hugePageSize - 1)
+    self.frameSlabSize = Self.wholeHugePages(frameSlabSize)
   }
 
   /// Continues at another block boundary of the same section (after a seek).
@@ -94,15 +94,19 @@ public struct PcapngDecoder: ~Copyable {
     if let slab, slab.size - filled >= Self.minimumSpace || (parsed == 0 && filled < slab.size) {
       return UnsafeMutableRawBufferPointer(start: slab.base + filled, count: slab.size - filled)
     }
-    // A new slab, the incomplete block moved to its start (with room after it whatever its size,
-    // so that no write is ever offered nothing).
-    let next = freeSlab(capacity: max(Self.slabCapacity, filled - parsed + Self.minimumSpace))
+    // With room after the incomplete block whatever its size, so that no write is ever offered
+    // nothing.
+    return spaceInFreeSlab(capacity: max(Self.slabCapacity, filled - parsed + Self.minimumSpace))
+  }
+
+  /// The free part of a slab of at least `capacity` bytes that no frame refers to (or a new
+  /// one), made the slab being written, with the incomplete block moved to its start.
+  private mutating func spaceInFreeSlab(capacity: Int) -> UnsafeMutableRawBufferPointer {
+    let next = freeSlab(capacity: capacity)
     if let slab, filled > parsed {
       next.base.copyMemory(from: slab.base + parsed, byteCount: filled - parsed)
     }
-    filled -= parsed
-    parsed = 0
-    slab = next
+    (slab, parsed, filled) = (next, 0, filled - parsed)
     return UnsafeMutableRawBufferPointer(start: next.base + filled, count: next.size - filled)
   }
 
@@ -119,12 +123,13 @@ public struct PcapngDecoder: ~Copyable {
     if let slab, slab.size - filled >= capacity {
       return UnsafeMutableRawBufferPointer(start: slab.base + filled, count: slab.size - filled)
     }
-    let carried = filled - parsed
-    let size = max(frameSlabSize, (carried + capacity + ByteSlab.hugePageSize - 1) & ~(ByteSlab.hugePageSize - 1))
-    let next = freeSlab(capacity: size)
-    if let slab, carried > 0 { next.base.copyMemory(from: slab.base + parsed, byteCount: carried) }
-    (slab, parsed, filled) = (next, 0, carried)
-    return UnsafeMutableRawBufferPointer(start: next.base + filled, count: next.size - filled)
+    return spaceInFreeSlab(capacity: max(frameSlabSize, Self.wholeHugePages(filled - parsed + capacity)))
+  }
+
+  /// `bytes` rounded up to a whole number of huge pages, the unit ``ByteSlab/makeLarge(size:)``
+  /// maps.
+  static func wholeHugePages(_ bytes: Int) -> Int {
+    (bytes + ByteSlab.hugePageSize - 1) & ~(ByteSlab.hugePageSize - 1)
   }
 
   /// Back to where the stream was before ``wholeFrameSpace(capacity:)``, as if nothing of the

@@ -64,9 +64,9 @@ struct ZstdProgress {
   /// Input bytes consumed.
   var consumed: Int
   var stop: ZstdStop
-  /// For a frame decoded whole (``ZstdDecompressor/beginFrame(into:)``), the bytes of its
-  /// buffer written so far.
-  var written = 0
+  /// For a frame decoded whole (``ZstdDecompressor/beginFrame(into:)``), the bytes this call
+  /// wrote to its buffer, after those of the calls before.
+  var wrote = 0
 }
 
 /// Why ``ZstdDecompressor`` handed control back.
@@ -164,10 +164,10 @@ final class ZstdDecompressor {
       }
       if result == 0 {
         endFrame()
-        return ZstdProgress(consumed: inBuffer.pos, stop: .frameEnded, written: outBuffer.pos)
+        return ZstdProgress(consumed: inBuffer.pos, stop: .frameEnded, wrote: outBuffer.pos - written)
       }
       if inBuffer.pos == inBuffer.size {
-        return ZstdProgress(consumed: inBuffer.pos, stop: .needsInput, written: outBuffer.pos)
+        return ZstdProgress(consumed: inBuffer.pos, stop: .needsInput, wrote: outBuffer.pos - written)
       }
       if (inBuffer.pos, outBuffer.pos) == before {
         endFrame()
