@@ -62,6 +62,8 @@ enum DivergentReplayBenchmark {
     var matched: [Double] = []
     var divergent: [Double] = []
     var reports: [[String: Double]] = []
+    // The client's thread sets a replay's pace: its CPU time is the figure to watch.
+    var clientCPU: [String: [Double]] = [:]
     for _ in 0..<rounds {
       let start = try CaptureBenchmark.timeCommand(["true"], input: "/dev/null", output: "/dev/null")
       spawn.append(start)
@@ -73,6 +75,7 @@ enum DivergentReplayBenchmark {
           report = try ReplayBenchmark.child(["replay-configured", path, mode], pinned: false)
         }
         if reports.count < 2 { reports.append(report) }
+        clientCPU[mode, default: []].append(report["client_cpu"] ?? .nan)
         return seconds - start
       }
       matched.append(try replay("recorded"))
@@ -82,15 +85,15 @@ enum DivergentReplayBenchmark {
       "  recorded \(size >> 20) MiB in \(String(format: "%.1f", recorded)) s; \(rounds) rounds, each process timed "
         + "whole less starting one (\(spread(spawn)) s); median (least–most):")
     print("  zstd -d -c > /dev/null  \(spread(zstd)) s")
-    for (label, times, fields) in [
-      ("as recorded (requests match)", matched, reports[0]),
-      ("default client (requests diverge)", divergent, reports[1]),
+    for (label, times, fields, mode) in [
+      ("as recorded (requests match)", matched, reports[0], "recorded"),
+      ("default client (requests diverge)", divergent, reports[1], "default"),
     ] {
       let ratios = zip(zstd, times).map { $0 / $1 }
       print(
         "  \(label)  \(spread(times)) s, \(Int(fields["frames"] ?? 0)) kernel frames, "
           + "\(Int(fields["matched"] ?? 0)) requests matched, \(Int(fields["divergences"] ?? 0)) divergences; "
-          + "\(spread(ratios))× of zstd -d")
+          + "\(spread(ratios))× of zstd -d; client thread \(spread(clientCPU[mode] ?? [])) s CPU")
     }
     print("  divergent / matched speed: \(spread(zip(matched, divergent).map { $0 / $1 }))×")
   }
@@ -134,8 +137,11 @@ enum DivergentReplayBenchmark {
     let client = NetworkStatisticsClient(transport: transport, configuration: configuration)
     try client.run { _ in }
     let seconds = DecodeBenchmark.seconds(ContinuousClock.now - start)
+    // The client ran on this thread; the capture was read on another.
+    var clientCPU = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &clientCPU)
     print(
-      "seconds=\(seconds) frames=\(transport.framesDelivered) matched=\(transport.requestsMatched) "
+      "seconds=\(seconds) client_cpu=\(Double(clientCPU.tv_sec) + Double(clientCPU.tv_nsec) / 1e9) frames=\(transport.framesDelivered) matched=\(transport.requestsMatched) "
         + "divergences=\(transport.divergenceCount)")
   }
 }

@@ -10,9 +10,20 @@ public struct CapturedFrame: Hashable, Sendable {
   public var interfaceID: UInt32
   /// The datagram exactly as read from or written to the socket. A frame read from a capture
   /// holds a range of the reader's memory, not an array of its own (``DatagramBytes``).
-  public var bytes: DatagramBytes
+  public var bytes: DatagramBytes {
+    get { storedBytes }
+    set {
+      storedBytes = newValue
+      packedContexts = .unknown  // noted from the bytes replaced
+    }
+  }
+  private var storedBytes: DatagramBytes
   /// Datagrams lost just before this one (kernel ENOBUFS, failed sends, recorder overflow).
   public var dropsBefore: UInt64
+  /// The contexts of a kernel datagram's messages, noted by the capture reader while its bytes
+  /// were in cache (``notePackedContexts()``); `unknown` for frames made in memory. Derived
+  /// from ``bytes``, so not part of equality.
+  package var packedContexts = PackedContexts.unknown
 
   public init(
     timestamp: UInt64, direction: Direction, interfaceID: UInt32 = 0, bytes: DatagramBytes, dropsBefore: UInt64 = 0
@@ -20,7 +31,7 @@ public struct CapturedFrame: Hashable, Sendable {
     self.timestamp = timestamp
     self.direction = direction
     self.interfaceID = interfaceID
-    self.bytes = bytes
+    storedBytes = bytes
     self.dropsBefore = dropsBefore
   }
 
@@ -30,6 +41,25 @@ public struct CapturedFrame: Hashable, Sendable {
     self.init(
       timestamp: timestamp, direction: direction, interfaceID: interfaceID, bytes: DatagramBytes(bytes),
       dropsBefore: dropsBefore)
+  }
+
+  /// Notes ``packedContexts`` from the bytes, for a kernel datagram (a request has none).
+  package mutating func notePackedContexts() {
+    guard direction == .fromKernel else { return }
+    packedContexts = bytes.withUnsafeBytes { PackedContexts(packedDatagram: $0) }
+  }
+
+  public static func == (lhs: CapturedFrame, rhs: CapturedFrame) -> Bool {
+    lhs.timestamp == rhs.timestamp && lhs.direction == rhs.direction && lhs.interfaceID == rhs.interfaceID
+      && lhs.bytes == rhs.bytes && lhs.dropsBefore == rhs.dropsBefore
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(timestamp)
+    hasher.combine(direction)
+    hasher.combine(interfaceID)
+    hasher.combine(bytes)
+    hasher.combine(dropsBefore)
   }
 }
 

@@ -314,12 +314,13 @@ public struct PcapngDecoder: ~Copyable {
       } else {
         (direction, drops) = try packetOptions(r, from: optionsStart, to: body.upperBound)
       }
-      records.append(
-        .frame(
-          CapturedFrame(
-            timestamp: nanoseconds(ticks, interface.timestampsPerSecond), direction: direction,
-            interfaceID: interfaceID, bytes: DatagramBytes(slab: slab, start: offset + 28, count: captured),
-            dropsBefore: drops)))
+      var frame = CapturedFrame(
+        timestamp: nanoseconds(ticks, interface.timestampsPerSecond), direction: direction,
+        interfaceID: interfaceID, bytes: DatagramBytes(slab: slab, start: offset + 28, count: captured),
+        dropsBefore: drops)
+      // Here, where the bytes were just written and are still in this thread's cache.
+      frame.notePackedContexts()
+      records.append(.frame(frame))
     case PcapngFormat.interfaceStatisticsType:
       guard body.count >= 12 else { throw corrupt(8, "interface statistics too short") }
       let interfaceID = r.u32(8)

@@ -1,4 +1,5 @@
 import NTStat
+import NtstatCapture
 import NtstatWire
 
 /// The requests a replay expects, like a cassette: the recorded requests not yet matched, the
@@ -112,32 +113,54 @@ struct ReplayCassette {
     }
   }
 
-  /// True when a message of `bytes` carries the context of a recorded request still unmatched.
+  /// True when a message of a kernel `frame` carries the context of a recorded request still
+  /// unmatched.
   @inline(__always)
-  func answersUnsentRequest(_ bytes: DatagramBytes) -> Bool {
-    !expected.isEmpty && carriesUnmatchedContext(bytes)
+  func answersUnsentRequest(_ frame: CapturedFrame) -> Bool {
+    !expected.isEmpty && carriesUnmatchedContext(frame)
   }
 
-  private func carriesUnmatchedContext(_ bytes: DatagramBytes) -> Bool {
+  private func carriesUnmatchedContext(_ frame: CapturedFrame) -> Bool {
+    // The reader's note, when it frames as this family does, saves reading the bytes again.
+    if decoder.family.hasLengthAndFlags {
+      switch frame.packedContexts {
+      case .unframed, .none: return false
+      case .one(let context): return isUnsent(context)
+      case .unknown, .several: break
+      }
+    }
     // A poll's answers come dozens to a datagram with one context, which is looked up once.
     var checked: UInt64 = 0
     var answers = false
-    let whole = forEachContext(in: bytes) { _, context in
+    let whole = forEachContext(in: frame.bytes) { _, context in
       guard !answers, context != 0, context != checked else { return }
       checked = context
-      if contextMap[context] == nil, expected.contains(context: context) { answers = true }
+      if isUnsent(context) { answers = true }
     }
     // A datagram that does not split into messages answers nothing, as it decodes to nothing.
     return whole && answers
   }
 
-  /// Recorded contexts → the client's, in every message of the datagram.
-  @inline(__always)
-  func remapContexts(_ datagram: DatagramBytes) -> DatagramBytes {
-    changedContexts > 0 ? remapped(datagram) : datagram
+  /// Whether recorded `context` is that of a request expected and not yet sent by the client.
+  private func isUnsent(_ context: UInt64) -> Bool {
+    contextMap[context] == nil && expected.contains(context: context)
   }
 
-  private func remapped(_ datagram: DatagramBytes) -> DatagramBytes {
+  /// Recorded contexts → the client's, in every message of a kernel `frame`.
+  @inline(__always)
+  func remapContexts(_ frame: CapturedFrame) -> DatagramBytes {
+    changedContexts > 0 ? remapped(frame) : frame.bytes
+  }
+
+  private func remapped(_ frame: CapturedFrame) -> DatagramBytes {
+    let datagram = frame.bytes
+    if decoder.family.hasLengthAndFlags {
+      switch frame.packedContexts {
+      case .unframed, .none: return datagram
+      case .one(let context) where (contextMap[context] ?? context) == context: return datagram
+      case .one, .unknown, .several: break
+      }
+    }
     var changes: [(offset: Int, context: UInt64)] = []
     let whole = forEachContext(in: datagram) { offset, context in
       guard context != 0, let mapped = contextMap[context], mapped != context else { return }

@@ -231,7 +231,7 @@ struct ReplayCore {
       // timer due about now: let the timer run first (the client sends, the context is
       // mapped), then deliver. Recorded replies can trail their request by microseconds, less
       // than the client's own start-up offset.
-      if let deadline, deadline.since(t) <= matchWindow, lastHeld != index, cassette.answersUnsentRequest(frame.bytes) {
+      if let deadline, deadline.since(t) <= matchWindow, lastHeld != index, cassette.answersUnsentRequest(frame) {
         lastHeld = index
         lookahead.pushFront(NumberedFrame(index: index, frame: frame))
         advance(to: deadline)
@@ -254,7 +254,7 @@ struct ReplayCore {
   private mutating func deliver(_ index: UInt64, _ frame: CapturedFrame) -> TransportInput {
     framesDelivered += 1
     lastFrameIndex = index - 1
-    return .datagram(cassette.remapContexts(frame.bytes), at: now)
+    return .datagram(cassette.remapContexts(frame), at: now)
   }
 }
 

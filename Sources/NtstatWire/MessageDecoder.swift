@@ -149,8 +149,21 @@ public struct MessageDecoder: Sendable {
     let left = datagram.count - offset
     guard left >= MessageHeader.size else { throw Self.framingError(in: datagram, at: offset) }
     guard packs, direction == .fromKernel else { return datagram.count }
+    guard let end = Self.packedMessageEnd(in: datagram, at: offset) else {
+      throw Self.framingError(in: datagram, at: offset)
+    }
+    return end
+  }
+
+  /// Where a packed message starting at `offset` ends (`offset + hdr.length`), or nil when it
+  /// does not frame: fewer bytes left than a header, or a length shorter than the header or
+  /// past the datagram's end.
+  @inlinable @inline(__always)
+  static func packedMessageEnd(in datagram: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+    let left = datagram.count - offset
+    guard left >= MessageHeader.size else { return nil }
     let length = Int(UInt16(littleEndian: datagram.loadUnaligned(fromByteOffset: offset + 12, as: UInt16.self)))
-    guard length >= MessageHeader.size, length <= left else { throw Self.framingError(in: datagram, at: offset) }
+    guard length >= MessageHeader.size, length <= left else { return nil }
     return offset + length
   }
 

@@ -25,7 +25,14 @@ import Testing
     var frames: [CapturedFrame]
     var position = 0
 
-    init(_ frames: [CapturedFrame], matchWindow: UInt64 = 2_000_000_000) {
+    /// `noted`: the kernel frames carry the contexts a capture reader notes
+    /// (``CapturedFrame/notePackedContexts()``), which the core trusts in place of the bytes.
+    init(_ frames: [CapturedFrame], matchWindow: UInt64 = 2_000_000_000, noted: Bool = false) {
+      let frames = frames.map { frame in
+        var frame = frame
+        if noted { frame.notePackedContexts() }
+        return frame
+      }
       // The opening is empty: every frame goes through push, the path a long capture takes.
       let first = frames.first { $0.direction == .toKernel }
       // A capture with requests is matched only if the opening saw one: give it the first frame.
@@ -133,7 +140,7 @@ import Testing
   /// the same requests at the same times but numbers them differently, and leaves some out or
   /// adds others: what matched is mapped, every reply carries the client's context, and each
   /// omission and addition is one divergence of its kind.
-  @Test(arguments: 0..<200) func requestsMatchLikeACassette(seed: UInt64) {
+  @Test(arguments: 0..<200, [false, true]) func requestsMatchLikeACassette(seed: UInt64, noted: Bool) {
     var random = SeededRandom(seed: seed)
     struct Recorded {
       var time: UInt64
@@ -162,7 +169,7 @@ import Testing
           time: time, message: message, sent: Int.random(in: 0..<6, using: &random) > 0 || i == 0,
           extra: Int.random(in: 0..<8, using: &random) == 0))
     }
-    var driver = Driver(frames)
+    var driver = Driver(frames, noted: noted)
     let offset: UInt64 = 1000
     var next = 0
     var replies: [UInt64] = []
@@ -211,7 +218,7 @@ import Testing
   /// client's timer runs a little later than the recorded client's did) waits for that timer:
   /// the client sends, its context is mapped, and the reply reaches it with that context. The
   /// packed reply carries the request's context on every message, after one of its own.
-  @Test(arguments: [false, true]) func aReplyWaitsForItsRequestsTimer(packed: Bool) throws {
+  @Test(arguments: [false, true], [false, true]) func aReplyWaitsForItsRequestsTimer(packed: Bool, noted: Bool) throws {
     let request = Message(context: 7, .querySource(.all))
     var replyMessages = [Message(context: 7, .sourceRemoved(SourceRef(1)))]
     if packed {
@@ -224,7 +231,8 @@ import Testing
       Self.frame(request, at: 100_000_000, .toKernel),
       CapturedFrame(timestamp: Self.origin + 100_020_000, direction: .fromKernel, bytes: replyBytes),
     ]
-    var driver = Driver(frames)
+    var driver = Driver(frames, noted: noted)
+    #expect(driver.frames[1].packedContexts == (noted ? .one(7) : .unknown))
     // The client's timer: 480 µs after the reply, well within the match window.
     let timer = MonotonicTime(nanoseconds: 500_000)
     guard case .timeout(let at) = driver.next(deadline: timer) else {

@@ -105,6 +105,40 @@ enum SampleCaptures {
       })
   }
 
+  /// The reader notes the contexts of each kernel datagram's messages as it parses the frame
+  /// (what a replay looks up in place of reading the bytes again); requests get no note.
+  @Test(arguments: compressions)
+  func kernelFramesCarryTheContextsOfTheirMessages(compression: CaptureCompression) throws {
+    let encoder = MessageEncoder(family: .xnu11215)
+    func datagram(_ contexts: [UInt64]) throws -> [UInt8] {
+      try contexts.flatMap {
+        try encoder.encode(Message(context: $0, .sourceRemoved(SourceRef(1))), settingLength: true)
+      }
+    }
+    let written: [(bytes: [UInt8], direction: Direction, note: PackedContexts)] = [
+      (try datagram([7]), .toKernel, .unknown),
+      (try datagram([0, 7, 7]), .fromKernel, .one(7)),
+      (try datagram([7, 0, 9]), .fromKernel, .several),
+      (try datagram([0, 0]), .fromKernel, .none),
+      ([1, 2, 3], .fromKernel, .unframed),
+    ]
+    let frames = written.enumerated().map { index, frame in
+      CapturedFrame(
+        timestamp: 1_764_400_000_000_000_000 + UInt64(index), direction: frame.direction, bytes: frame.bytes)
+    }
+    let (records, error) = SampleCaptures.read(try SampleCaptures.bytes(frames, compression: compression))
+    #expect(error == nil)
+    let read = SampleCaptures.frames(in: records)
+    #expect(read == frames)
+    #expect(read.map(\.packedContexts) == written.map(\.note))
+    // New bytes, or bytes changed in place, leave no note of the old ones.
+    var replaced = read[1]
+    replaced.bytes = DatagramBytes(try datagram([9]))
+    var changed = read[1]
+    changed.bytes[0] = 8
+    #expect(replaced.packedContexts == .unknown && changed.packedContexts == .unknown)
+  }
+
   @Test("the async records are the records, then the damage", arguments: compressions)
   func asyncRecordsMatchTheReader(compression: CaptureCompression) async throws {
     let frames = SampleCaptures.frames(300)
