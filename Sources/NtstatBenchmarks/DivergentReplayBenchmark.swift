@@ -62,8 +62,10 @@ enum DivergentReplayBenchmark {
     var matched: [Double] = []
     var divergent: [Double] = []
     var reports: [[String: Double]] = []
-    // The client's thread sets a replay's pace: its CPU time is the figure to watch.
+    // CPU time of the client's thread and of the rest (the reading thread): the slower sets a
+    // replay's pace.
     var clientCPU: [String: [Double]] = [:]
+    var readerCPU: [String: [Double]] = [:]
     for _ in 0..<rounds {
       let start = try CaptureBenchmark.timeCommand(["true"], input: "/dev/null", output: "/dev/null")
       spawn.append(start)
@@ -75,7 +77,9 @@ enum DivergentReplayBenchmark {
           report = try ReplayBenchmark.child(["replay-configured", path, mode], pinned: false)
         }
         if reports.count < 2 { reports.append(report) }
-        clientCPU[mode, default: []].append(report["client_cpu"] ?? .nan)
+        let client = report["client_cpu"] ?? .nan
+        clientCPU[mode, default: []].append(client)
+        readerCPU[mode, default: []].append((report["cpu_seconds"] ?? .nan) - client)
         return seconds - start
       }
       matched.append(try replay("recorded"))
@@ -93,7 +97,8 @@ enum DivergentReplayBenchmark {
       print(
         "  \(label)  \(spread(times)) s, \(Int(fields["frames"] ?? 0)) kernel frames, "
           + "\(Int(fields["matched"] ?? 0)) requests matched, \(Int(fields["divergences"] ?? 0)) divergences; "
-          + "\(spread(ratios))× of zstd -d; client thread \(spread(clientCPU[mode] ?? [])) s CPU")
+          + "\(spread(ratios))× of zstd -d; CPU: client thread \(spread(clientCPU[mode] ?? [])) s, "
+          + "reading thread \(spread(readerCPU[mode] ?? [])) s")
     }
     print("  divergent / matched speed: \(spread(zip(matched, divergent).map { $0 / $1 }))×")
   }
@@ -141,7 +146,8 @@ enum DivergentReplayBenchmark {
     var clientCPU = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &clientCPU)
     print(
-      "seconds=\(seconds) client_cpu=\(Double(clientCPU.tv_sec) + Double(clientCPU.tv_nsec) / 1e9) frames=\(transport.framesDelivered) matched=\(transport.requestsMatched) "
+      "seconds=\(seconds) client_cpu=\(Double(clientCPU.tv_sec) + Double(clientCPU.tv_nsec) / 1e9) "
+        + "cpu_seconds=\(ReplayBenchmark.cpuSeconds()) frames=\(transport.framesDelivered) matched=\(transport.requestsMatched) "
         + "divergences=\(transport.divergenceCount)")
   }
 }

@@ -10,19 +10,13 @@ public struct CapturedFrame: Hashable, Sendable {
   public var interfaceID: UInt32
   /// The datagram exactly as read from or written to the socket. A frame read from a capture
   /// holds a range of the reader's memory, not an array of its own (``DatagramBytes``).
-  public var bytes: DatagramBytes {
-    get { storedBytes }
-    set {
-      storedBytes = newValue
-      packedContexts = .unknown  // noted from the bytes replaced
-    }
-  }
-  private var storedBytes: DatagramBytes
+  public var bytes: DatagramBytes
   /// Datagrams lost just before this one (kernel ENOBUFS, failed sends, recorder overflow).
   public var dropsBefore: UInt64
   /// The contexts of a kernel datagram's messages, noted by the capture reader while its bytes
   /// were in cache (``notePackedContexts()``); `unknown` for frames made in memory. Derived
-  /// from ``bytes``, so not part of equality.
+  /// from ``bytes``, so not part of equality; and not kept in step with them: a frame whose
+  /// bytes were changed after reading is noted again before it is replayed (`FrameSource`).
   package var packedContexts = PackedContexts.unknown
 
   public init(
@@ -31,7 +25,7 @@ public struct CapturedFrame: Hashable, Sendable {
     self.timestamp = timestamp
     self.direction = direction
     self.interfaceID = interfaceID
-    storedBytes = bytes
+    self.bytes = bytes
     self.dropsBefore = dropsBefore
   }
 

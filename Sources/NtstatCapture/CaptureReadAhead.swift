@@ -15,12 +15,15 @@ package final class CaptureReadAhead {
   private let directReader: CaptureFileReader?
 
   /// - Parameters:
-  ///   - depth: how many batches may wait (each about one zstd frame of the capture).
+  ///   - depth: how many batches may wait (each about one zstd frame of the capture). One: the
+  ///     reading thread decodes the next frame while the replay works through the one before,
+  ///     and more waiting frames only held more memory (a replay ran as fast with one as with
+  ///     three, in 70 MiB less, much of it memory touched for the first time; docs/performance.md).
   ///   - threaded: whether to read on a thread of its own. By default, only when the process
   ///     may run on more than one CPU: on one, the two threads would only take turns (a replay
   ///     pinned to one core ran about a tenth faster reading on its own thread;
   ///     docs/performance.md).
-  package init(reader: CaptureFileReader, depth: Int = 3, threaded: Bool = AvailableCPUs.count > 1) {
+  package init(reader: CaptureFileReader, depth: Int = 1, threaded: Bool = AvailableCPUs.count > 1) {
     shared = Shared(depth: max(1, depth))
     guard threaded else {
       thread = nil

@@ -20,7 +20,7 @@ public struct PcapngDecoder: ~Copyable {
   /// of up to 128 KiB, and many tiny writes at a slab's end would cost more than the move).
   static let minimumSpace = 64 << 10
   /// Slab bytes kept for reuse: what a replay holds at once (a zstd frame of up to 32 MiB being
-  /// decoded, three waiting, one being replayed: three slabs for whole frames, or 80 slabs of
+  /// decoded, one waiting, one being replayed: three slabs for whole frames, or 50 slabs of
   /// 2 MiB) with room to spare. Past it, slabs are freed.
   static let pooledBytes = 512 << 20
   /// The size of the slabs whole zstd frames are decoded into (``wholeFrameSpace(capacity:)``),

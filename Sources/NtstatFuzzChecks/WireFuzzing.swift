@@ -14,6 +14,9 @@ package enum WireFuzzing {
     guard !datagram.isEmpty else { return nil }
     let decoder = MessageDecoder(family: family)
     let encoder = MessageEncoder(family: family)
+    if direction == .fromKernel, family.hasLengthAndFlags, let violation = checkNote(datagram, decoder) {
+      return violation
+    }
     var messages: [Message] = []
     do throws(WireError) {
       try decoder.forEachMessage(in: datagram, direction: direction) { messages.append($0) }
@@ -39,5 +42,23 @@ package enum WireFuzzing {
           + "(\(original.count) bytes in, \(reencoded.count) out)")
     }
     return nil
+  }
+
+  /// A capture reader's note of a kernel datagram's contexts (``PackedContexts``), which a
+  /// replay trusts in place of the bytes, must say what the decoder's own walk finds.
+  static func checkNote(_ datagram: UnsafeRawBufferPointer, _ decoder: MessageDecoder) -> FuzzViolation? {
+    let noted = PackedContexts(packedDatagram: datagram)
+    let walked = contextsWalked(datagram, decoder)
+    return noted == walked ? nil : FuzzViolation("noted \(noted) where the decoder walks \(walked)")
+  }
+
+  /// What the note should say of a kernel datagram, from the decoder's walk of its messages.
+  package static func contextsWalked(_ datagram: UnsafeRawBufferPointer, _ decoder: MessageDecoder) -> PackedContexts {
+    var contexts: Set<UInt64> = []
+    let framed =
+      (try? decoder.forEachView(in: datagram, direction: .fromKernel) { contexts.insert($0.header.context) }) != nil
+    contexts.remove(0)
+    guard framed else { return .unframed }
+    return contexts.isEmpty ? .none : contexts.count == 1 ? .one(contexts.first!) : .several
   }
 }

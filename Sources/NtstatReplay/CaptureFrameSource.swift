@@ -16,8 +16,14 @@ struct FrameSource {
     self.reader = CaptureReadAhead(reader: reader, threaded: threaded)
   }
 
+  /// Frames held in memory, noted afresh: a note read with them may predate a change to their
+  /// bytes (``CapturedFrame/packedContexts``).
   init(frames: [CapturedFrame], metadata: CaptureMetadata) {
-    self.frames = frames
+    self.frames = frames.map { frame in
+      var frame = frame
+      frame.notePackedContexts()
+      return frame
+    }
     self.metadata = metadata
   }
 

@@ -1,24 +1,15 @@
+import NtstatFuzzChecks
 import NtstatWire
 import Testing
 
 /// The capture reader's note of a kernel datagram's contexts against what the decoder itself
-/// finds walking the datagram's messages: the replay trusts the note in place of that walk.
+/// finds walking the datagram's messages (the wire fuzzer checks the same on its inputs): the
+/// replay trusts the note in place of that walk.
 @Suite struct PackedContextsTests {
   static let decoder = MessageDecoder(family: .xnu11215)
 
-  /// What the note should say, from the decoder's own framing of the datagram.
   static func walked(_ datagram: [UInt8]) -> PackedContexts {
-    var contexts: [UInt64] = []
-    let framed = datagram.withUnsafeBytes { buffer in
-      (try? decoder.forEachView(in: buffer, direction: .fromKernel) { contexts.append($0.header.context) }) != nil
-    }
-    guard framed else { return .unframed }
-    let distinct = Set(contexts.filter { $0 != 0 })
-    switch distinct.count {
-    case 0: return .none
-    case 1: return .one(distinct.first!)
-    default: return .several
-    }
+    datagram.withUnsafeBytes { WireFuzzing.contextsWalked($0, decoder) }
   }
 
   static func noted(_ datagram: [UInt8]) -> PackedContexts {
