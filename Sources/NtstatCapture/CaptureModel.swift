@@ -37,10 +37,20 @@ public struct CapturedFrame: Hashable, Sendable {
       dropsBefore: dropsBefore)
   }
 
-  /// Notes ``packedContexts`` from the bytes, for a kernel datagram (a request has none).
+  /// A frame read from a capture, with its note of the bytes' contexts.
+  package init(
+    timestamp: UInt64, direction: Direction, interfaceID: UInt32, bytes: DatagramBytes, dropsBefore: UInt64,
+    packedContexts: PackedContexts
+  ) {
+    self.init(
+      timestamp: timestamp, direction: direction, interfaceID: interfaceID, bytes: bytes, dropsBefore: dropsBefore)
+    self.packedContexts = packedContexts
+  }
+
+  /// Notes ``packedContexts`` afresh from the bytes: those of a kernel datagram, none for a
+  /// request.
   package mutating func notePackedContexts() {
-    guard direction == .fromKernel else { return }
-    packedContexts = bytes.withUnsafeBytes { PackedContexts(packedDatagram: $0) }
+    packedContexts = direction == .fromKernel ? bytes.withUnsafeBytes { PackedContexts(packedDatagram: $0) } : .unknown
   }
 
   public static func == (lhs: CapturedFrame, rhs: CapturedFrame) -> Bool {

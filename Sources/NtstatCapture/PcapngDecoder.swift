@@ -296,8 +296,11 @@ public struct PcapngDecoder: ~Copyable {
       guard dataEnd <= body.upperBound else {
         throw corrupt(20, "captured length \(captured) runs past the block")
       }
-      let interface = interfaces[Int(interfaceID)]
-      guard interface.isNtstat else {
+      // Its two numbers, not the interface: a copy of it retained and released its names.
+      let (linkType, perSecond) = interfaces.withUnsafeBufferPointer {
+        ($0[Int(interfaceID)].linkType, $0[Int(interfaceID)].timestampsPerSecond)
+      }
+      guard linkType == PcapngFormat.ntstatLinkType else {
         foreignFrames += 1
         return
       }
@@ -314,13 +317,19 @@ public struct PcapngDecoder: ~Copyable {
       } else {
         (direction, drops) = try packetOptions(r, from: optionsStart, to: body.upperBound)
       }
-      var frame = CapturedFrame(
-        timestamp: nanoseconds(ticks, interface.timestampsPerSecond), direction: direction,
-        interfaceID: interfaceID, bytes: DatagramBytes(slab: slab, start: offset + 28, count: captured),
-        dropsBefore: drops)
-      // Here, where the bytes were just written and are still in this thread's cache.
-      frame.notePackedContexts()
-      records.append(.frame(frame))
+      // Noted here, where the bytes were just written and are still in this thread's cache;
+      // read where they lie, and the frame made whole and appended (a frame noted through its
+      // bytes once made was copied into the records, its slab retained and released).
+      let contexts =
+        direction == .fromKernel
+        ? PackedContexts(packedDatagram: UnsafeRawBufferPointer(start: slab.base + offset + 28, count: captured))
+        : .unknown
+      records.append(
+        .frame(
+          CapturedFrame(
+            timestamp: nanoseconds(ticks, perSecond), direction: direction,
+            interfaceID: interfaceID, bytes: DatagramBytes(slab: slab, start: offset + 28, count: captured),
+            dropsBefore: drops, packedContexts: contexts)))
     case PcapngFormat.interfaceStatisticsType:
       guard body.count >= 12 else { throw corrupt(8, "interface statistics too short") }
       let interfaceID = r.u32(8)

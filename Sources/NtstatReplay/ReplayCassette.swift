@@ -31,20 +31,28 @@ struct ReplayCassette {
 
   /// The key of a request the client sent, or nil when it does not decode.
   func key(ofSent datagram: [UInt8]) -> (key: RequestKey, context: UInt64)? {
-    datagram.withUnsafeBytes { requestKey(in: $0) }
+    let (decoder, family) = (decoder, family)
+    return datagram.withUnsafeBytes { Self.requestKey(in: $0, decoder, family) }
   }
 
   /// A recorded request read from the capture (frame `index`, counted from 1).
   func recorded(_ index: UInt64, _ datagram: DatagramBytes, at time: MonotonicTime) -> RecordedRequests.Request {
     let context = MessageHeader.readContext(in: datagram)
-    let key = datagram.withUnsafeBytes { requestKey(in: $0)?.key } ?? RequestKey(undecodable: datagram.array)
+    // The closure is handed the decoder, not the cassette: capturing `self`, it made the
+    // compiler copy the whole cassette, its tables retained, for every recorded request.
+    let (decoder, family) = (decoder, family)
+    let key =
+      datagram.withUnsafeBytes { Self.requestKey(in: $0, decoder, family)?.key }
+      ?? RequestKey(undecodable: datagram.array)
     return RecordedRequests.Request(index: index, time: time, key: key, context: context)
   }
 
   /// The key and context of the request a datagram holds (a request is a datagram of its own),
   /// or nil when it does not decode. A request naming one source, most of what a replay
   /// matches, is keyed where it lies; others are decoded whole.
-  private func requestKey(in datagram: UnsafeRawBufferPointer) -> (key: RequestKey, context: UInt64)? {
+  private static func requestKey(
+    in datagram: UnsafeRawBufferPointer, _ decoder: MessageDecoder, _ family: LayoutFamily
+  ) -> (key: RequestKey, context: UInt64)? {
     var result: (key: RequestKey, context: UInt64)?
     try? decoder.forEachView(in: datagram, direction: .toKernel) { view in
       guard result == nil else { return }
