@@ -7,7 +7,7 @@
 /// answers a recorded request the client has not sent; read on the client's thread, that first
 /// pass over the bytes waited for memory and took 11–15 % of a replay whose requests diverge
 /// (docs/performance.md). With the note it is one lookup.
-public enum PackedContexts: Hashable, Sendable {
+package enum PackedContexts: Hashable, Sendable {
   /// Not noted: a frame made in memory, or a request.
   case unknown
   /// The datagram does not split into messages (it decodes to nothing, so answers nothing).
@@ -20,7 +20,7 @@ public enum PackedContexts: Hashable, Sendable {
   case several
 
   /// The contexts of `datagram`'s messages, framed as packed.
-  public init(packedDatagram datagram: UnsafeRawBufferPointer) {
+  package init(packedDatagram datagram: UnsafeRawBufferPointer) {
     var found: UInt64 = 0
     var several = false
     var offset = 0
