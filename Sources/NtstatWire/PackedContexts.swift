@@ -5,8 +5,8 @@
 /// A capture reader notes this for every kernel frame while the frame's bytes are still in its
 /// cache (`CapturedFrame.packedContexts`). A replay asks every kernel datagram whether it
 /// answers a recorded request the client has not sent; read on the client's thread, that first
-/// pass over the bytes waited for memory and took 11–15 % of a replay whose requests diverge
-/// (docs/performance.md). With the note it is one lookup.
+/// pass over the bytes waited for memory and took 11–15 % of the client thread's time in a
+/// replay whose requests all diverge (docs/performance.md). With the note it is one lookup.
 package enum PackedContexts: Hashable, Sendable {
   /// Not noted: a frame made in memory, or a request.
   case unknown
