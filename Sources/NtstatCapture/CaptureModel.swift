@@ -47,10 +47,10 @@ public struct CapturedFrame: Hashable, Sendable {
     self.packedContexts = packedContexts
   }
 
-  /// Notes ``packedContexts`` afresh from the bytes: those of a kernel datagram, none for a
-  /// request.
+  /// Notes ``packedContexts`` afresh from the bytes.
   package mutating func notePackedContexts() {
-    packedContexts = direction == .fromKernel ? bytes.withUnsafeBytes { PackedContexts(packedDatagram: $0) } : .unknown
+    let direction = direction
+    packedContexts = bytes.withUnsafeBytes { PackedContexts(datagram: $0, direction: direction) }
   }
 
   public static func == (lhs: CapturedFrame, rhs: CapturedFrame) -> Bool {

@@ -320,10 +320,8 @@ public struct PcapngDecoder: ~Copyable {
       // Noted here, where the bytes were just written and are still in this thread's cache;
       // read where they lie, and the frame made whole and appended (a frame noted through its
       // bytes once made was copied into the records, its slab retained and released).
-      let contexts =
-        direction == .fromKernel
-        ? PackedContexts(packedDatagram: UnsafeRawBufferPointer(start: slab.base + offset + 28, count: captured))
-        : .unknown
+      let contexts = PackedContexts(
+        datagram: UnsafeRawBufferPointer(start: slab.base + offset + 28, count: captured), direction: direction)
       records.append(
         .frame(
           CapturedFrame(

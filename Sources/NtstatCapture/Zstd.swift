@@ -160,7 +160,7 @@ final class ZstdDecompressor {
         let full = ZSTD_getErrorCode(result) == ZSTD_error_dstSize_tooSmall
         endFrame()
         if full { return ZstdProgress(consumed: inBuffer.pos, stop: .outputFull) }
-        throw CaptureError(.corrupt, reason: "zstd: " + String(cString: ZSTD_getErrorName(result)))
+        throw Self.corruption(result)
       }
       if result == 0 {
         endFrame()
@@ -172,9 +172,19 @@ final class ZstdDecompressor {
       if (inBuffer.pos, outBuffer.pos) == before {
         endFrame()
         if outBuffer.pos == outBuffer.size { return ZstdProgress(consumed: inBuffer.pos, stop: .outputFull) }
-        throw CaptureError(.corrupt, reason: "zstd made no progress on the input")
+        throw Self.noProgress()
       }
     }
+  }
+
+  /// zstd's verdict on corrupt input (or a checksum mismatch), in its words.
+  private static func corruption(_ result: Int) -> CaptureError {
+    CaptureError(.corrupt, reason: "zstd: " + String(cString: ZSTD_getErrorName(result)))
+  }
+
+  /// Input zstd neither consumed nor decoded anything of.
+  private static func noProgress() -> CaptureError {
+    CaptureError(.corrupt, reason: "zstd made no progress on the input")
   }
 
   /// Between frames again, decoding in pieces unless the next frame is begun otherwise.
@@ -202,7 +212,7 @@ final class ZstdDecompressor {
       let result = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
       if ZSTD_isError(result) != 0 {
         endFrame()
-        throw CaptureError(.corrupt, reason: "zstd: " + String(cString: ZSTD_getErrorName(result)))
+        throw Self.corruption(result)
       }
       if outBuffer.pos > 0 { wrote(outBuffer.pos) }
       if result == 0 {
@@ -215,7 +225,7 @@ final class ZstdDecompressor {
       if inBuffer.pos == inBuffer.size && outBuffer.pos < outBuffer.size { break }
       if inBuffer.pos == before && outBuffer.pos == 0 {
         inFrame = false
-        throw CaptureError(.corrupt, reason: "zstd made no progress on the input")
+        throw Self.noProgress()
       }
     }
     return ZstdProgress(consumed: inBuffer.pos, stop: .needsInput)

@@ -128,14 +128,17 @@ struct ReplayCassette {
     !expected.isEmpty && carriesUnmatchedContext(frame)
   }
 
+  /// The reader's note of a kernel frame's contexts, when it frames as this family does
+  /// (families before xnu-3247 do not pack): it saves reading the bytes again.
+  private func note(of frame: CapturedFrame) -> PackedContexts {
+    decoder.family.hasLengthAndFlags ? frame.packedContexts : .unknown
+  }
+
   private func carriesUnmatchedContext(_ frame: CapturedFrame) -> Bool {
-    // The reader's note, when it frames as this family does, saves reading the bytes again.
-    if decoder.family.hasLengthAndFlags {
-      switch frame.packedContexts {
-      case .unframed, .none: return false
-      case .one(let context): return isUnsent(context)
-      case .unknown, .several: break
-      }
+    switch note(of: frame) {
+    case .unframed, .none: return false
+    case .one(let context): return isUnsent(context)
+    case .unknown, .several: break
     }
     // A poll's answers come dozens to a datagram with one context, which is looked up once.
     var checked: UInt64 = 0
@@ -162,12 +165,10 @@ struct ReplayCassette {
 
   private func remapped(_ frame: CapturedFrame) -> DatagramBytes {
     let datagram = frame.bytes
-    if decoder.family.hasLengthAndFlags {
-      switch frame.packedContexts {
-      case .unframed, .none: return datagram
-      case .one(let context) where (contextMap[context] ?? context) == context: return datagram
-      case .one, .unknown, .several: break
-      }
+    switch note(of: frame) {
+    case .unframed, .none: return datagram
+    case .one(let context) where (contextMap[context] ?? context) == context: return datagram
+    case .one, .unknown, .several: break
     }
     var changes: [(offset: Int, context: UInt64)] = []
     let whole = forEachContext(in: datagram) { offset, context in

@@ -19,6 +19,12 @@ package enum PackedContexts: Hashable, Sendable {
   /// At least two different non-zero contexts: ask the bytes which.
   case several
 
+  /// The note of a datagram that went `direction`: a kernel datagram's contexts, and none
+  /// for a request (a datagram of its own, never packed).
+  package init(datagram: UnsafeRawBufferPointer, direction: Direction) {
+    self = direction == .fromKernel ? PackedContexts(packedDatagram: datagram) : .unknown
+  }
+
   /// The contexts of `datagram`'s messages, framed as packed.
   package init(packedDatagram datagram: UnsafeRawBufferPointer) {
     var found: UInt64 = 0
