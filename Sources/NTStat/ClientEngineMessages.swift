@@ -333,7 +333,7 @@ struct TrackedSource: Sendable {
 }
 
 extension ClientEngine {
-  mutating func handle(_ message: Message) {
+  mutating func handle(_ message: Message, deliver: (ClientEvent) -> Bool) {
     let context = message.header.context
     let flags = family.hasLengthAndFlags ? message.header.flags : []
     switch message.body {
@@ -383,15 +383,16 @@ extension ClientEngine {
         $0.describe(description.descriptor)
       }
     case .sourceCounts(let counts):
-      handleCounts(ref: counts.sourceRef, counts: counts.counts, context: context, flags: flags)
+      handleCounts(ref: counts.sourceRef, counts: counts.counts, context: context, flags: flags, deliver: deliver)
     case .sourceUpdate(let update), .sourceExtendedUpdate(let update):
       handleUpdate(
-        ref: update.sourceRef, providerID: update.provider, counts: update.counts, context: context, flags: flags
+        ref: update.sourceRef, providerID: update.provider, counts: update.counts, context: context, flags: flags,
+        deliver: deliver
       ) { $0.describe(update.descriptor) }
     case .sourceDetails(let details), .sourceExtendedDetails(let details):
       handleUpdate(
         ref: details.sourceRef, providerID: details.provider, counts: details.counts.classicCounts,
-        context: context, flags: flags
+        context: context, flags: flags, deliver: deliver
       ) {
         $0.describe(details.descriptor)
         $0.detailed = DetailedCountsBox(details.counts)
@@ -419,7 +420,9 @@ extension ClientEngine {
   }
 
   /// SRC_COUNTS, decoded or read in place.
-  mutating func handleCounts(ref: SourceRef, counts: Counts, context: UInt64, flags: MessageFlags) {
+  mutating func handleCounts(
+    ref: SourceRef, counts: Counts, context: UInt64, flags: MessageFlags, deliver: (ClientEvent) -> Bool
+  ) {
     completeSpecific(context, ref: ref)
     let poll = pollKind(for: context, packed: context == 0)
     guard let slot = sources.slot(of: ref), sources[slot: slot].removedAt == nil else {
@@ -441,19 +444,20 @@ extension ClientEngine {
       source.observe(counts: counts)
       source.lastUpdated = now
     }
-    if !flags.contains(.closing) { reportUpdate(slot: slot) }
+    if !flags.contains(.closing) { reportUpdate(slot: slot, deliver: deliver) }
   }
 
   /// SRC_UPDATE / SRC_EXTENDED_UPDATE, decoded or read in place (`describe` stores the
   /// descriptor either way).
   mutating func handleUpdate(
     ref: SourceRef, providerID: ProviderID, counts: Counts, context: UInt64, flags: MessageFlags,
-    describe: (inout TrackedSource) -> Void
+    deliver: (ClientEvent) -> Bool, describe: (inout TrackedSource) -> Void
   ) {
     completeSpecific(context, ref: ref)
     guard let slot = track(ref, provider: providerKind(for: providerID)) else { return }
     let poll = context == 0 ? activePolls[.updates]?.context : nil
     let now = self.now
+    let atOnce = deliversAtOnce(deliver)
     // One in-place access for the whole update: reading a record's fields one by one through
     // the table copies the record each time (measured on the replay's hot path).
     let wasAnnounced = withRecordAndEvents(slot: slot) { source, events -> Bool in
@@ -465,7 +469,10 @@ extension ClientEngine {
       source.observe(counts: counts)
       source.lastUpdated = now
       guard wasAnnounced, source.removedAt == nil, !flags.contains(.closing) else { return wasAnnounced }
-      if let stream = source.stream { events.push(.streamStatsUpdated(stream)) }
+      if let stream = source.stream {
+        let update = ClientEvent.streamStatsUpdated(stream)
+        if !atOnce || !deliver(update) { events.push(update) }
+      }
       return true
     }
     if !wasAnnounced { announceIfReady(slot: slot) }
@@ -486,7 +493,7 @@ extension ClientEngine {
   /// ``Message`` for each, then copying and destroying it, was most of a replay's engine time
   /// for clients that poll with QUERY_SRC and describe with GET_SRC_DESC. False when the
   /// message is not one this path takes (the caller decodes it fully, and handles it the same).
-  mutating func handleInPlace(_ view: MessageView) throws(WireError) -> Bool {
+  mutating func handleInPlace(_ view: MessageView, deliver: (ClientEvent) -> Bool) throws(WireError) -> Bool {
     let flags = family.hasLengthAndFlags ? view.header.flags : []
     let context = view.header.context
     let detailed: DetailedCountsBox?
@@ -500,7 +507,7 @@ extension ClientEngine {
       (detailed, counts) = (DetailedCountsBox(d), d.classicCounts)
     case .sourceCounts:
       guard let (ref, counts) = try view.sourceCounts() else { return false }
-      handleCounts(ref: ref, counts: counts.counts, context: context, flags: flags)
+      handleCounts(ref: ref, counts: counts.counts, context: context, flags: flags, deliver: deliver)
       return true
     case .sourceDescription:
       guard let ref = try view.sourceRef(), let (providerID, bytes, state) = try view.descriptorRegionAndState() else {
@@ -522,7 +529,9 @@ extension ClientEngine {
       return false
     }
     let decoder = self.decoder
-    handleUpdate(ref: ref, providerID: providerID, counts: counts, context: context, flags: flags) {
+    handleUpdate(
+      ref: ref, providerID: providerID, counts: counts, context: context, flags: flags, deliver: deliver
+    ) {
       $0.describe(bytes: bytes, providerID: providerID, state: state, decoder: decoder)
       if let detailed { $0.detailed = detailed }
     }
@@ -590,9 +599,11 @@ extension ClientEngine {
     if let added { eventQueue.push(.streamAdded(added)) }
   }
 
-  mutating func reportUpdate(slot: Int) {
+  mutating func reportUpdate(slot: Int, deliver: (ClientEvent) -> Bool) {
+    let atOnce = deliversAtOnce(deliver)
     withRecordAndEvents(slot: slot) { source, events in
       guard source.announced, source.removedAt == nil, source.hasStream else { return }
+      if atOnce, deliver(.streamStatsUpdated(source.stream.unsafelyUnwrapped)) { return }
       events.push { .streamStatsUpdated(source.stream.unsafelyUnwrapped) }
     }
   }

@@ -122,7 +122,14 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
       let time: MonotonicTime
       switch input {
       case .datagram(let bytes, let at):
-        engine.handleDatagram(bytes, at: at)
+        // Updates go to the handler as they are made; one that throws leaves the rest queued.
+        var failure: Error?
+        engine.handleDatagram(bytes, at: at) { event in
+          guard failure == nil else { return false }
+          do { try handler(event) } catch { failure = error }
+          return true
+        }
+        if let failure { throw failure }
         time = at
       case .timeout(let at):
         time = at

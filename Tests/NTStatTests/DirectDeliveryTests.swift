@@ -1,0 +1,123 @@
+import NtstatCapture
+import NtstatReplay
+import NtstatSimulator
+import NtstatTestSupport
+import NtstatWire
+import Testing
+
+@testable import NTStat
+
+/// The engine can hand a datagram's updates to the listener as they are made
+/// (``ClientEngine/handleDatagram(_:at:deliver:)``) instead of queuing them for
+/// ``ClientEngine/pollEvent()``. The listener must see the same events in the same order and
+/// the engine must count the same either way, whatever the listener refuses: a refused event
+/// stays queued, first, with everything made after it.
+@Suite(.hangLimit) struct DirectDeliveryTests {
+  /// Every corpus capture's kernel datagrams fed to two engines alike, one queuing everything,
+  /// one handing updates over at once to a listener that refuses some of them.
+  @Test(arguments: Corpus.captures)
+  func deliveredEventsAreTheQueuedOnes(capture: String) throws {
+    let transport = try ReplayTransport(path: Corpus.path(capture))
+    let frames = try CaptureContents(path: Corpus.path(capture)).frames.filter { $0.direction == .fromKernel }
+    let first = try #require(frames.first).timestamp
+    var queuing = ClientEngine(
+      configuration: transport.recordedConfiguration ?? ClientConfiguration(), family: transport.family)
+    var delivering = queuing
+    queuing.start(at: .zero)
+    delivering.start(at: .zero)
+    var expected: [ClientEvent] = []
+    var seen: [ClientEvent] = []
+    var random = SeededRandom(seed: 7)
+    var (taken, refused) = (0, 0)
+    for frame in frames {
+      let time = MonotonicTime(nanoseconds: frame.timestamp - first)
+      queuing.handleDatagram(frame.bytes, at: time)
+      // Refuse one in four, and everything in some datagrams, as a listener that fails would.
+      let refusesAll = random.next() % 16 == 0
+      delivering.handleDatagram(frame.bytes, at: time) { event in
+        if refusesAll || random.next() % 4 == 0 {
+          refused += 1
+          return false
+        }
+        taken += 1
+        seen.append(event)
+        return true
+      }
+      if let due = queuing.nextDeadline(), due <= time {
+        queuing.handleTimeout(at: time)
+        delivering.handleTimeout(at: time)
+      }
+      while queuing.pollTransmit() != nil {}
+      while delivering.pollTransmit() != nil {}
+      while let event = queuing.pollEvent() { expected.append(event) }
+      while let event = delivering.pollEvent() { seen.append(event) }
+    }
+    #expect(seen.count == expected.count, "\(capture)")
+    for (index, (a, b)) in zip(seen, expected).enumerated() where a != b {
+      Issue.record("\(capture): event \(index) differs:\n  delivered: \(a)\n  queued:    \(b)")
+      break
+    }
+    #expect(delivering.statistics == queuing.statistics, "\(capture)")
+    #expect(taken > 0 && refused > 0, "\(capture): \(taken) taken, \(refused) refused")
+  }
+
+  /// While a tentative family is being checked, events wait (``LayoutVerifier``): none may
+  /// reach the listener before the family is borne out, and the notice that says so comes
+  /// first, whichever way the events go out.
+  @Test func nothingIsHandedOverWhileTheFamilyIsTentative() throws {
+    let capture = try #require(Corpus.captures.first { $0 == "xnu-12377.pcapng.zst" })
+    let transport = try ReplayTransport(path: Corpus.path(capture))
+    var configuration = transport.recordedConfiguration ?? ClientConfiguration()
+    configuration.familyTrust = .tentative(kernel: "99.0.0")
+    var engine = ClientEngine(configuration: configuration, family: transport.family)
+    engine.start(at: .zero)
+    let frames = try CaptureContents(path: Corpus.path(capture)).frames.filter { $0.direction == .fromKernel }
+    let first = try #require(frames.first).timestamp
+    var out: [(event: ClientEvent, handed: Bool)] = []
+    for frame in frames {
+      let time = MonotonicTime(nanoseconds: frame.timestamp - first)
+      engine.handleDatagram(frame.bytes, at: time) { event in
+        out.append((event, true))
+        return true
+      }
+      if let due = engine.nextDeadline(), due <= time { engine.handleTimeout(at: time) }
+      while engine.pollTransmit() != nil {}
+      while let event = engine.pollEvent() { out.append((event, false)) }
+    }
+    #expect(out.contains { $0.handed })
+    let firstOut = try #require(out.first).event
+    guard case .notice(let notice) = firstOut else {
+      Issue.record("the first event out is \(firstOut)")
+      return
+    }
+    #expect(notice.kind == .layoutVerified)
+  }
+
+  /// A handler that throws ends the run with its error, having seen exactly the events before
+  /// it, in order, however many the engine had made in the same datagram.
+  @Test func aThrowingHandlerEndsTheRunWhereItThrew() throws {
+    struct Enough: Error {}
+    let capture = try #require(Corpus.captures.first { $0 == "xnu-11215.pcapng.zst" })
+    func client() throws -> NetworkStatisticsClient {
+      let transport = try ReplayTransport(path: Corpus.path(capture))
+      return NetworkStatisticsClient(
+        transport: transport, configuration: transport.recordedConfiguration ?? ClientConfiguration())
+    }
+    var all: [ClientEvent] = []
+    try client().run { all.append($0) }
+    // Stop at an update that most likely shares its datagram with others.
+    let stopAt = try #require(
+      all.indices.dropFirst(all.count / 2).first { index in
+        if case .streamStatsUpdated = all[index] { return true } else { return false }
+      })
+    var seen: [ClientEvent] = []
+    #expect(throws: Enough.self) {
+      try client().run { event in
+        seen.append(event)
+        if seen.count == stopAt + 1 { throw Enough() }
+      }
+    }
+    #expect(seen.count == stopAt + 1)
+    #expect(zip(seen, all).allSatisfy { $0 == $1 }, "the events seen are not the run's first ones")
+  }
+}
