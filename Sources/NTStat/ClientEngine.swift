@@ -168,10 +168,14 @@ public struct ClientEngine: Sendable {
   /// and what is still queued afterwards is for ``pollEvent()``. `deliver` returns whether it
   /// took the event; one it refuses stays queued, with everything after it.
   ///
+  /// The requests the datagram brings (``pollTransmit()``) can only be sent afterwards, so a
+  /// driver whose kernel waits on them (a live socket) uses ``handleDatagram(_:at:)`` and sends
+  /// them before handing the events over, as ``NetworkStatisticsClient`` does.
+  ///
   /// A queued update (a 176-byte enum) is built on the stack, copied into the queue, copied out
   /// again and destroyed through the enum's value witness; handed over at once, it skips the
-  /// queue and the witness: 13 % of the client thread's CPU in a replay that polls thousands of
-  /// sources a second (docs/performance.md).
+  /// queue and the witness: about 5 % of a replay's client-thread instructions when it polls
+  /// thousands of sources a second (docs/performance.md).
   public mutating func handleDatagram(
     _ datagram: DatagramBytes, at time: MonotonicTime, deliver: (ClientEvent) -> Bool
   ) {

@@ -121,8 +121,14 @@ public final class NetworkStatisticsClient: @unchecked Sendable {
       var finished = false
       let time: MonotonicTime
       switch input {
+      case .datagram(let bytes, let at) where live:
+        // A kernel waits on the requests a datagram brings (a paced poll's next round): they
+        // go out (in `flush`) before the handler works through the datagram's events.
+        engine.handleDatagram(bytes, at: at)
+        time = at
       case .datagram(let bytes, let at):
-        // Updates go to the handler as they are made; one that throws leaves the rest queued.
+        // Nothing waits on a request: updates go to the handler as they are made, skipping
+        // the queue. One that throws leaves the rest queued.
         var failure: Error?
         engine.handleDatagram(bytes, at: at) { event in
           guard failure == nil else { return false }

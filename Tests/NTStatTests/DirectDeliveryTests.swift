@@ -120,4 +120,77 @@ import Testing
     #expect(seen.count == stopAt + 1)
     #expect(zip(seen, all).allSatisfy { $0 == $1 }, "the events seen are not the run's first ones")
   }
+
+  /// On a live socket a kernel waits on the requests a datagram brings (a paced poll's next
+  /// round, asked for by resending it), so they go out before the handler sees the datagram's
+  /// events; elsewhere updates go to the handler while the datagram is read. A host of
+  /// 400 sources polled 100 a round (`KernelBehaviour/continuationBatch`), through a transport
+  /// that says it is live and notes each datagram, request and event in turn.
+  @Test(arguments: [true, false])
+  func requestsGoOutBeforeEventsOnlyOnALiveSocket(live: Bool) throws {
+    var rates = WorkloadRates()
+    rates.initialFlows = 400
+    rates.connectionsPerSecond = 0
+    rates.udpFlowsPerSecond = 0
+    rates.quicFlowsPerSecond = 0
+    rates.connFlowsPerSecond = 0
+    rates.burstInterval = 0
+    let workload = Workload.random(seed: 3, duration: .seconds(5), rates: rates, family: .xnu11215)
+    let transport = NotingTransport(
+      try SimulatorTransport(kernel: SimulatedKernel(family: .xnu11215, workload: workload)), live: live)
+    let client = NetworkStatisticsClient(transport: transport)
+    try client.run { event in
+      if case .streamStatsUpdated = event { transport.log.append(.update) }
+    }
+    // Per datagram: did a request follow one of its updates?
+    var (requestsAfterUpdates, requestsBeforeUpdates) = (0, 0)
+    var sawUpdate = false
+    var sentBeforeUpdate = false
+    for entry in transport.log {
+      switch entry {
+      case .datagram: (sawUpdate, sentBeforeUpdate) = (false, false)
+      case .update:
+        if sentBeforeUpdate, !sawUpdate { requestsBeforeUpdates += 1 }
+        sawUpdate = true
+      case .request:
+        if sawUpdate { requestsAfterUpdates += 1 } else { sentBeforeUpdate = true }
+      }
+    }
+    if live {
+      #expect(requestsAfterUpdates == 0)
+      #expect(requestsBeforeUpdates > 0, "no datagram both brought a request and held updates")
+    } else {
+      #expect(requestsAfterUpdates > 0, "updates went to the handler only after the requests")
+    }
+  }
+}
+
+/// A transport that notes each datagram it hands over and each request it sends, and says it is
+/// live (``ClientTransport/waitsUninterruptibly``) or not, as asked.
+private final class NotingTransport: ClientTransport {
+  enum Entry { case datagram, request, update }
+  let base: SimulatorTransport
+  let live: Bool
+  var log: [Entry] = []
+
+  init(_ base: SimulatorTransport, live: Bool) {
+    self.base = base
+    self.live = live
+  }
+
+  var family: LayoutFamily { base.family }
+  var now: MonotonicTime { base.now }
+  var waitsUninterruptibly: Bool { live }
+  func close() { base.close() }
+
+  func send(_ datagram: [UInt8]) throws {
+    log.append(.request)
+    try base.send(datagram)
+  }
+
+  func receive(until deadline: MonotonicTime?) throws -> TransportInput {
+    let input = try base.receive(until: deadline)
+    if case .datagram = input { log.append(.datagram) }
+    return input
+  }
 }
