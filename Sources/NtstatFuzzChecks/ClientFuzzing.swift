@@ -21,7 +21,10 @@ package enum ClientFuzzing {
   }
 
   /// Arbitrary datagrams (u16 length prefixes) into an engine of any family: no trap, and the
-  /// events it emits keep their order (added, then updates, then at most one removal).
+  /// events it emits keep their order (added, then updates, then at most one removal). A second
+  /// engine is fed the same, its updates handed over as they are made
+  /// (``ClientEngine/handleDatagram(_:at:deliver:)``) to a listener that refuses some: it must
+  /// give the same events in the same order, and count the same.
   static func engine(_ input: UnsafeRawBufferPointer) -> String? {
     guard let first = input.first else { return nil }
     let family = LayoutFamily.allCases[Int(first) % LayoutFamily.allCases.count]
@@ -31,8 +34,13 @@ package enum ClientFuzzing {
     configuration.removedRetention = .milliseconds(30)
     if first & 0x80 != 0 { configuration.polling = .plainCounts }
     var engine = ClientEngine(configuration: configuration, family: family)
+    var delivering = engine
     var time = MonotonicTime.zero
     engine.start(at: time)
+    delivering.start(at: time)
+    var expected: [ClientEvent] = []
+    var seen: [ClientEvent] = []
+    var offered = 0
     var offset = 1
     var state: [SourceRef: Bool] = [:]  // true while added and not removed
     while offset + 2 <= input.count {
@@ -43,9 +51,22 @@ package enum ClientFuzzing {
       offset = end
       time = time.adding(nanoseconds: 3_000_000)
       engine.handleDatagram(datagram, at: time)
-      if let due = engine.nextDeadline(), due <= time { engine.handleTimeout(at: time) }
+      delivering.handleDatagram(DatagramBytes(datagram), at: time) { event in
+        offered += 1
+        // Refuses one offer in five, at places the input moves.
+        guard (offered &* 7 &+ length) % 5 != 0 else { return false }
+        seen.append(event)
+        return true
+      }
+      if let due = engine.nextDeadline(), due <= time {
+        engine.handleTimeout(at: time)
+        delivering.handleTimeout(at: time)
+      }
       while engine.pollTransmit() != nil {}
+      while delivering.pollTransmit() != nil {}
+      while let event = delivering.pollEvent() { seen.append(event) }
       while let event = engine.pollEvent() {
+        expected.append(event)
         switch event {
         case .streamAdded(let s):
           if state[s.id] == true { return "stream \(s.id) added twice" }
@@ -60,6 +81,8 @@ package enum ClientFuzzing {
         }
       }
     }
+    if seen != expected { return "events handed over as made differ from the queued ones" }
+    if delivering.statistics != engine.statistics { return "statistics differ when events are handed over" }
     // Long after the input, removed sources are purged: memory follows live sources.
     engine.handleTimeout(at: time.adding(nanoseconds: 1_000_000_000))
     let live = state.values.filter { $0 }.count
