@@ -33,61 +33,40 @@ package enum ClientFuzzing {
     configuration.requestTimeout = .milliseconds(50)
     configuration.removedRetention = .milliseconds(30)
     if first & 0x80 != 0 { configuration.polling = .plainCounts }
-    var engine = ClientEngine(configuration: configuration, family: family)
-    var delivering = engine
+    var engines = DeliveryComparison(configuration: configuration, family: family)
     var time = MonotonicTime.zero
-    engine.start(at: time)
-    delivering.start(at: time)
-    var expected: [ClientEvent] = []
-    var seen: [ClientEvent] = []
-    var offered = 0
     var offset = 1
-    var state: [SourceRef: Bool] = [:]  // true while added and not removed
     while offset + 2 <= input.count {
       let length = Int(input[offset]) | Int(input[offset + 1]) << 8
       offset += 2
       let end = min(input.count, offset + length)
-      let datagram = Array(input[offset..<end])
+      let datagram = DatagramBytes(Array(input[offset..<end]))
       offset = end
       time = time.adding(nanoseconds: 3_000_000)
-      engine.handleDatagram(datagram, at: time)
-      delivering.handleDatagram(DatagramBytes(datagram), at: time) { event in
-        offered += 1
-        // Refuses one offer in five, at places the input moves.
-        guard (offered &* 7 &+ length) % 5 != 0 else { return false }
-        seen.append(event)
-        return true
-      }
-      if let due = engine.nextDeadline(), due <= time {
-        engine.handleTimeout(at: time)
-        delivering.handleTimeout(at: time)
-      }
-      while engine.pollTransmit() != nil {}
-      while delivering.pollTransmit() != nil {}
-      while let event = delivering.pollEvent() { seen.append(event) }
-      while let event = engine.pollEvent() {
-        expected.append(event)
-        switch event {
-        case .streamAdded(let s):
-          if state[s.id] == true { return "stream \(s.id) added twice" }
-          state[s.id] = true
-        case .streamStatsUpdated(let s):
-          if state[s.id] != true { return "stream \(s.id) updated while not live" }
-        case .streamRemoved(let s):
-          if state[s.id] != true { return "stream \(s.id) removed while not live" }
-          state[s.id] = false
-        case .notice:
-          break
-        }
+      // One offer in five refused, at places the input moves.
+      engines.handle(datagram, at: time) { offer in (offer &* 7 &+ length) % 5 == 0 }
+    }
+    if let difference = engines.difference { return "updates handed over as made: \(difference)" }
+    var state: [SourceRef: Bool] = [:]  // true while added and not removed
+    for event in engines.queued {
+      switch event {
+      case .streamAdded(let s):
+        if state[s.id] == true { return "stream \(s.id) added twice" }
+        state[s.id] = true
+      case .streamStatsUpdated(let s):
+        if state[s.id] != true { return "stream \(s.id) updated while not live" }
+      case .streamRemoved(let s):
+        if state[s.id] != true { return "stream \(s.id) removed while not live" }
+        state[s.id] = false
+      case .notice:
+        break
       }
     }
-    if seen != expected { return "events handed over as made differ from the queued ones" }
-    if delivering.statistics != engine.statistics { return "statistics differ when events are handed over" }
     // Long after the input, removed sources are purged: memory follows live sources.
-    engine.handleTimeout(at: time.adding(nanoseconds: 1_000_000_000))
+    engines.handleTimeout(at: time.adding(nanoseconds: 1_000_000_000))
     let live = state.values.filter { $0 }.count
-    if engine.statistics.liveSources > live + 64 {
-      return "holds \(engine.statistics.liveSources) sources for \(live) live streams"
+    if engines.queuing.statistics.liveSources > live + 64 {
+      return "holds \(engines.queuing.statistics.liveSources) sources for \(live) live streams"
     }
     return nil
   }

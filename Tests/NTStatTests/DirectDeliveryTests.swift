@@ -1,4 +1,5 @@
 import NtstatCapture
+import NtstatFuzzChecks
 import NtstatReplay
 import NtstatSimulator
 import NtstatTestSupport
@@ -20,45 +21,18 @@ import Testing
     let transport = try ReplayTransport(path: Corpus.path(capture))
     let frames = try CaptureContents(path: Corpus.path(capture)).frames.filter { $0.direction == .fromKernel }
     let first = try #require(frames.first).timestamp
-    var queuing = ClientEngine(
+    var engines = DeliveryComparison(
       configuration: transport.recordedConfiguration ?? ClientConfiguration(), family: transport.family)
-    var delivering = queuing
-    queuing.start(at: .zero)
-    delivering.start(at: .zero)
-    var expected: [ClientEvent] = []
-    var seen: [ClientEvent] = []
     var random = SeededRandom(seed: 7)
-    var (taken, refused) = (0, 0)
     for frame in frames {
-      let time = MonotonicTime(nanoseconds: frame.timestamp - first)
-      queuing.handleDatagram(frame.bytes, at: time)
       // Refuse one in four, and everything in some datagrams, as a listener that fails would.
       let refusesAll = random.next() % 16 == 0
-      delivering.handleDatagram(frame.bytes, at: time) { event in
-        if refusesAll || random.next() % 4 == 0 {
-          refused += 1
-          return false
-        }
-        taken += 1
-        seen.append(event)
-        return true
+      engines.handle(frame.bytes, at: MonotonicTime(nanoseconds: frame.timestamp - first)) { _ in
+        refusesAll || random.next() % 4 == 0
       }
-      if let due = queuing.nextDeadline(), due <= time {
-        queuing.handleTimeout(at: time)
-        delivering.handleTimeout(at: time)
-      }
-      while queuing.pollTransmit() != nil {}
-      while delivering.pollTransmit() != nil {}
-      while let event = queuing.pollEvent() { expected.append(event) }
-      while let event = delivering.pollEvent() { seen.append(event) }
     }
-    #expect(seen.count == expected.count, "\(capture)")
-    for (index, (a, b)) in zip(seen, expected).enumerated() where a != b {
-      Issue.record("\(capture): event \(index) differs:\n  delivered: \(a)\n  queued:    \(b)")
-      break
-    }
-    #expect(delivering.statistics == queuing.statistics, "\(capture)")
-    #expect(taken > 0 && refused > 0, "\(capture): \(taken) taken, \(refused) refused")
+    #expect(engines.difference == nil, "\(capture)")
+    #expect(engines.taken > 0 && engines.refused > 0, "\(capture): \(engines.taken) taken, \(engines.refused) refused")
   }
 
   /// While a tentative family is being checked, events wait (``LayoutVerifier``): none may
