@@ -126,7 +126,7 @@ public final class ReplayTransport: ClientTransport {
   public var requestsMatched: UInt64 { driver.core.cassette.requestsMatched }
   /// The capture frame number (from 0, as `ntstat cat`) of the last datagram delivered.
   public var lastFrameIndex: UInt64 { driver.core.lastFrameIndex }
-  /// Bytes of the capture file read so far (it is read a few zstd frames ahead), for progress.
+  /// Bytes of the capture file read so far (it is read a zstd frame ahead), for progress.
   public var fileBytesRead: UInt64 { driver.source.compressedBytesRead }
   /// How far (in capture time) a request may be from its recorded twin and still match.
   public var matchWindow: Duration {
