@@ -258,7 +258,7 @@ package struct DerivedFields: Sendable {
 /// What the engine holds about one source ref.
 struct TrackedSource: Sendable {
   // First, as in `NetworkStream`: at the same offset in both, an update's counters are copied
-  // into its event in aligned 16-byte moves (`reportUpdate`). At different offsets the compiler
+  // into its event in aligned 16-byte moves (`handleCounts`). At different offsets the compiler
   // moved them twice through the stack, each load straddling two stores of the first move.
   var counts = Counts()
   var ref: SourceRef
@@ -437,14 +437,20 @@ extension ClientEngine {
     if let poll, !polled(by: poll, provider: provider) { return }
     let seenInPoll = activePolls[.counts]?.context
     let now = self.now
-    sources.withRecord(slot: slot) { source in
+    let closing = flags.contains(.closing)
+    let atOnce = deliversAtOnce(deliver)
+    // The record stored and its update made in one access: a second one checked the table's
+    // storage for sharing again.
+    withRecordAndEvents(slot: slot) { source, events in
       if let seenInPoll { source.seenInPoll = seenInPoll }
       source.counts = counts
       source.hasCounts = true
       source.observe(counts: counts)
       source.lastUpdated = now
+      guard !closing, source.announced, source.removedAt == nil, source.hasStream else { return }
+      if atOnce, deliver(.streamStatsUpdated(source.stream.unsafelyUnwrapped)) { return }
+      events.push { .streamStatsUpdated(source.stream.unsafelyUnwrapped) }
     }
-    if !flags.contains(.closing) { reportUpdate(slot: slot, deliver: deliver) }
   }
 
   /// SRC_UPDATE / SRC_EXTENDED_UPDATE, decoded or read in place (`describe` stores the
@@ -597,15 +603,6 @@ extension ClientEngine {
       return stream
     }
     if let added { eventQueue.push(.streamAdded(added)) }
-  }
-
-  mutating func reportUpdate(slot: Int, deliver: (ClientEvent) -> Bool) {
-    let atOnce = deliversAtOnce(deliver)
-    withRecordAndEvents(slot: slot) { source, events in
-      guard source.announced, source.removedAt == nil, source.hasStream else { return }
-      if atOnce, deliver(.streamStatsUpdated(source.stream.unsafelyUnwrapped)) { return }
-      events.push { .streamStatsUpdated(source.stream.unsafelyUnwrapped) }
-    }
   }
 
   mutating func removed(_ ref: SourceRef, reason: RemovalReason) {
