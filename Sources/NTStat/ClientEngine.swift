@@ -154,12 +154,12 @@ public struct ClientEngine: Sendable {
 
   /// One datagram from the kernel.
   public mutating func handleDatagram(_ datagram: [UInt8], at time: MonotonicTime) {
-    datagram.withUnsafeBytes { handleDatagram(bytes: $0, at: time, delivering: false) { _ in false } }
+    datagram.withUnsafeBytes { handleDatagram(bytes: $0, at: time) { _ in false } }
   }
 
   /// One datagram from the kernel, read where it lies (a range of a capture reader's memory).
   public mutating func handleDatagram(_ datagram: DatagramBytes, at time: MonotonicTime) {
-    datagram.withUnsafeBytes { handleDatagram(bytes: $0, at: time, delivering: false) { _ in false } }
+    datagram.withUnsafeBytes { handleDatagram(bytes: $0, at: time) { _ in false } }
   }
 
   /// One datagram from the kernel, read where it lies, with the stream updates it brings handed
@@ -179,15 +179,15 @@ public struct ClientEngine: Sendable {
   public mutating func handleDatagram(
     _ datagram: DatagramBytes, at time: MonotonicTime, deliver: (ClientEvent) -> Bool
   ) {
-    datagram.withUnsafeBytes { handleDatagram(bytes: $0, at: time, delivering: true, deliver) }
+    delivers = true
+    defer { delivers = false }
+    datagram.withUnsafeBytes { handleDatagram(bytes: $0, at: time, deliver) }
   }
 
+  /// `deliver` is called only while ``delivers`` is set.
   private mutating func handleDatagram(
-    bytes datagram: UnsafeRawBufferPointer, at time: MonotonicTime, delivering: Bool,
-    _ deliver: (ClientEvent) -> Bool
+    bytes datagram: UnsafeRawBufferPointer, at time: MonotonicTime, _ deliver: (ClientEvent) -> Bool
   ) {
-    delivers = delivering
-    defer { delivers = false }
     now = max(now, time)
     statistics.datagramsReceived += 1
     // Every datagram early on and while the family is tentative. After that: each that opens

@@ -447,9 +447,8 @@ extension ClientEngine {
       source.hasCounts = true
       source.observe(counts: counts)
       source.lastUpdated = now
-      guard !closing, source.announced, source.removedAt == nil, source.hasStream else { return }
-      if atOnce, deliver(.streamStatsUpdated(source.stream.unsafelyUnwrapped)) { return }
-      events.push { .streamStatsUpdated(source.stream.unsafelyUnwrapped) }
+      guard !closing, source.announced, source.removedAt == nil else { return }
+      Self.reportUpdate(of: &source, atOnce: atOnce, deliver, else: &events)
     }
   }
 
@@ -475,13 +474,22 @@ extension ClientEngine {
       source.observe(counts: counts)
       source.lastUpdated = now
       guard wasAnnounced, source.removedAt == nil, !flags.contains(.closing) else { return wasAnnounced }
-      if let stream = source.stream {
-        let update = ClientEvent.streamStatsUpdated(stream)
-        if !atOnce || !deliver(update) { events.push(update) }
-      }
+      Self.reportUpdate(of: &source, atOnce: atOnce, deliver, else: &events)
       return true
     }
     if !wasAnnounced { announceIfReady(slot: slot) }
+  }
+
+  /// An update of `source` (if it has a stream), handed to `deliver` when `atOnce`, or queued in
+  /// `events` when not, or refused: built where the listener reads it or where it is stored.
+  @inline(__always)
+  static func reportUpdate(
+    of source: inout TrackedSource, atOnce: Bool, _ deliver: (ClientEvent) -> Bool,
+    else events: inout FIFO<ClientEvent>
+  ) {
+    guard source.hasStream else { return }
+    if atOnce, deliver(.streamStatsUpdated(source.stream.unsafelyUnwrapped)) { return }
+    events.push { .streamStatsUpdated(source.stream.unsafelyUnwrapped) }
   }
 
   /// Runs `body` on a record in place with the event queue beside it, so that an event made
