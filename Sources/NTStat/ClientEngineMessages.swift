@@ -257,50 +257,84 @@ package struct DerivedFields: Sendable {
 
 /// What the engine holds about one source ref.
 struct TrackedSource: Sendable {
-  // First, as in `NetworkStream`: at the same offset in both, an update's counters are copied
-  // into its event in aligned 16-byte moves (`handleCounts`). At different offsets the compiler
-  // moved them twice through the stack, each load straddling two stores of the first move.
-  var counts = Counts()
+  /// What the source's streams show, shared with them until either side changes it: read and
+  /// written through the properties below, each write on a state nothing else holds.
+  private var shown: StreamState
   var ref: SourceRef
-  var provider: ProviderKind?
-  var described: DescribedSource?
-  /// Details mode (xnu-12377+): the per-medium counters of the last SRC_DETAILS.
-  /// Boxed: a record without details (every family but xnu-12377 in details mode) pays one word.
-  var detailed: DetailedCountsBox?
   var hasCounts = false
   var announced = false
   /// Filtered out: tracked, never reported.
   var ignored = false
-  var firstSeen: MonotonicTime
-  var lastUpdated: MonotonicTime
   var createdAt: MonotonicTime
   var removedAt: MonotonicTime?
-  var removal: RemovalReason?
   var sawConnectAttempt = false
   var sawEstablished = false
   /// The context of the last ALL poll that reported this source (for the sweep).
   var seenInPoll: UInt64 = 0
 
-  /// Whether ``stream`` is there: the source has a description and a provider. Asked apart by
-  /// callers that build the stream where it is stored (``FIFO/push(making:)``).
-  var hasStream: Bool { described != nil && provider != nil }
+  init(
+    ref: SourceRef, provider: ProviderKind? = nil, firstSeen: MonotonicTime, lastUpdated: MonotonicTime,
+    createdAt: MonotonicTime
+  ) {
+    shown = StreamState(id: ref, provider: provider, firstSeen: firstSeen, lastUpdated: lastUpdated)
+    self.ref = ref
+    self.createdAt = createdAt
+  }
 
-  // Inlined: out of line, the stream was built and then copied into the caller's optional.
-  @inline(__always)
-  var stream: NetworkStream? {
-    guard let described, let provider else { return nil }
+  var counts: Counts { shown.counts }
+  var provider: ProviderKind? {
+    get { shown.provider }
+    set { StreamState.unique(&shown).provider = newValue }
+  }
+  var described: DescribedSource? { shown.described }
+  var detailed: DetailedCountsBox? {
+    get { shown.detailed }
+    set { StreamState.unique(&shown).detailed = newValue }
+  }
+  var firstSeen: MonotonicTime {
+    get { shown.firstSeen }
+    set { StreamState.unique(&shown).firstSeen = newValue }
+  }
+  var lastUpdated: MonotonicTime {
+    get { shown.lastUpdated }
+    set { StreamState.unique(&shown).lastUpdated = newValue }
+  }
+  var removal: RemovalReason? { shown.removal }
+
+  /// Whether ``stream`` is there: the source has a description and a provider.
+  var hasStream: Bool { shown.described != nil && shown.provider != nil }
+
+  /// A stream sharing the record's state (no copy), or nil before the source has a description
+  /// and a provider.
+  var stream: NetworkStream? { hasStream ? NetworkStream(sharing: shown) : nil }
+
+  /// Counters from the kernel, stored with one check that the state is the record's alone.
+  mutating func store(counts: Counts, at now: MonotonicTime) {
+    let state = StreamState.unique(&shown)
+    state.counts = counts
+    state.lastUpdated = now
+    hasCounts = true
+    observe(counts: counts)
+  }
+
+  /// Gone at `now`: a TCP connection that tried to connect and never got there is marked
+  /// failed, once, here, since nothing about a removed source changes after.
+  mutating func markRemoved(at now: MonotonicTime, reason: RemovalReason) {
+    removedAt = now
+    let state = StreamState.unique(&shown)
+    state.lastUpdated = now
+    state.removal = reason
     // Whether it is a listener is asked last: that derives the descriptor's fields.
-    let failed =
-      removedAt != nil && provider == .tcpKernel && sawConnectAttempt && !sawEstablished && !described.isListener
-    return NetworkStream(
-      counts: counts, id: ref, provider: provider, detailedBox: detailed, connectionFailed: failed,
-      removal: removal, firstSeen: firstSeen, lastUpdated: lastUpdated, described: described)
+    state.connectionFailed =
+      state.provider == .tcpKernel && sawConnectAttempt && !sawEstablished
+      && state.described.map { !$0.isListener } ?? false
   }
 
   mutating func describe(_ descriptor: Descriptor) {
     guard let provider else { return }
-    described = DescribedSource(descriptor, provider: provider)
-    if let state = described?.tcpState { observe(state: state) }
+    let described = DescribedSource(descriptor, provider: provider)
+    StreamState.unique(&shown).described = described
+    if let state = described.tcpState { observe(state: state) }
   }
 
   /// A descriptor kept as bytes; `state` is read in place by the caller.
@@ -308,11 +342,14 @@ struct TrackedSource: Sendable {
     bytes: UnsafeRawBufferPointer, providerID: ProviderID, state: TCPState?, decoder: MessageDecoder
   ) {
     guard let provider else { return }
-    if !(isKnownUniquelyReferenced(&described) && described?.provider == provider
-      && described?.reuse(bytes: bytes, providerID: providerID) == true)
+    // Reused in place only if no stream holds it: the state made unique first copies a shared
+    // one, which leaves the description shared too.
+    let own = StreamState.unique(&shown)
+    if !(isKnownUniquelyReferenced(&own.described) && own.described?.provider == provider
+      && own.described?.reuse(bytes: bytes, providerID: providerID) == true)
     {
-      described = DescribedSource(
-        bytes: bytes, providerID: providerID, provider: provider, decoder: decoder, previous: described)
+      own.described = DescribedSource(
+        bytes: bytes, providerID: providerID, provider: provider, decoder: decoder, previous: own.described)
     }
     if let state { observe(state: state) }
   }
@@ -443,10 +480,7 @@ extension ClientEngine {
     // storage for sharing again.
     withRecordAndEvents(slot: slot) { source, events in
       if let seenInPoll { source.seenInPoll = seenInPoll }
-      source.counts = counts
-      source.hasCounts = true
-      source.observe(counts: counts)
-      source.lastUpdated = now
+      source.store(counts: counts, at: now)
       guard !closing, source.announced, source.removedAt == nil else { return }
       Self.reportUpdate(of: &source, atOnce: atOnce, deliver, else: &events)
     }
@@ -469,10 +503,7 @@ extension ClientEngine {
       if let poll { source.seenInPoll = poll }
       let wasAnnounced = source.announced
       describe(&source)
-      source.counts = counts
-      source.hasCounts = true
-      source.observe(counts: counts)
-      source.lastUpdated = now
+      source.store(counts: counts, at: now)
       guard wasAnnounced, source.removedAt == nil, !flags.contains(.closing) else { return wasAnnounced }
       Self.reportUpdate(of: &source, atOnce: atOnce, deliver, else: &events)
       return true
@@ -493,8 +524,9 @@ extension ClientEngine {
   }
 
   /// Runs `body` on a record in place with the event queue beside it, so that an event made
-  /// from the record is queued where it is made: handed out of the record's closure first, the
-  /// stream (a few hundred bytes) was moved twice more for every update (`callgrind`).
+  /// from the record is queued where it is made, in the same access to the table: handed out of
+  /// the record's closure first, the stream was moved twice more for every update (`callgrind`,
+  /// when a stream was 176 bytes).
   @inline(__always)
   mutating func withRecordAndEvents<Result>(
     slot: Int, _ body: (inout TrackedSource, inout FIFO<ClientEvent>) -> Result
@@ -600,15 +632,14 @@ extension ClientEngine {
     let filter = configuration.filter
     let now = self.now
     let added = sources.withRecord(slot: slot) { source -> NetworkStream? in
-      guard !source.announced, !source.ignored, var stream = source.stream else { return nil }
-      if !filter.matches(stream) {
+      guard !source.announced, !source.ignored, source.hasStream else { return nil }
+      if !filter.matches(source.stream.unsafelyUnwrapped) {
         source.ignored = true
         return nil
       }
       source.announced = true
       source.firstSeen = now
-      stream.firstSeen = now
-      return stream
+      return source.stream
     }
     if let added { eventQueue.push(.streamAdded(added)) }
   }
@@ -618,9 +649,7 @@ extension ClientEngine {
     let now = self.now
     // In place: a copy of the record out and back retained and released its box.
     let (stream, undescribed) = sources.withRecord(slot: slot) { source -> (NetworkStream?, Bool) in
-      source.removedAt = now
-      source.lastUpdated = now
-      source.removal = reason
+      source.markRemoved(at: now, reason: reason)
       return (source.announced ? source.stream : nil, source.described == nil)
     }
     if reason == .closedAfterDrop { statistics.kernelDrops += 1 }

@@ -2,27 +2,52 @@ import NtstatWire
 
 /// One network flow as the client sees it: what libntstat called a stream.
 public struct NetworkStream: Hashable, Sendable, Identifiable {
+  /// Shared with the engine's record until either side changes (``StreamState``).
+  private var state: StreamState
+
+  /// A stream showing `state`, which must have a provider and a description.
+  init(sharing state: StreamState) { self.state = state }
+
   /// Cumulative counters as last reported. In details mode, computed from the detailed
   /// counters as the kernel computes `nstat_counts` (``DetailedCounts/classicCounts``).
-  // First, at the offset they have in the engine's record (`TrackedSource`).
-  public var counts: Counts
+  public var counts: Counts {
+    get { state.counts }
+    set { StreamState.unique(&state).counts = newValue }
+  }
   /// The kernel's source ref, unique per client connection.
-  public var id: SourceRef
-  public var provider: ProviderKind
+  public var id: SourceRef {
+    get { state.id }
+    set { StreamState.unique(&state).id = newValue }
+  }
+  public var provider: ProviderKind {
+    get { state.provider! }
+    set { StreamState.unique(&state).provider = newValue }
+  }
   /// Details mode (xnu-12377+, ``ClientConfiguration/details``): the per-medium counters and
   /// activity bitmaps of the last SRC_DETAILS; nil otherwise.
-  public var detailedCounts: DetailedCounts? { detailedBox?.value }
-  let detailedBox: DetailedCountsBox?
+  public var detailedCounts: DetailedCounts? { state.detailed?.value }
   /// A TCP connection seen attempting to connect (SYN_SENT, or connect-attempt counter) that
   /// never reached ESTABLISHED. Set on removal.
-  public var connectionFailed: Bool
+  public var connectionFailed: Bool {
+    get { state.connectionFailed }
+    set { StreamState.unique(&state).connectionFailed = newValue }
+  }
   /// Why the stream was removed (set on removal).
-  public var removal: RemovalReason?
+  public var removal: RemovalReason? {
+    get { state.removal }
+    set { StreamState.unique(&state).removal = newValue }
+  }
   /// When the stream was first described and when it last changed, on the transport's clock.
-  public var firstSeen: MonotonicTime
-  public var lastUpdated: MonotonicTime
+  public var firstSeen: MonotonicTime {
+    get { state.firstSeen }
+    set { StreamState.unique(&state).firstSeen = newValue }
+  }
+  public var lastUpdated: MonotonicTime {
+    get { state.lastUpdated }
+    set { StreamState.unique(&state).lastUpdated = newValue }
+  }
   // The descriptor and what is derived from it, shared rather than copied.
-  let described: DescribedSource
+  var described: DescribedSource { state.described! }
 
   public var key: StreamKey { described.key }
   public var process: StreamProcess { described.process }
@@ -46,7 +71,8 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   }
 
   public static func == (lhs: NetworkStream, rhs: NetworkStream) -> Bool {
-    lhs.id == rhs.id && lhs.provider == rhs.provider && lhs.counts == rhs.counts
+    if lhs.state === rhs.state { return true }
+    return lhs.id == rhs.id && lhs.provider == rhs.provider && lhs.counts == rhs.counts
       && lhs.detailedCounts == rhs.detailedCounts
       && lhs.connectionFailed == rhs.connectionFailed && lhs.removal == rhs.removal && lhs.firstSeen == rhs.firstSeen
       && lhs.lastUpdated == rhs.lastUpdated

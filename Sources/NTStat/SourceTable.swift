@@ -1,8 +1,9 @@
 import NtstatWire
 
 /// The engine's sources: records in an array, found by ref through one hash lookup, then
-/// updated in place (a record is a few hundred bytes; copying it out and back on every
-/// message was the engine's largest cost).
+/// updated in place: copying a record out and back on every message was the engine's largest
+/// cost when a record was a few hundred bytes, and a copy still held while the record is written
+/// would now make its stream state be copied (``StreamState``).
 struct SourceTable: Sendable {
   private(set) var records: [TrackedSource] = []
   private var slots = RefIndex()
@@ -39,8 +40,8 @@ struct SourceTable: Sendable {
   }
 
   /// Removes by moving the last record into the slot, keeping every other record's slot right.
-  /// Moved, not swapped: `swapAt` copied both records (208 bytes each) through the stack, three
-  /// copies where one move does (`callgrind`: 515 instructions a removal more).
+  /// Moved, not swapped: `swapAt` copied both records through the stack, three copies where one
+  /// move does (`callgrind`, when a record was 208 bytes: 515 instructions a removal more).
   private mutating func remove(at slot: Int) {
     let ref = records[slot].ref
     if slot == records.count - 1 {
