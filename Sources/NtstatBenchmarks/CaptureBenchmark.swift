@@ -72,16 +72,7 @@ enum CaptureBenchmark {
 
   /// Runs a command with stdin/stdout redirected to files; returns its wall time.
   static func timeCommand(_ arguments: [String], input: String, output: String) throws -> Double {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.standardInput = FileHandle(forReadingAtPath: input)
-    if output != "/dev/null" { _ = FileManager.default.createFile(atPath: output, contents: nil) }
-    process.standardOutput = FileHandle(forWritingAtPath: output)
-    let start = ContinuousClock.now
-    try process.run()
-    process.waitUntilExit()
-    return DecodeBenchmark.seconds(ContinuousClock.now - start)
+    try TimedProcess.run(arguments, input: input, output: output).seconds
   }
 
   static func size(_ path: String) -> UInt64 {

@@ -47,8 +47,7 @@ enum DivergentReplayBenchmark {
   /// Rounds of the three commands, each timed as a whole process (its start-up included) and in
   /// turn within a round, so that a host whose load changes weighs on each ratio's both sides
   /// alike; the ratios are taken within each round. From each time the round's cost of starting
-  /// and awaiting a process (`true`) is taken: tens of milliseconds through Foundation's
-  /// `Process`, which would otherwise pull every ratio towards 1.
+  /// and reaping a process (`true`, about a millisecond) is taken.
   static let rounds = 7
 
   static func measure(_ label: String, workload: Workload) throws {
@@ -72,10 +71,8 @@ enum DivergentReplayBenchmark {
       zstd.append(try CaptureBenchmark.timeCommand(["zstd", "-d", "-c"], input: path, output: "/dev/null") - start)
       // One replay in a child process: its time less the start-up, and its report.
       func replay(_ mode: String) throws -> Double {
-        var report: [String: Double] = [:]
-        let seconds = try CaptureBenchmark.time {
-          report = try ReplayBenchmark.child(["replay-configured", path, mode], pinned: false)
-        }
+        let report = try ReplayBenchmark.child(["replay-configured", path, mode], pinned: false)
+        let seconds = report["process_seconds"] ?? .nan
         if reports.count < 2 { reports.append(report) }
         let client = report["client_cpu"] ?? .nan
         clientCPU[mode, default: []].append(client)
@@ -87,15 +84,15 @@ enum DivergentReplayBenchmark {
     }
     print(
       "  recorded \(size >> 20) MiB in \(String(format: "%.1f", recorded)) s; \(rounds) rounds, each process timed "
-        + "whole less starting one (\(spread(spawn)) s); median (least–most):")
-    print("  zstd -d -c > /dev/null  \(spread(zstd)) s")
+        + "whole less starting one (\(spread(spawn.map { $0 * 1000 }, format: "%.1f")) ms); median (least–most):")
+    print("  zstd -d -c > /dev/null  \(spread(zstd, format: "%.3f")) s")
     for (label, times, fields, mode) in [
       ("as recorded (requests match)", matched, reports[0], "recorded"),
       ("default client (requests diverge)", divergent, reports[1], "default"),
     ] {
       let ratios = zip(zstd, times).map { $0 / $1 }
       print(
-        "  \(label)  \(spread(times)) s, \(Int(fields["frames"] ?? 0)) kernel frames, "
+        "  \(label)  \(spread(times, format: "%.3f")) s, \(Int(fields["frames"] ?? 0)) kernel frames, "
           + "\(Int(fields["matched"] ?? 0)) requests matched, \(Int(fields["divergences"] ?? 0)) divergences; "
           + "\(spread(ratios))× of zstd -d; CPU: client thread \(spread(clientCPU[mode] ?? [])) s, "
           + "reading thread \(spread(readerCPU[mode] ?? [])) s")
@@ -104,11 +101,11 @@ enum DivergentReplayBenchmark {
   }
 
   /// The median of `values`, then their least and most: "0.35 (0.33–0.41)".
-  static func spread(_ values: [Double]) -> String {
+  static func spread(_ values: [Double], format: String = "%.2f") -> String {
     let sorted = values.sorted()
     let median =
       sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    return String(format: "%.2f (%.2f–%.2f)", median, sorted.first ?? .nan, sorted.last ?? .nan)
+    return String(format: "\(format) (\(format)–\(format))", median, sorted.first ?? .nan, sorted.last ?? .nan)
   }
 
   /// Records the session through the real client and a recording tee.

@@ -64,29 +64,21 @@ enum ReplayBenchmark {
   }
 
   /// Runs this benchmark binary with `arguments` (optionally pinned to CPU 0) and parses the
-  /// `key=value` report it prints.
+  /// `key=value` report it prints, to which it adds `process_seconds`: the child's whole time,
+  /// from spawn to exit (``TimedProcess``).
   static func child(_ arguments: [String], pinned: Bool) throws -> [String: Double] {
-    let process = Process()
-    if pinned {
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      process.arguments = ["taskset", "-c", "0", CommandLine.arguments[0]] + arguments
-    } else {
-      process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-      process.arguments = arguments
-    }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let report = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return Dictionary(
-      uniqueKeysWithValues: report.split(separator: " ").compactMap { item -> (String, Double)? in
+    let command = (pinned ? ["taskset", "-c", "0"] : []) + [CommandLine.arguments[0]] + arguments
+    let result = try TimedProcess.run(command)
+    var fields = Dictionary(
+      uniqueKeysWithValues: result.output.split(separator: " ").compactMap { item -> (String, Double)? in
         let pair = item.split(separator: "=")
         guard pair.count == 2, let value = Double(pair[1].trimmingCharacters(in: .whitespacesAndNewlines)) else {
           return nil
         }
         return (String(pair[0]), value)
       })
+    fields["process_seconds"] = result.seconds
+    return fields
   }
 
   /// User plus system CPU time of this process so far, in seconds.
