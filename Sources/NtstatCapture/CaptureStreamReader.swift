@@ -53,10 +53,12 @@ public final class CaptureStreamReader {
   static let largestWholeFrame = 256 << 20
   /// The room a frame that does not give its size (every frame ntstat's recorder writes) is
   /// started in; larger ones are decoded again in pieces. By default the 32 MiB after which
-  /// the recorder ends a frame, and its last block. A whole-frame slab holds one such frame and
+  /// the recorder ended a frame before 16 MiB became its default (so that captures recorded
+  /// then still decode whole), and its last block. A whole-frame slab holds one such frame and
   /// the incomplete block before it: a slab is free again as soon as its frame has been replayed.
+  /// Only the pages a frame is written to are touched: a 16 MiB frame's slab costs 16 MiB.
   let unsizedFrameRoom: Int
-  public static let defaultUnsizedFrameRoom = CaptureWriter.defaultFrameBytes + PcapngFormat.maximumBlockLength
+  public static let defaultUnsizedFrameRoom = (32 << 20) + PcapngFormat.maximumBlockLength
   /// zstd frames decoded again in pieces: they did not give their size and turned out larger
   /// than ``unsizedFrameRoom``.
   public private(set) var framesDecodedAgain: UInt64 = 0

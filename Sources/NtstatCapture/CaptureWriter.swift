@@ -5,7 +5,7 @@
 /// For zstd: **crash safety by flush, integrity by frame.** Every `flushInterval` (250 ms) the
 /// zstd stream is flushed: everything written so far decodes after a crash, and the frame keeps
 /// its history, so a recorder at a few hundred datagrams a second compresses as well as one long
-/// stream. A frame, with its checksum, ends once it holds `frameBytes` (32 MiB) uncompressed, is
+/// stream. A frame, with its checksum, ends once it holds `frameBytes` (16 MiB) uncompressed, is
 /// `frameDuration` (10 minutes) old, or at ``close(statistics:now:wallClock:)``. Neither a flush
 /// nor a frame end ever splits a block.
 public final class CaptureWriter {
@@ -37,12 +37,16 @@ public final class CaptureWriter {
   public private(set) var writtenBytes: UInt64 = 0
   public private(set) var framesWritten: UInt64 = 0
 
-  /// The uncompressed bytes after which a zstd frame ends by default.
-  public static let defaultFrameBytes = 32 << 20
+  /// The uncompressed bytes after which a zstd frame ends by default. A reader holds about three
+  /// frames at once (one being decoded, one waiting, one being replayed; ``CaptureReadAhead``),
+  /// and each page of them is new memory the kernel zeroes first: with 32 MiB frames, a third of
+  /// the reading thread's time in a replay of a long capture, and 170 MiB of RSS. 16 MiB costs
+  /// 1 % of size at real recording rates (docs/performance.md).
+  public static let defaultFrameBytes = 16 << 20
 
   /// - Parameters:
   ///   - frameDuration: nanoseconds after which an open zstd frame is ended (default 10 minutes).
-  ///   - frameBytes: uncompressed bytes after which an open zstd frame is ended (default 32 MiB;
+  ///   - frameBytes: uncompressed bytes after which an open zstd frame is ended (default 16 MiB;
   ///     each frame starts with an empty history, and a reader holds one whole frame until its
   ///     checksum is verified).
   ///   - flushInterval: nanoseconds between flushes of the zstd stream (default 250 ms: what a

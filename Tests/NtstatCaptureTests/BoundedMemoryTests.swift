@@ -39,7 +39,7 @@ import Testing
     var payload = [UInt8](repeating: 0, count: frameSize)
     for index in payload.indices { payload[index] = UInt8(truncatingIfNeeded: index &* 7) }
     let baseline = Self.residentBytes() ?? 0
-    // By a quarter of the stream, sixteen 32 MiB zstd frames have been written and read: every
+    // By a quarter of the stream, 32 zstd frames of 16 MiB have been written and read: every
     // buffer the writer and reader keep has reached its working size.
     var warm: UInt64?
     while writer.uncompressedBytes < totalBytes {
@@ -76,9 +76,9 @@ import Testing
       // The test process runs every other suite beside this one, so RSS also moves with their
       // allocations (measured: 16 MiB more in the full suite than alone). What must not happen
       // is growth with the stream: after the first quarter, RSS stays where it was. The fixed
-      // cost (the writer's open frame and the reader's held frame, 32 MiB each, with the
-      // buffers' growth slack) measured 113–122 MiB alone in a debug build, streaming 256 MiB
-      // to 8 GiB.
+      // cost (the writer's open frame and the reader's held frame, 32 MiB each when frames
+      // were, with the buffers' growth slack) measured 113–122 MiB alone in a debug build,
+      // streaming 256 MiB to 8 GiB.
       #expect(lateGrowth < 48 << 20, "RSS grew \(lateGrowth >> 20) MiB over the last three quarters of the stream")
       #expect(growth < 192 << 20, "RSS grew \(growth >> 20) MiB while streaming \(totalBytes >> 30) GiB")
     }
