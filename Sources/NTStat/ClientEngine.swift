@@ -428,7 +428,8 @@ public struct ClientEngine: Sendable {
   mutating func purgeRemoved() {
     while let first = purgeQueue.first, first.time <= now {
       _ = purgeQueue.pop()
-      if let source = sources[first.ref], source.removedAt != nil { sources[first.ref] = nil }
+      // Asked in place: a copy of the record would hold its state, which could not be reused.
+      if let slot = sources.slot(of: first.ref), sources[slot: slot].removedAt != nil { sources[first.ref] = nil }
     }
     statistics.liveSources = sources.count
   }

@@ -272,13 +272,21 @@ struct TrackedSource: Sendable {
   /// The context of the last ALL poll that reported this source (for the sweep).
   var seenInPoll: UInt64 = 0
 
-  init(
-    ref: SourceRef, provider: ProviderKind? = nil, firstSeen: MonotonicTime, lastUpdated: MonotonicTime,
-    createdAt: MonotonicTime
-  ) {
-    shown = StreamState(id: ref, provider: provider, firstSeen: firstSeen, lastUpdated: lastUpdated)
+  /// A new record, first seen `now`, in `spare` if given (a state nothing else holds).
+  init(ref: SourceRef, provider: ProviderKind? = nil, at now: MonotonicTime, reusing spare: StreamState? = nil) {
+    if let spare {
+      spare.reset(id: ref, provider: provider, firstSeen: now, lastUpdated: now)
+      shown = spare
+    } else {
+      shown = StreamState(id: ref, provider: provider, firstSeen: now, lastUpdated: now)
+    }
     self.ref = ref
-    self.createdAt = createdAt
+    createdAt = now
+  }
+
+  /// The record's state, if nothing else holds it (no stream a listener kept): for a new record.
+  mutating func spareState() -> StreamState? {
+    isKnownUniquelyReferenced(&shown) ? shown : nil
   }
 
   var counts: Counts { shown.counts }
@@ -620,7 +628,7 @@ extension ClientEngine {
       guard added else { return nil }
       sources[ref] = nil
     }
-    sources[ref] = TrackedSource(ref: ref, provider: provider, firstSeen: now, lastUpdated: now, createdAt: now)
+    sources.add(ref, provider: provider, at: now)
     statistics.liveSources = sources.count
     describe(ref)
     return sources.slot(of: ref)

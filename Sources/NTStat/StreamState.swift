@@ -34,6 +34,19 @@ final class StreamState: @unchecked Sendable {
     self.lastUpdated = lastUpdated
   }
 
+  /// Made new for another source: what `init` would make, in this allocation.
+  func reset(id: SourceRef, provider: ProviderKind?, firstSeen: MonotonicTime, lastUpdated: MonotonicTime) {
+    counts = Counts()
+    self.id = id
+    self.provider = provider
+    described = nil
+    detailed = nil
+    connectionFailed = false
+    removal = nil
+    self.firstSeen = firstSeen
+    self.lastUpdated = lastUpdated
+  }
+
   private init(copying other: StreamState) {
     counts = other.counts
     id = other.id
