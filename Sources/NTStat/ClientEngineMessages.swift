@@ -274,12 +274,8 @@ struct TrackedSource: Sendable {
 
   /// A new record, first seen `now`, in `spare` if given (a state nothing else holds).
   init(ref: SourceRef, provider: ProviderKind? = nil, at now: MonotonicTime, reusing spare: StreamState? = nil) {
-    if let spare {
-      spare.reset(id: ref, provider: provider, firstSeen: now, lastUpdated: now)
-      shown = spare
-    } else {
-      shown = StreamState(id: ref, provider: provider, firstSeen: now, lastUpdated: now)
-    }
+    shown = spare ?? StreamState()
+    shown.reset(id: ref, provider: provider, at: now)
     self.ref = ref
     createdAt = now
   }

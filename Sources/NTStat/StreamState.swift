@@ -10,19 +10,23 @@ import NtstatWire
 /// ``NetworkStream``'s), so no two threads ever see it change; `@exclusivity(unchecked)` because
 /// each of those writes would otherwise be checked at run time, in the engine's hottest path.
 final class StreamState: @unchecked Sendable {
-  @exclusivity(unchecked) var counts: Counts
-  @exclusivity(unchecked) var id: SourceRef
+  @exclusivity(unchecked) var counts = Counts()
+  @exclusivity(unchecked) var id = SourceRef(0)
   /// Nil until the kernel names the source's provider; a stream is made only once it has.
   @exclusivity(unchecked) var provider: ProviderKind?
   /// Nil until the source is described; a stream is made only once it is.
   @exclusivity(unchecked) var described: DescribedSource?
   @exclusivity(unchecked) var detailed: DetailedCountsBox?
-  @exclusivity(unchecked) var connectionFailed: Bool
+  @exclusivity(unchecked) var connectionFailed = false
   @exclusivity(unchecked) var removal: RemovalReason?
-  @exclusivity(unchecked) var firstSeen: MonotonicTime
-  @exclusivity(unchecked) var lastUpdated: MonotonicTime
+  @exclusivity(unchecked) var firstSeen = MonotonicTime.zero
+  @exclusivity(unchecked) var lastUpdated = MonotonicTime.zero
 
-  init(id: SourceRef, provider: ProviderKind?, firstSeen: MonotonicTime, lastUpdated: MonotonicTime) {
+  /// A blank state, for ``reset(id:provider:at:)``.
+  init() {}
+
+  /// The state of a source first seen `now`, new or in a state another source left.
+  func reset(id: SourceRef, provider: ProviderKind?, at now: MonotonicTime) {
     counts = Counts()
     self.id = id
     self.provider = provider
@@ -30,21 +34,8 @@ final class StreamState: @unchecked Sendable {
     detailed = nil
     connectionFailed = false
     removal = nil
-    self.firstSeen = firstSeen
-    self.lastUpdated = lastUpdated
-  }
-
-  /// Made new for another source: what `init` would make, in this allocation.
-  func reset(id: SourceRef, provider: ProviderKind?, firstSeen: MonotonicTime, lastUpdated: MonotonicTime) {
-    counts = Counts()
-    self.id = id
-    self.provider = provider
-    described = nil
-    detailed = nil
-    connectionFailed = false
-    removal = nil
-    self.firstSeen = firstSeen
-    self.lastUpdated = lastUpdated
+    firstSeen = now
+    lastUpdated = now
   }
 
   private init(copying other: StreamState) {
