@@ -13,6 +13,8 @@ struct SourceTable: Sendable {
   /// that the requests it holds for matching leave fragmented.
   private var spareStates: [StreamState] = []
   static let spareStateLimit = 1024
+  /// States waiting for a new record.
+  var spareStateCount: Int { spareStates.count }
 
   /// Starts a record for `ref` (replacing any), first seen `now`.
   mutating func add(_ ref: SourceRef, provider: ProviderKind?, at now: MonotonicTime) {

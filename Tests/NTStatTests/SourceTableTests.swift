@@ -49,4 +49,49 @@ import Testing
       if let slot = table.slot(of: SourceRef(ref)) { #expect(table[slot: slot].ref == SourceRef(ref)) }
     }
   }
+
+  /// A removed record's state serves the next new record only if nothing else holds it, and
+  /// then blank: nothing of the source before shows through.
+  @Test func removedStatesServeNewRecordsBlankAndOnlyWhenFree() {
+    var table = SourceTable()
+    let first = SourceRef(1)
+    let second = SourceRef(2)
+    let third = SourceRef(3)
+    let time = MonotonicTime(nanoseconds: 7)
+    table.add(first, provider: .tcpKernel, at: time)
+    Self.wear(&table, first)
+    // Held elsewhere (as a listener's stream would hold it): not reused, and not changed.
+    let held = table[first]
+    table[first] = nil
+    #expect(table.spareStateCount == 0)
+    table.add(second, provider: .udpKernel, at: .zero)
+    Self.wear(&table, second, rxBytes: 99)
+    #expect(held?.counts.rxBytes == 42)
+    #expect(held?.removal == .lost)
+    #expect(held?.provider == .tcpKernel)
+    // Free: reused for the next record, which starts blank.
+    table[second] = nil
+    #expect(table.spareStateCount == 1)
+    table.add(third, provider: nil, at: .zero)
+    #expect(table.spareStateCount == 0)
+    let blank = table[third]
+    #expect(blank?.counts == Counts())
+    #expect(blank?.removal == nil)
+    #expect(blank?.provider == nil)
+    #expect(blank?.detailed == nil)
+    #expect(blank?.described == nil)
+    #expect(blank?.firstSeen == .zero && blank?.lastUpdated == .zero)
+  }
+
+  /// Gives the record of `ref` counters, details, a later time and a removal.
+  static func wear(_ table: inout SourceTable, _ ref: SourceRef, rxBytes: UInt64 = 42) {
+    guard let slot = table.slot(of: ref) else { return }
+    var counts = Counts()
+    counts.rxBytes = rxBytes
+    table.withRecord(slot: slot) { record in
+      record.store(counts: counts, at: MonotonicTime(nanoseconds: 100))
+      record.detailed = DetailedCountsBox(DetailedCounts())
+      record.markRemoved(at: MonotonicTime(nanoseconds: 200), reason: .lost)
+    }
+  }
 }
