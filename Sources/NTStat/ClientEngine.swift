@@ -172,10 +172,10 @@ public struct ClientEngine: Sendable {
   /// driver whose kernel waits on them (a live socket) uses ``handleDatagram(_:at:)`` and sends
   /// them before handing the events over, as ``NetworkStatisticsClient`` does.
   ///
-  /// A queued update (a 176-byte enum) is built on the stack, copied into the queue, copied out
-  /// again and destroyed through the enum's value witness; handed over at once, it skips the
-  /// queue and the witness: about 5 % of a replay's client-thread instructions when it polls
-  /// thousands of sources a second (docs/performance.md).
+  /// A queued update is copied into the queue, copied out again and destroyed there; handed
+  /// over at once, it skips the queue: about 5 % of a replay's client-thread instructions when
+  /// it polls thousands of sources a second, measured when an update carried its stream's 176
+  /// bytes by value (docs/performance.md).
   public mutating func handleDatagram(
     _ datagram: DatagramBytes, at time: MonotonicTime, deliver: (ClientEvent) -> Bool
   ) {

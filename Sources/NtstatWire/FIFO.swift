@@ -40,8 +40,9 @@ public struct FIFO<Element: Sendable>: @unchecked Sendable {
   }
 
   /// Queues last the element `make` returns, made where it is stored. For large elements made
-  /// from parts: queued with ``push(_:)``, an update's event (176 bytes) was assembled on the
-  /// stack and then copied into the ring (`callgrind`: 28 instructions a message more).
+  /// from parts: queued with ``push(_:)``, an update's event (176 bytes when it carried its
+  /// stream by value) was assembled on the stack and then copied into the ring (`callgrind`: 28
+  /// instructions a message more).
   @inlinable @inline(__always) public mutating func push(making make: () -> Element) {
     appendSlot().initialize(to: make())
   }
