@@ -272,12 +272,15 @@ struct TrackedSource: Sendable {
   /// The context of the last ALL poll that reported this source (for the sweep).
   var seenInPoll: UInt64 = 0
 
-  /// A new record, first seen `now`, in `spare` if given (a state nothing else holds).
-  init(ref: SourceRef, provider: ProviderKind? = nil, at now: MonotonicTime, reusing spare: StreamState? = nil) {
+  /// A new record, in `spare` if given (a state nothing else holds).
+  init(
+    ref: SourceRef, provider: ProviderKind? = nil, firstSeen: MonotonicTime, lastUpdated: MonotonicTime,
+    createdAt: MonotonicTime, reusing spare: StreamState? = nil
+  ) {
     shown = spare ?? StreamState()
-    shown.reset(id: ref, provider: provider, at: now)
+    shown.reset(id: ref, provider: provider, firstSeen: firstSeen, lastUpdated: lastUpdated)
     self.ref = ref
-    createdAt = now
+    self.createdAt = createdAt
   }
 
   /// The record's state, if nothing else holds it (no stream a listener kept): for a new record.

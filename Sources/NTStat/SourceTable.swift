@@ -18,7 +18,8 @@ struct SourceTable: Sendable {
 
   /// Starts a record for `ref` (replacing any), first seen `now`.
   mutating func add(_ ref: SourceRef, provider: ProviderKind?, at now: MonotonicTime) {
-    self[ref] = TrackedSource(ref: ref, provider: provider, at: now, reusing: spareStates.popLast())
+    self[ref] = TrackedSource(
+      ref: ref, provider: provider, firstSeen: now, lastUpdated: now, createdAt: now, reusing: spareStates.popLast())
   }
 
   var count: Int { records.count }

@@ -22,11 +22,11 @@ final class StreamState: @unchecked Sendable {
   @exclusivity(unchecked) var firstSeen = MonotonicTime.zero
   @exclusivity(unchecked) var lastUpdated = MonotonicTime.zero
 
-  /// A blank state, for ``reset(id:provider:at:)``.
+  /// A blank state, for ``reset(id:provider:firstSeen:lastUpdated:)``.
   init() {}
 
-  /// The state of a source first seen `now`, new or in a state another source left.
-  func reset(id: SourceRef, provider: ProviderKind?, at now: MonotonicTime) {
+  /// The state of a new source, in a new state or in one another source left.
+  func reset(id: SourceRef, provider: ProviderKind?, firstSeen: MonotonicTime, lastUpdated: MonotonicTime) {
     counts = Counts()
     self.id = id
     self.provider = provider
@@ -34,8 +34,8 @@ final class StreamState: @unchecked Sendable {
     detailed = nil
     connectionFailed = false
     removal = nil
-    firstSeen = now
-    lastUpdated = now
+    self.firstSeen = firstSeen
+    self.lastUpdated = lastUpdated
   }
 
   private init(copying other: StreamState) {

@@ -38,7 +38,7 @@ import Testing
   @Test func tableKeepsSlotsRightAcrossRemovals() {
     var table = SourceTable()
     for ref in 1...100 as ClosedRange<UInt64> {
-      table[SourceRef(ref)] = TrackedSource(ref: SourceRef(ref), at: .zero)
+      table[SourceRef(ref)] = TrackedSource(ref: SourceRef(ref), firstSeen: .zero, lastUpdated: .zero, createdAt: .zero)
     }
     for ref in stride(from: 1, through: 100, by: 3) { table[SourceRef(UInt64(ref))] = nil }
     #expect(table.count == 66)
