@@ -257,9 +257,15 @@ package struct DerivedFields: Sendable {
 
 /// What the engine holds about one source ref.
 struct TrackedSource: Sendable {
-  /// What the source's streams show, shared with them until either side changes it: read and
-  /// written through the properties below, each write on a state nothing else holds.
+  /// What the source's streams show but their counters, shared with them until either side
+  /// changes it: read and written through the properties below, each write on a state nothing
+  /// else holds.
   private var shown: StreamState
+  /// The counters and their time, kept here and copied into each stream: they change with every
+  /// update, and written into the shared state they would make it be copied whenever a listener
+  /// keeps the source's last stream.
+  private(set) var counts = Counts()
+  var lastUpdated: MonotonicTime
   var ref: SourceRef
   var hasCounts = false
   var announced = false
@@ -278,7 +284,8 @@ struct TrackedSource: Sendable {
     createdAt: MonotonicTime, reusing spare: StreamState? = nil
   ) {
     shown = spare ?? StreamState()
-    shown.reset(id: ref, provider: provider, firstSeen: firstSeen, lastUpdated: lastUpdated)
+    shown.reset(id: ref, provider: provider, firstSeen: firstSeen)
+    self.lastUpdated = lastUpdated
     self.ref = ref
     self.createdAt = createdAt
   }
@@ -288,7 +295,6 @@ struct TrackedSource: Sendable {
     isKnownUniquelyReferenced(&shown) ? shown : nil
   }
 
-  var counts: Counts { shown.counts }
   var provider: ProviderKind? {
     get { shown.provider }
     set { StreamState.unique(&shown).provider = newValue }
@@ -302,24 +308,24 @@ struct TrackedSource: Sendable {
     get { shown.firstSeen }
     set { StreamState.unique(&shown).firstSeen = newValue }
   }
-  var lastUpdated: MonotonicTime {
-    get { shown.lastUpdated }
-    set { StreamState.unique(&shown).lastUpdated = newValue }
-  }
   var removal: RemovalReason? { shown.removal }
 
   /// Whether ``stream`` is there: the source has a description and a provider.
   var hasStream: Bool { shown.described != nil && shown.provider != nil }
 
-  /// A stream sharing the record's state (no copy), or nil before the source has a description
-  /// and a provider.
-  var stream: NetworkStream? { hasStream ? NetworkStream(sharing: shown) : nil }
+  /// A stream with the record's counters, sharing the rest, or nil before the source has a
+  /// description and a provider.
+  var stream: NetworkStream? { hasStream ? unsafeStream : nil }
 
-  /// Counters from the kernel, stored with one check that the state is the record's alone.
+  /// ``stream`` when ``hasStream``, with no optional to unwrap.
+  var unsafeStream: NetworkStream {
+    @inline(__always) get { NetworkStream(counts: counts, lastUpdated: lastUpdated, sharing: shown) }
+  }
+
+  /// Counters from the kernel, stored in the record alone.
   mutating func store(counts: Counts, at now: MonotonicTime) {
-    let state = StreamState.unique(&shown)
-    state.counts = counts
-    state.lastUpdated = now
+    self.counts = counts
+    lastUpdated = now
     hasCounts = true
     observe(counts: counts)
   }
@@ -328,8 +334,8 @@ struct TrackedSource: Sendable {
   /// failed, once, here, since nothing about a removed source changes after.
   mutating func markRemoved(at now: MonotonicTime, reason: RemovalReason) {
     removedAt = now
+    lastUpdated = now
     let state = StreamState.unique(&shown)
-    state.lastUpdated = now
     state.removal = reason
     // Whether it is a listener is asked last: that derives the descriptor's fields.
     state.connectionFailed =
@@ -526,8 +532,8 @@ extension ClientEngine {
     else events: inout FIFO<ClientEvent>
   ) {
     guard source.hasStream else { return }
-    if atOnce, deliver(.streamStatsUpdated(source.stream.unsafelyUnwrapped)) { return }
-    events.push { .streamStatsUpdated(source.stream.unsafelyUnwrapped) }
+    if atOnce, deliver(.streamStatsUpdated(source.unsafeStream)) { return }
+    events.push { .streamStatsUpdated(source.unsafeStream) }
   }
 
   /// Runs `body` on a record in place with the event queue beside it, so that an event made

@@ -2,18 +2,21 @@ import NtstatWire
 
 /// One network flow as the client sees it: what libntstat called a stream.
 public struct NetworkStream: Hashable, Sendable, Identifiable {
-  /// Shared with the engine's record until either side changes (``StreamState``).
-  private var state: StreamState
-
-  /// A stream showing `state`, which must have a provider and a description.
-  init(sharing state: StreamState) { self.state = state }
-
   /// Cumulative counters as last reported. In details mode, computed from the detailed
   /// counters as the kernel computes `nstat_counts` (``DetailedCounts/classicCounts``).
-  public var counts: Counts {
-    get { state.counts }
-    set { StreamState.unique(&state).counts = newValue }
+  public var counts: Counts
+  /// When the stream last changed, on the transport's clock.
+  public var lastUpdated: MonotonicTime
+  /// The rest, shared with the engine's record until either side changes it (``StreamState``).
+  private var state: StreamState
+
+  /// A stream showing `counts` and `state`, which must have a provider and a description.
+  init(counts: Counts, lastUpdated: MonotonicTime, sharing state: StreamState) {
+    self.counts = counts
+    self.lastUpdated = lastUpdated
+    self.state = state
   }
+
   /// The kernel's source ref, unique per client connection.
   public var id: SourceRef {
     get { state.id }
@@ -37,14 +40,10 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
     get { state.removal }
     set { StreamState.unique(&state).removal = newValue }
   }
-  /// When the stream was first described and when it last changed, on the transport's clock.
+  /// When the stream was first described, on the transport's clock.
   public var firstSeen: MonotonicTime {
     get { state.firstSeen }
     set { StreamState.unique(&state).firstSeen = newValue }
-  }
-  public var lastUpdated: MonotonicTime {
-    get { state.lastUpdated }
-    set { StreamState.unique(&state).lastUpdated = newValue }
   }
   // The descriptor and what is derived from it, shared rather than copied.
   var described: DescribedSource { state.described! }
@@ -71,11 +70,10 @@ public struct NetworkStream: Hashable, Sendable, Identifiable {
   }
 
   public static func == (lhs: NetworkStream, rhs: NetworkStream) -> Bool {
+    guard lhs.counts == rhs.counts, lhs.lastUpdated == rhs.lastUpdated else { return false }
     if lhs.state === rhs.state { return true }
-    return lhs.id == rhs.id && lhs.provider == rhs.provider && lhs.counts == rhs.counts
-      && lhs.detailedCounts == rhs.detailedCounts
+    return lhs.id == rhs.id && lhs.provider == rhs.provider && lhs.detailedCounts == rhs.detailedCounts
       && lhs.connectionFailed == rhs.connectionFailed && lhs.removal == rhs.removal && lhs.firstSeen == rhs.firstSeen
-      && lhs.lastUpdated == rhs.lastUpdated
       && (lhs.described === rhs.described || lhs.described.descriptor == rhs.described.descriptor)
   }
 

@@ -92,9 +92,7 @@ import Testing
     let transport = try ReplayTransport(path: Self.root.appendingPathComponent(capture).path)
     let swapped = try Self.replayText(transport) { event in
       guard case .streamStatsUpdated(var stream) = event else { return event }
-      var counts = stream.counts
-      swap(&counts.rxBytes, &counts.txBytes)
-      stream.counts = counts
+      swap(&stream.counts.rxBytes, &stream.counts.txBytes)
       return .streamStatsUpdated(stream)
     }
     let result = EventDiff.compare(golden, try CanonicalEventFile.parse(swapped, name: "swapped"))
