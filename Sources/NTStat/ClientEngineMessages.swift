@@ -346,7 +346,9 @@ struct TrackedSource: Sendable {
   mutating func describe(_ descriptor: Descriptor) {
     guard let provider else { return }
     let described = DescribedSource(descriptor, provider: provider)
-    StreamState.unique(&shown).described = described
+    let own = StreamState.unique(&shown)
+    own.described = described
+    own.formerDescription = nil
     if let state = described.tcpState { observe(state: state) }
   }
 
@@ -356,8 +358,10 @@ struct TrackedSource: Sendable {
   ) {
     guard let provider else { return }
     // Reused in place only if no stream holds it: the state made unique first copies a shared
-    // one, which leaves the description shared too.
+    // one, which leaves the description shared too. A new source takes the one its state's
+    // former source left, which nothing holds unless a listener kept that source's streams.
     let own = StreamState.unique(&shown)
+    if own.described == nil { swap(&own.described, &own.formerDescription) }
     if !(isKnownUniquelyReferenced(&own.described) && own.described?.provider == provider
       && own.described?.reuse(bytes: bytes, providerID: providerID) == true)
     {

@@ -1,3 +1,4 @@
+import NtstatReplay
 import NtstatTestSupport
 import NtstatWire
 import Testing
@@ -81,6 +82,79 @@ import Testing
     #expect(blank?.detailed == nil)
     #expect(blank?.described == nil)
     #expect(blank?.firstSeen == .zero && blank?.lastUpdated == .zero)
+  }
+
+  /// A new source takes the description its state's former source left and writes its own
+  /// descriptor into it: it shows the new source alone, in every derived field. A description a
+  /// kept stream still holds is left to it.
+  @Test func formerDescriptionsServeNewSourcesShowingOnlyThem() throws {
+    let capture = "xnu-11215.pcapng.zst"
+    let family = try ReplayTransport(path: Corpus.path(capture)).family
+    let decoder = MessageDecoder(family: family)
+    // Descriptors as the kernel sent them, by provider and size, each process's first.
+    var regions: [String: [(provider: ProviderID, bytes: [UInt8], state: TCPState?)]] = [:]
+    var names = Set<String>()
+    for frame in try CaptureContents(path: Corpus.path(capture)).frames where frame.direction == .fromKernel {
+      try frame.bytes.withUnsafeBytes { bytes in
+        try decoder.forEachView(in: bytes, direction: .fromKernel) { view in
+          guard let region = try view.descriptorRegionAndState(),
+            let kind = family.providerKind(for: region.provider)
+          else { return }
+          let name = DescribedSource(
+            bytes: region.bytes, providerID: region.provider, provider: kind, decoder: decoder, previous: nil
+          ).fields.process.name
+          guard names.insert(name).inserted else { return }
+          regions["\(region.provider.rawValue)/\(region.bytes.count)", default: []].append(
+            (region.provider, Array(region.bytes), region.state))
+        }
+      }
+    }
+    let three = try #require(regions.values.first { $0.count >= 3 }, "three processes' descriptors of one kind")
+    let kind = try #require(family.providerKind(for: three[0].provider))
+    var table = SourceTable()
+    func describe(_ ref: SourceRef, _ index: Int) {
+      table.add(ref, provider: kind, at: .zero)
+      let region = three[index]
+      table.withRecord(slot: table.slot(of: ref)!) { record in
+        region.bytes.withUnsafeBytes {
+          record.describe(bytes: $0, providerID: region.provider, state: region.state, decoder: decoder)
+        }
+      }
+    }
+    func expectShows(_ described: DescribedSource?, _ index: Int, _ comment: Comment) throws {
+      let shown = try #require(described, comment).fields
+      let region = three[index]
+      let truth = region.bytes.withUnsafeBytes {
+        DescribedSource(bytes: $0, providerID: region.provider, provider: kind, decoder: decoder, previous: nil)
+      }
+      #expect(described?.descriptor == truth.descriptor, comment)
+      #expect(shown.key == truth.fields.key, comment)
+      #expect(shown.process == truth.fields.process, comment)
+      #expect(shown.tcpState == truth.fields.tcpState, comment)
+      #expect(shown.tcpWindows == truth.fields.tcpWindows, comment)
+      #expect(shown.interfaceProperties == truth.fields.interfaceProperties, comment)
+    }
+    describe(SourceRef(1), 0)
+    // Held weakly: a strong reference here would keep it from being taken.
+    weak var first = table[SourceRef(1)]?.described
+    _ = first?.fields  // derived, so that a stale derivation would show
+    #expect(first != nil)
+    table[SourceRef(1)] = nil
+    describe(SourceRef(2), 1)
+    let second = try #require(table[SourceRef(2)]?.described)
+    #expect(second === first, "the former source's description was not taken")
+    try expectShows(second, 1, "a taken description")
+    // Kept by a listener that wrote into its stream: the stream has a state of its own, so the
+    // record's is free for the next source, but the description in both is the stream's too.
+    var kept = try #require(table[SourceRef(2)]?.stream)
+    kept.firstSeen = MonotonicTime(nanoseconds: 1)
+    table[SourceRef(2)] = nil
+    #expect(table.spareStateCount == 1)
+    describe(SourceRef(3), 2)
+    let third = try #require(table[SourceRef(3)]?.described)
+    #expect(third !== second, "a description a kept stream holds was taken")
+    try expectShows(third, 2, "a new description")
+    try expectShows(kept.described, 1, "a kept stream's description")
   }
 
   /// Gives the record of `ref` counters, details, a later time and a removal.
