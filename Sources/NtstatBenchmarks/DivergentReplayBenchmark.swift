@@ -131,13 +131,26 @@ enum DivergentReplayBenchmark {
   }
 
   /// The child: replays `path` at top speed configured as recorded or as the default client.
-  static func replayConfigured(_ path: String, _ mode: String) throws {
+  /// `keeping`: the handler keeps each source's last stream until it is removed, as a monitor's
+  /// table of flows does; otherwise it drops every event, as a pass-through writer does.
+  static func replayConfigured(_ path: String, _ mode: String, keeping: Bool = false) throws {
     let start = ContinuousClock.now
     let transport = try ReplayTransport(path: path, speed: .topSpeed)
     let configuration =
       mode == "recorded" ? (transport.recordedConfiguration ?? ClientConfiguration()) : ClientConfiguration()
     let client = NetworkStatisticsClient(transport: transport, configuration: configuration)
-    try client.run { _ in }
+    if keeping {
+      var flows: [SourceRef: NetworkStream] = [:]
+      try client.run { event in
+        switch event {
+        case .streamAdded(let stream), .streamStatsUpdated(let stream): flows[stream.id] = stream
+        case .streamRemoved(let stream): flows[stream.id] = nil
+        case .notice: break
+        }
+      }
+    } else {
+      try client.run { _ in }
+    }
     let seconds = DecodeBenchmark.seconds(ContinuousClock.now - start)
     // The client ran on this thread; the capture was read on another.
     var clientCPU = timespec()

@@ -43,8 +43,10 @@ if selected.contains("capture-size") {
 if selected.contains("divergent") {
   try! DivergentReplayBenchmark.run()
 }
-if arguments.first == "replay-configured", arguments.count == 3 {
-  try! DivergentReplayBenchmark.replayConfigured(arguments[1], arguments[2])
+if arguments.first == "replay-configured", arguments.count == 3 || arguments.count == 4 {
+  // `replay-configured CAPTURE default|recorded [keeping]`
+  try! DivergentReplayBenchmark.replayConfigured(
+    arguments[1], arguments[2], keeping: arguments.count == 4 && arguments[3] == "keeping")
 }
 if arguments.first == "write-divergent-capture", arguments.count == 3 {
   try! DivergentReplayBenchmark.writeCapture(arguments[1], arguments[2])
