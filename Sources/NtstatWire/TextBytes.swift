@@ -313,9 +313,6 @@ public enum TextBytes {
     text.withUTF8 { bytes.appendBytes(UnsafeRawBufferPointer($0)) }
   }
 
-  /// Whether two byte buffers hold the same bytes, compared eight at a time: `elementsEqual`
-  /// goes a byte at a time through the generic iterator, which was most of a `diff`'s stream
-  /// lookup (`callgrind`).
   /// How many bytes come before the first zero (all of them if none is): a C string's length
   /// in a fixed field, found eight bytes at a time (`firstIndex(of:)` went a byte at a time
   /// through the generic collection, most of reading a process name).
@@ -332,6 +329,9 @@ public enum TextBytes {
     return offset
   }
 
+  /// Whether two byte buffers hold the same bytes, compared eight at a time: `elementsEqual`
+  /// goes a byte at a time through the generic iterator, which was most of a `diff`'s stream
+  /// lookup (`callgrind`).
   @inlinable public static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
     guard a.count == b.count else { return false }
     var offset = 0
