@@ -429,7 +429,7 @@ public struct ClientEngine: Sendable {
     while let first = purgeQueue.first, first.time <= now {
       _ = purgeQueue.pop()
       // Asked in place: a copy of the record would hold its state, which could not be reused.
-      if let slot = sources.slot(of: first.ref), sources[slot: slot].removedAt != nil { sources[first.ref] = nil }
+      if let slot = sources.slot(of: first.ref), sources[slot: slot].removedAt != nil { sources.remove(at: slot) }
     }
     statistics.liveSources = sources.count
   }

@@ -56,7 +56,8 @@ struct SourceTable: Sendable {
   /// Removes by moving the last record into the slot, keeping every other record's slot right.
   /// Moved, not swapped: `swapAt` copied both records through the stack, three copies where one
   /// move does (`callgrind`, when a record was 208 bytes: 515 instructions a removal more).
-  private mutating func remove(at slot: Int) {
+  /// For a caller that has the slot already; ``subscript(_:)`` set to nil looks it up.
+  mutating func remove(at slot: Int) {
     let ref = records[slot].ref
     if spareStates.count < Self.spareStateLimit, let spare = records[slot].spareState() {
       spareStates.append(spare)
